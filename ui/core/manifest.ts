@@ -1,0 +1,172 @@
+/**
+ * Model manifests (models/*.json, snake_case, data only) → validated camelCase types.
+ * Every constant a pipeline needs (VAE scaling, latent channels, timestep dtype, pad id, scheduler config, I/O names)
+ * comes from here, never from code. Errors carry a path: `At components.unet.files.0.sha256: …`.
+ */
+import * as v from '../../protocol/validate';
+import { AppError } from '../../protocol/errors';
+import type { ModelRole } from './session';
+
+const dtype = v.oneOf(['float32', 'float16', 'int32', 'int64'] as const);
+const sha256 = v.string({ pattern: /^[0-9a-f]{64}$/, patternName: '64 lowercase hex characters' });
+const url = v.string({ pattern: /^(https?:\/\/|\.{0,2}\/)[^\s]+$/, patternName: 'an http(s) URL' });
+
+const file = v.object({
+  /** Name inside the store, e.g. "unet/model.onnx". External-data files are listed as their own entries. */
+  path: v.string({ minLength: 1, maxLength: 300, pattern: /^[\w.\-/]+$/, patternName: 'a relative file path' }),
+  url,
+  bytes: v.number({ integer: true, min: 1 }),
+  sha256: v.optional(sha256),
+  /** Set on external-data files: the name the .onnx refers to them by. */
+  external_data_for: v.optional(v.string({ maxLength: 300 })),
+}, { strict: true });
+
+const io = v.object({
+  name: v.string({ minLength: 1, maxLength: 200 }),
+  dtype,
+  /** Dims; strings are symbolic (free) dimensions. */
+  dims: v.array(v.refine(v.plainData(), (d) => (typeof d === 'number' || typeof d === 'string' ? null : 'expected a number or a name'))),
+}, { strict: true });
+
+const component = v.object({
+  files: v.array(file, { minLength: 1 }),
+  /** The file that is the ONNX graph (others are external data). */
+  model: v.string({ minLength: 1 }),
+  inputs: v.array(io, { minLength: 1 }),
+  outputs: v.array(io, { minLength: 1 }),
+  free_dimension_overrides: v.optional(v.record(v.number({ integer: true, min: 1 }))),
+}, { strict: true });
+
+const scheduler = v.object({
+  _class_name: v.oneOf(['EulerDiscreteScheduler', 'EulerAncestralDiscreteScheduler', 'DDIMScheduler', 'LCMScheduler'] as const),
+  num_train_timesteps: v.number({ integer: true, min: 1 }),
+  beta_start: v.number({ min: 0, max: 1 }),
+  beta_end: v.number({ min: 0, max: 1 }),
+  beta_schedule: v.oneOf(['linear', 'scaled_linear'] as const),
+  prediction_type: v.oneOf(['epsilon', 'v_prediction'] as const),
+  timestep_spacing: v.oneOf(['linspace', 'leading', 'trailing'] as const),
+  steps_offset: v.optional(v.number({ integer: true, min: 0 })),
+  use_karras_sigmas: v.optional(v.boolean()),
+  clip_sample: v.optional(v.boolean()),
+  set_alpha_to_one: v.optional(v.boolean()),
+  original_inference_steps: v.optional(v.number({ integer: true, min: 1 })),
+  timestep_scaling: v.optional(v.number({ min: 0 })),
+});
+
+const components = v.object({
+  text_encoder: component,
+  unet: component,
+  vae_decoder: component,
+  vae_encoder: v.optional(component),
+  controlnet: v.optional(component),
+  preview_decoder: v.optional(component),
+}, { strict: true });
+
+export const manifestValidator = v.object({
+  id: v.string({ pattern: /^[a-z0-9][a-z0-9\-_.]*$/, patternName: 'a lowercase id' }),
+  name: v.string({ minLength: 1, maxLength: 120 }),
+  description: v.string({ maxLength: 1000 }),
+  /** Upstream repo, e.g. "schmuell/sd-turbo-ort-web". */
+  source: v.string({ maxLength: 300 }),
+  licence: v.object({ name: v.string({ minLength: 1 }), commercial_use: v.boolean(), url }, { strict: true }),
+  /** Weight dtype: float16 models need WebGPU `shader-f16` (or wasm). */
+  dtype: v.oneOf(['float32', 'float16'] as const),
+  capabilities: v.object({
+    txt2img: v.boolean(),
+    img2img: v.boolean(),
+    /** 'blend' = any 4-channel UNet with latent blending; '9ch' = an inpainting UNet. */
+    inpaint: v.oneOf(['none', 'blend', '9ch'] as const),
+    /** ControlNet kind when `components.controlnet` is present or the UNet is fused with one. */
+    controlnet: v.oneOf(['none', 'scribble', 'lineart', 'canny', 'mlsd'] as const),
+    controlnet_fused: v.optional(v.boolean()),
+  }, { strict: true }),
+  tokenizer: v.object({
+    vocab_url: url,
+    merges_url: url,
+    pad_token_id: v.number({ integer: true, min: 0 }),
+    max_length: v.number({ integer: true, min: 2, max: 1024 }),
+  }, { strict: true }),
+  vae_scaling_factor: v.number({ min: 0, max: 10 }),
+  latent_channels: v.number({ integer: true, min: 1, max: 64 }),
+  /** VAE downsampling factor (8 for SD). */
+  vae_scale: v.number({ integer: true, min: 1, max: 64 }),
+  /** UNet time-conditioning: LCM models take a guidance embedding; this records the dim when present. */
+  guidance_embedding_dim: v.optional(v.number({ integer: true, min: 1 })),
+  sizes: v.object({
+    default_width: v.number({ integer: true, min: 64 }),
+    default_height: v.number({ integer: true, min: 64 }),
+    max_side: v.number({ integer: true, min: 64, max: 4096 }),
+    multiple: v.number({ integer: true, min: 8 }),
+    /** When set, the model only runs at these sizes (static-shape exports). */
+    fixed: v.optional(v.array(v.object({ width: v.number({ integer: true }), height: v.number({ integer: true }) }))),
+  }, { strict: true }),
+  defaults: v.object({
+    steps: v.number({ integer: true, min: 1, max: 150 }),
+    guidance_scale: v.number({ min: 0, max: 50 }),
+    strength: v.number({ min: 0, max: 1 }),
+    control_scale: v.optional(v.number({ min: 0, max: 4 })),
+  }, { strict: true }),
+  scheduler,
+  components,
+}, { strict: true });
+
+export type RawManifest = v.Infer<typeof manifestValidator>;
+export type ComponentSpec = RawManifest['components']['unet'];
+export type SchedulerConfig = RawManifest['scheduler'];
+
+/** The parsed manifest; stays close to upstream names so it diffs against diffusers' configs. */
+export interface ModelManifest {
+  readonly id: string;
+  readonly name: string;
+  readonly raw: RawManifest;
+  readonly dtype: 'float32' | 'float16';
+  readonly padTokenId: number;
+  readonly maxLength: number;
+  readonly vaeScalingFactor: number;
+  readonly latentChannels: number;
+  readonly vaeScale: number;
+  readonly scheduler: SchedulerConfig;
+  readonly components: Partial<Record<ModelRole, ComponentSpec>>;
+  /** Timestep input dtype of the UNet ('int64' | 'float32' | …), read from its `timestep` input. */
+  readonly timestepDtype: 'float32' | 'float16' | 'int32' | 'int64';
+  /** Total bytes of all files. */
+  readonly totalBytes: number;
+}
+
+/** Validates raw JSON and returns the manifest, or throws AppError INVALID_MANIFEST naming the path. */
+export function parseManifest(json: unknown): ModelManifest {
+  let raw: RawManifest;
+  try {
+    raw = manifestValidator.validate(json);
+  } catch (err) {
+    throw new AppError('INVALID_MANIFEST', `Model manifest is invalid. ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  const components = raw.components as Partial<Record<ModelRole, ComponentSpec>>;
+  for (const [role, spec] of Object.entries(components)) {
+    if (!spec) continue;
+    if (!spec.files.some((f) => f.path === spec.model)) {
+      throw new AppError('INVALID_MANIFEST', `Model manifest is invalid. At components.${role}.model: "${spec.model}" is not one of its files.`);
+    }
+  }
+  const ts = raw.components.unet.inputs.find((i) => i.name === 'timestep');
+  if (!ts) throw new AppError('INVALID_MANIFEST', 'Model manifest is invalid. At components.unet.inputs: no input named "timestep".');
+  if (raw.capabilities.img2img && !raw.components.vae_encoder) {
+    throw new AppError('INVALID_MANIFEST', 'Model manifest is invalid. At components.vae_encoder: img2img needs a VAE encoder.');
+  }
+  const totalBytes = Object.values(components).reduce((s, c) => s + (c ? c.files.reduce((t, f) => t + f.bytes, 0) : 0), 0);
+  return {
+    id: raw.id,
+    name: raw.name,
+    raw,
+    dtype: raw.dtype,
+    padTokenId: raw.tokenizer.pad_token_id,
+    maxLength: raw.tokenizer.max_length,
+    vaeScalingFactor: raw.vae_scaling_factor,
+    latentChannels: raw.latent_channels,
+    vaeScale: raw.vae_scale,
+    scheduler: raw.scheduler,
+    components,
+    timestepDtype: ts.dtype,
+    totalBytes,
+  };
+}
