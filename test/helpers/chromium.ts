@@ -4,8 +4,6 @@
  */
 import { chromium, type Browser } from 'playwright-core';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -13,7 +11,7 @@ export async function launchChromium(): Promise<Browser> {
   if (!fs.existsSync(CHROMIUM_PATH)) {
     throw new Error(`Chromium not found at ${CHROMIUM_PATH}. Install it with: apt-get install -y chromium`);
   }
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chromium-'));
+  // playwright-core gives every launch a fresh temporary profile (its own --user-data-dir).
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
@@ -25,7 +23,6 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-sync',
       '--no-first-run',
       '--disable-quic',
-      `--user-data-dir=${userDataDir}`,
     ],
   });
 }

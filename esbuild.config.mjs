@@ -1,0 +1,198 @@
+// Builds the plugin:
+//   dist/code.js   — Figma main thread (ES2020 IIFE, no DOM)
+//   dist/ui.html   — inline mode: one self-contained HTML (JS, CSS, worker and gzip'd ORT wasm inlined) that runs in
+//                    Figma's null-origin iframe with no storage;
+//                    hosted mode: a tiny bootstrap that redirects the iframe to the hosted app (URL set at build time)
+//   dist/app/      — hosted mode: the static app (index.html, app.js, worker.js, ORT wasm) for a real origin
+// Usage: node esbuild.config.mjs [--mode inline|hosted] [--hosted-url URL] [--figma-origin ORIGIN] [--outdir DIR]
+//        [--dev-catalog URL]   (an extra model catalogue; the harness serves its proof models this way)
+import * as esbuild from 'esbuild';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.dirname(fileURLToPath(import.meta.url));
+const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'manifest.json'), 'utf8'));
+
+/** The ORT wasm binary the worker's ORT build loads (onnxruntime-web/webgpu → the asyncify build). */
+export const ORT_WASM_FILES = ['ort-wasm-simd-threaded.asyncify.wasm'];
+const ORT_DIST = path.join(ROOT, 'node_modules/onnxruntime-web/dist');
+
+export const DEFAULTS = {
+  mode: 'inline',
+  hostedUrl: 'http://localhost:8788/app/index.html',
+  figmaOrigin: 'https://www.figma.com',
+  outdir: path.join(ROOT, 'dist'),
+  devCatalog: '',
+  minify: true,
+};
+
+const uiDefines = (opts) => ({
+  __UI_MODE__: JSON.stringify(opts.mode),
+  __PLUGIN_ID__: JSON.stringify(manifest.id),
+  __FIGMA_ORIGIN__: JSON.stringify(opts.figmaOrigin),
+  __PLUGIN_VERSION__: JSON.stringify(pkg.version),
+  __DEV_CATALOG_URL__: JSON.stringify(opts.devCatalog),
+});
+
+async function buildWorkerAsync(opts) {
+  const entry = path.join(ROOT, 'ui/runtime/worker/engine-worker.ts');
+  const result = await esbuild.build({
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    format: 'iife', // classic worker: module workers from blob:/data: URLs fail in the null-origin iframe
+    platform: 'browser',
+    target: 'es2022',
+    minify: opts.minify,
+    // ORT's bundle references import.meta.url to find its files; a classic worker has none, so give it the worker's
+    // own URL (we always pass the wasm explicitly: bytes inline, wasmPaths hosted).
+    define: { ...uiDefines(opts), 'import.meta.url': '__importMetaUrl' },
+    logLevel: 'warning',
+    banner: { js: 'var __importMetaUrl = self.location ? String(self.location.href) : "";' },
+  });
+  return result.outputFiles[0].text;
+}
+
+function ortWasmGzipBase64() {
+  return ORT_WASM_FILES.map((f) => ({
+    name: f,
+    gz: zlib.gzipSync(fs.readFileSync(path.join(ORT_DIST, f)), { level: 9 }).toString('base64'),
+  }));
+}
+
+/** esbuild plugin: `virtual:worker-source` and `virtual:ort-wasm` modules. */
+function virtualModules(values) {
+  return {
+    name: 'virtual-modules',
+    setup(build) {
+      build.onResolve({ filter: /^virtual:/ }, (args) => ({ path: args.path, namespace: 'virtual' }));
+      build.onLoad({ filter: /.*/, namespace: 'virtual' }, (args) => {
+        if (!(args.path in values)) return { errors: [{ text: `unknown virtual module ${args.path}` }] };
+        return { contents: `export default ${JSON.stringify(values[args.path])};`, loader: 'js' };
+      });
+    },
+  };
+}
+
+async function buildUiAsync(opts, virtuals) {
+  const result = await esbuild.build({
+    entryPoints: [path.join(ROOT, 'ui/main.tsx')],
+    bundle: true,
+    write: false,
+    outdir: 'out',
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2022',
+    minify: opts.minify,
+    jsx: 'automatic',
+    jsxImportSource: 'preact',
+    define: uiDefines(opts),
+    loader: { '.css': 'css' },
+    plugins: [virtualModules(virtuals)],
+    logLevel: 'warning',
+  });
+  const js = result.outputFiles.find((f) => f.path.endsWith('.js')).text;
+  const css = result.outputFiles.find((f) => f.path.endsWith('.css'))?.text ?? '';
+  return { js, css };
+}
+
+const escapeScript = (js) => js.replace(/<\/script/gi, '<\\/script');
+
+function htmlPage({ title, css, body }) {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title}</title>
+<style>${css}</style>
+</head>
+<body>
+<div id="root"></div>
+${body}
+</body>
+</html>
+`;
+}
+
+async function buildPluginAsync(opts) {
+  const out = await esbuild.build({
+    entryPoints: [path.join(ROOT, 'plugin/code.ts')],
+    bundle: true,
+    write: false,
+    format: 'iife',
+    platform: 'neutral',
+    target: 'es2020',
+    minify: opts.minify,
+    define: {
+      __UI_MODE__: JSON.stringify(opts.mode),
+      __HOSTED_ORIGIN__: JSON.stringify(new URL(opts.hostedUrl).origin),
+      __PLUGIN_VERSION__: JSON.stringify(pkg.version),
+    },
+    logLevel: 'warning',
+  });
+  return out.outputFiles[0].text;
+}
+
+/** Builds one mode into opts.outdir. Returns the written paths. */
+export async function buildAsync(options = {}) {
+  const opts = { ...DEFAULTS, ...options };
+  fs.mkdirSync(opts.outdir, { recursive: true });
+  const workerSource = await buildWorkerAsync(opts);
+  const code = await buildPluginAsync(opts);
+  fs.writeFileSync(path.join(opts.outdir, 'code.js'), code);
+  const written = [path.join(opts.outdir, 'code.js')];
+
+  if (opts.mode === 'inline') {
+    const wasm = ortWasmGzipBase64();
+    const { js, css } = await buildUiAsync(opts, { 'virtual:worker-source': workerSource, 'virtual:ort-wasm': wasm });
+    const html = htmlPage({ title: manifest.name, css, body: `<script>${escapeScript(js)}</script>` });
+    fs.writeFileSync(path.join(opts.outdir, 'ui.html'), html);
+    written.push(path.join(opts.outdir, 'ui.html'));
+  } else {
+    const appDir = path.join(opts.outdir, 'app');
+    fs.mkdirSync(path.join(appDir, 'ort'), { recursive: true });
+    const { js, css } = await buildUiAsync(opts, { 'virtual:worker-source': '', 'virtual:ort-wasm': [] });
+    fs.writeFileSync(path.join(appDir, 'app.js'), js);
+    fs.writeFileSync(path.join(appDir, 'app.css'), css);
+    fs.writeFileSync(path.join(appDir, 'worker.js'), workerSource);
+    for (const f of ORT_WASM_FILES) fs.copyFileSync(path.join(ORT_DIST, f), path.join(appDir, 'ort', f));
+    fs.writeFileSync(
+      path.join(appDir, 'index.html'),
+      htmlPage({ title: manifest.name, css: '', body: '<link rel="stylesheet" href="app.css">\n<script src="app.js"></script>' }),
+    );
+    // Figma loads ui.html into its iframe; the bootstrap moves the iframe to the hosted app (a real origin).
+    const bootstrap = `<!doctype html><meta charset="utf-8"><script>window.location.href = ${JSON.stringify(opts.hostedUrl)};</script>`;
+    fs.writeFileSync(path.join(opts.outdir, 'ui.html'), bootstrap);
+    written.push(path.join(opts.outdir, 'ui.html'), appDir);
+  }
+  return written;
+}
+
+function parseArgs(argv) {
+  const opts = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => argv[++i];
+    if (a === '--mode') opts.mode = next();
+    else if (a === '--hosted-url') opts.hostedUrl = next();
+    else if (a === '--figma-origin') opts.figmaOrigin = next();
+    else if (a === '--outdir') opts.outdir = path.resolve(next());
+    else if (a === '--dev-catalog') opts.devCatalog = next();
+    else if (a === '--no-minify') opts.minify = false;
+    else throw new Error(`Unknown option ${a}`);
+  }
+  if (opts.mode && !['inline', 'hosted'].includes(opts.mode)) throw new Error(`--mode must be inline or hosted, got ${opts.mode}`);
+  return opts;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const opts = parseArgs(process.argv.slice(2));
+  const t0 = Date.now();
+  const written = await buildAsync(opts);
+  for (const w of written) console.log(`built ${path.relative(ROOT, w)}`);
+  console.log(`done in ${Date.now() - t0} ms`);
+}

@@ -1,0 +1,110 @@
+// `npm start`: builds both UI modes and serves the Figma harness.
+//   http://localhost:8787/            the harness (simulated document + real plugin + real UI); ?mode=hosted for hosted UI
+//   http://localhost:8788/app/        the hosted UI app (a second origin, as a real hosted UI would be)
+//   http://localhost:8787/proof-models/  small generated models with real I/O signatures (the dev model catalogue)
+// Importable: `startHarnessAsync({ port, appPort, outdir })` (the browser tests use other ports and a temp outdir).
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as esbuild from 'esbuild';
+import { buildAsync } from '../../esbuild.config.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const MIME = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8', '.json': 'application/json', '.wasm': 'application/wasm', '.png': 'image/png',
+  '.onnx': 'application/octet-stream', '.txt': 'text/plain; charset=utf-8',
+};
+
+function serveDir(dir) {
+  return (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    let rel = decodeURIComponent(url.pathname);
+    if (rel.endsWith('/')) rel += 'index.html';
+    const file = path.join(dir, path.normalize(rel).replace(/^(\.\.[/\\])+/, ''));
+    if (!file.startsWith(dir)) { res.writeHead(403).end(); return; }
+    fs.stat(file, (err, st) => {
+      if (err || !st.isFile()) { res.writeHead(404, { 'Access-Control-Allow-Origin': '*' }).end('not found'); return; }
+      const headers = {
+        'Content-Type': MIME[path.extname(file)] ?? 'application/octet-stream',
+        'Content-Length': st.size,
+        'Cache-Control': 'no-store',
+        // The inline UI has a null origin: it can only fetch from servers answering ACAO *.
+        'Access-Control-Allow-Origin': '*',
+        'Accept-Ranges': 'bytes',
+      };
+      const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
+      if (range) {
+        const start = Number(range[1]);
+        const end = range[2] ? Math.min(Number(range[2]), st.size - 1) : st.size - 1;
+        if (start >= st.size) { res.writeHead(416, { 'Content-Range': `bytes */${st.size}` }).end(); return; }
+        res.writeHead(206, { ...headers, 'Content-Length': end - start + 1, 'Content-Range': `bytes ${start}-${end}/${st.size}` });
+        fs.createReadStream(file, { start, end }).pipe(res);
+        return;
+      }
+      res.writeHead(200, headers);
+      if (req.method === 'HEAD') res.end();
+      else fs.createReadStream(file).pipe(res);
+    });
+  };
+}
+
+async function buildHarnessPageAsync(outdir) {
+  fs.mkdirSync(outdir, { recursive: true });
+  await esbuild.build({
+    entryPoints: [path.join(ROOT, 'test/harness/harness.ts')],
+    bundle: true,
+    outfile: path.join(outdir, 'harness.js'),
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2022',
+    logLevel: 'warning',
+  });
+  fs.copyFileSync(path.join(ROOT, 'test/harness/index.html'), path.join(outdir, 'index.html'));
+}
+
+/** Writes the proof models and their catalogue (test/harness/proof-catalog.ts) into dir, for the given base URL. */
+async function writeProofCatalogAsync(dir, baseUrl) {
+  const tmp = path.join(dir, '..', 'proof-catalog.mjs');
+  await esbuild.build({
+    entryPoints: [path.join(ROOT, 'test/harness/proof-catalog.ts')],
+    bundle: true, outfile: tmp, format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning',
+    packages: 'external',
+  });
+  const mod = await import(pathToFileURL(tmp).href + `?t=${Date.now()}`);
+  await mod.writeProofCatalogAsync(dir, baseUrl);
+}
+
+export async function startHarnessAsync({ port = 8787, appPort = 8788, outdir = path.join(ROOT, 'dist/harness-build'), host = '127.0.0.1', log = console.log } = {}) {
+  const harnessOrigin = `http://localhost:${port}`;
+  const appOrigin = `http://localhost:${appPort}`;
+  const common = { figmaOrigin: harnessOrigin, devCatalog: `${harnessOrigin}/proof-models/index.json`, minify: false };
+  await buildAsync({ ...common, mode: 'inline', outdir: path.join(outdir, 'site/inline') });
+  await buildAsync({ ...common, mode: 'hosted', outdir: path.join(outdir, 'hosted'), hostedUrl: `${appOrigin}/app/index.html` });
+  fs.mkdirSync(path.join(outdir, 'site/hosted'), { recursive: true });
+  for (const f of ['code.js', 'ui.html']) fs.copyFileSync(path.join(outdir, 'hosted', f), path.join(outdir, 'site/hosted', f));
+  await buildHarnessPageAsync(path.join(outdir, 'site'));
+  await writeProofCatalogAsync(path.join(outdir, 'site/proof-models'), `${harnessOrigin}/proof-models`);
+
+  const site = http.createServer(serveDir(path.join(outdir, 'site')));
+  const app = http.createServer(serveDir(path.join(outdir, 'hosted')));
+  await Promise.all([
+    new Promise((r) => site.listen(port, host, r)),
+    new Promise((r) => app.listen(appPort, host, r)),
+  ]);
+  log(`Harness: ${harnessOrigin}/  (hosted UI: ${harnessOrigin}/?mode=hosted, app origin ${appOrigin})`);
+  return {
+    url: `${harnessOrigin}/`,
+    harnessOrigin,
+    appOrigin,
+    closeAsync: () => Promise.all([new Promise((r) => site.close(r)), new Promise((r) => app.close(r))]),
+  };
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const port = Number(process.env.PORT ?? 8787);
+  const appPort = Number(process.env.APP_PORT ?? 8788);
+  await startHarnessAsync({ port, appPort });
+  console.log('Press Ctrl+C to stop.');
+}

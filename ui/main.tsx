@@ -1,0 +1,67 @@
+/**
+ * UI entry (both modes). Wires the plugin bridge (Figma envelopes), the engine (ORT in a dedicated worker) and the app.
+ * Build-time constants come from esbuild.config.mjs.
+ */
+import workerSource from 'virtual:worker-source';
+import ortWasm from 'virtual:ort-wasm';
+import { createPluginBridge } from './bridge/plugin-bridge';
+import { createEngineClient } from './runtime/engine-client';
+import { mountApp } from './app/main';
+
+declare const __UI_MODE__: 'inline' | 'hosted';
+declare const __PLUGIN_ID__: string;
+declare const __FIGMA_ORIGIN__: string;
+declare const __DEV_CATALOG_URL__: string;
+
+function base64ToBytes(b64: string): Uint8Array {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+async function gunzipAsync(bytes: Uint8Array): Promise<Uint8Array> {
+  const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(new DecompressionStream('gzip'));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/** Inline mode: the worker comes from a data: URL (blob:null workers are unreliable in Figma). */
+function inlineWorkerUrl(source: string): string {
+  const bytes = new TextEncoder().encode(source);
+  let bin = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return `data:text/javascript;base64,${btoa(bin)}`;
+}
+
+async function startAsync(): Promise<void> {
+  const root = document.getElementById('root');
+  if (!root) throw new Error('missing #root');
+  const bridge =
+    __UI_MODE__ === 'hosted'
+      ? createPluginBridge(window, { uiMode: 'hosted', pluginId: __PLUGIN_ID__, figmaOrigin: __FIGMA_ORIGIN__ })
+      : createPluginBridge(window, { uiMode: 'inline' });
+
+  const engine =
+    __UI_MODE__ === 'hosted'
+      ? createEngineClient({
+          workerUrl: new URL('worker.js', location.href).href,
+          wasm: { kind: 'url', baseUrl: new URL('ort/', location.href).href },
+          devCatalogUrl: __DEV_CATALOG_URL__ || undefined,
+        })
+      : createEngineClient({
+          workerUrl: inlineWorkerUrl(workerSource),
+          wasm: {
+            kind: 'bytes',
+            loadAsync: async () => {
+              const first = ortWasm[0];
+              if (!first) throw new Error('This build has no ORT wasm inlined.');
+              return gunzipAsync(base64ToBytes(first.gz));
+            },
+          },
+          devCatalogUrl: __DEV_CATALOG_URL__ || undefined,
+        });
+
+  mountApp(root, { bridge, engine, uiMode: __UI_MODE__ });
+}
+
+void startAsync();
