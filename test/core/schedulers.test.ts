@@ -124,7 +124,7 @@ describe('scheduler details', () => {
       const cfg: SchedulerConfig = { ...turbo, _class_name: cls, timestep_spacing: cls.startsWith('Euler') ? 'trailing' : 'leading', clip_sample: false };
       const s = createScheduler(cfg, 4);
       const gen = createTorchGenerator(7);
-      let x = gen.randn([64]).map((v) => v * s.initNoiseSigma);
+      let x: Float32Array = gen.randn([64]).map((v) => v * s.initNoiseSigma);
       for (let i = 0; i < s.timesteps.length; i++) {
         const xin = s.scaleModelInput(x, i);
         // epsilon consistent with x0 at this step, in each parametrisation.

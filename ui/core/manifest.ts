@@ -7,7 +7,7 @@ import * as v from '../../protocol/validate';
 import { AppError } from '../../protocol/errors';
 import type { ModelRole } from './session';
 
-const dtype = v.oneOf(['float32', 'float16', 'int32', 'int64'] as const);
+const dtype = v.oneOf(['float32', 'float16', 'float64', 'int32', 'int64'] as const);
 const sha256 = v.string({ pattern: /^[0-9a-f]{64}$/, patternName: '64 lowercase hex characters' });
 const url = v.string({ pattern: /^(https?:\/\/|\.{0,2}\/)[^\s]+$/, patternName: 'an http(s) URL' });
 
@@ -128,7 +128,7 @@ export interface ModelManifest {
   readonly scheduler: SchedulerConfig;
   readonly components: Partial<Record<ModelRole, ComponentSpec>>;
   /** Timestep input dtype of the UNet ('int64' | 'float32' | …), read from its `timestep` input. */
-  readonly timestepDtype: 'float32' | 'float16' | 'int32' | 'int64';
+  readonly timestepDtype: 'float32' | 'float16' | 'float64' | 'int32' | 'int64';
   /** Total bytes of all files. */
   readonly totalBytes: number;
 }

@@ -3,9 +3,9 @@
  * A `DeviceTensor` is an opaque handle owned by the runtime (e.g. a WebGPU buffer kept on the GPU between models);
  * the core passes it along without reading it.
  */
-export type DType = 'float32' | 'float16' | 'int32' | 'int64';
+export type DType = 'float32' | 'float16' | 'float64' | 'int32' | 'int64';
 
-export type HostData = Float32Array | Int32Array | BigInt64Array | Uint16Array;
+export type HostData = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint16Array;
 
 export interface HostTensor {
   readonly kind: 'host';

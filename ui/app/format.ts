@@ -1,0 +1,69 @@
+/** Plain-words formatting for the UI (pure). */
+import type { ModelSummary } from './env';
+
+/** 1536 → "1.5 KB", 2.1e9 → "2.1 GB" (decimal units, as file managers show). */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return '—';
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${i === 0 ? Math.round(v) : v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
+}
+
+/** Seconds → "4 s", "2 min 5 s", "1 h 3 min"; undefined/NaN → "—". */
+export function formatDuration(seconds: number | undefined): string {
+  if (seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return '—';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) {
+    const m = Math.floor(s / 60);
+    const r = s % 60;
+    return r ? `${m} min ${r} s` : `${m} min`;
+  }
+  const h = Math.floor(s / 3600);
+  const m = Math.round((s % 3600) / 60);
+  return m ? `${h} h ${m} min` : `${h} h`;
+}
+
+/**
+ * A rough time for one image on the CPU (onnxruntime-web wasm, SIMD, `threads` threads), for SD-1.5-class models.
+ * Measured orders of magnitude, not a promise: one UNet evaluation at 512² ≈ 25 s single-threaded, the VAE decoder
+ * ≈ 40 s, the text encoder ≈ 2 s; classifier-free guidance (guidance > 1) doubles UNet evaluations; time scales with
+ * the pixel count.
+ */
+export function estimateWasmSeconds(opts: { steps: number; guidance: number; width: number; height: number; threads?: number }): number {
+  const UNET_EVAL_512 = 25;
+  const VAE_DECODE_512 = 40;
+  const TEXT_ENCODER = 2;
+  const area = (opts.width * opts.height) / (512 * 512);
+  const evals = Math.max(1, opts.steps) * (opts.guidance > 1 ? 2 : 1);
+  const threads = Math.max(1, opts.threads ?? 1);
+  return (TEXT_ENCODER + (evals * UNET_EVAL_512 + VAE_DECODE_512) * area) / Math.min(threads, 4) ** 0.8;
+}
+
+/** "about 3 minutes per 512×512 image on this CPU" for a model's default settings. */
+export function wasmEstimateLine(model: Pick<ModelSummary, 'defaults' | 'name'> | null, threads = 1): string {
+  const steps = model?.defaults.steps ?? 20;
+  const guidance = model?.defaults.guidance_scale ?? 7.5;
+  const secs = estimateWasmSeconds({ steps, guidance, width: 512, height: 512, threads });
+  const minutes = secs / 60;
+  const amount = minutes < 1.5 ? `about ${Math.max(1, Math.round(secs / 10) * 10)} seconds` : `about ${Math.round(minutes)} minutes`;
+  const who = model ? `${model.name} at ${steps} step${steps === 1 ? '' : 's'}` : `${steps} steps`;
+  return `On the CPU this is slow: ${amount} per 512×512 image (${who}).`;
+}
+
+/** "Hero image, mountain cabin at dusk" → at most `max` characters with an ellipsis. */
+export function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1)).trimEnd()}…`;
+}
+
+/** PNG bytes → data: URL (works under Figma's `default-src data:` CSP, unlike blob: URLs). */
+export function pngDataUrl(png: Uint8Array): string {
+  let bin = '';
+  for (let i = 0; i < png.length; i += 0x8000) bin += String.fromCharCode(...png.subarray(i, i + 0x8000));
+  return `data:image/png;base64,${btoa(bin)}`;
+}

@@ -1,0 +1,131 @@
+/**
+ * Glue between the plugin's `job-inputs` and the engine: decode the source PNG, rasterise the mask / outlines at
+ * working size, build one GenerateRequest per batch image, and the Recipe stored on each result layer.
+ * Pure apart from the injected rasteriser (so Node tests run it with a fake).
+ */
+import { AppError } from '../../protocol/errors';
+import type { Mode, PathData, PluginToUi, Recipe } from '../../protocol/messages';
+import { decodePng, resizeBilinear } from '../core/image';
+import type { GenerateRequest, RgbaImage } from './env';
+import type { ControlType } from './settings';
+
+export type JobInputs = Extract<PluginToUi, { type: 'job-inputs' }>;
+
+/** Path rasterisation (ui/core/raster, or the canvas fallback in ./canvas-raster). White = shape, black = empty. */
+export interface Rasterizer {
+  /** Inpaint mask: paths filled white on black, edges feathered by `feather` working px. */
+  rasterizeMask(paths: readonly PathData[], width: number, height: number, opts: { feather: number }): RgbaImage;
+  /** ControlNet line map: white outlines `lineWidth` px wide on black. */
+  drawLineMap(paths: readonly PathData[], width: number, height: number, opts: { lineWidth: number }): RgbaImage;
+}
+
+/** The form values a job is built from (already clamped, preset already applied to the prompts). */
+export interface JobForm {
+  readonly mode: Mode;
+  readonly modelId: string;
+  readonly prompt: string;
+  readonly negativePrompt: string;
+  readonly steps: number;
+  readonly guidance: number;
+  readonly strength: number;
+  readonly maskFeather: number;
+  readonly controlType: ControlType;
+  readonly controlScale: number;
+}
+
+/** Line width per control type at a 512 px working side (scaled with the working size). */
+export const CONTROL_LINE_WIDTH: Readonly<Record<ControlType, number>> = { canny: 1, lineart: 2, mlsd: 2, scribble: 5 };
+
+export interface PreparedJob {
+  /** Everything but the seed. */
+  readonly request: Omit<GenerateRequest, 'seed'>;
+  readonly inputs: JobInputs;
+}
+
+/**
+ * job-inputs + form → the engine request (without seed). Throws AppError INVALID_SELECTION when the plugin sent
+ * less than the mode needs (e.g. Inpaint without a mask).
+ */
+export function prepareJob(inputs: JobInputs, form: JobForm, raster: Rasterizer): PreparedJob {
+  const { width, height } = inputs;
+  if (inputs.mode !== form.mode) {
+    throw new AppError('INVALID_MESSAGE', `The plugin prepared a "${inputs.mode}" job, but "${form.mode}" was asked for.`, { hint: 'Try again.' });
+  }
+  let image: RgbaImage | undefined;
+  if (inputs.image) {
+    const decoded = decodePng(inputs.image.png);
+    image = decoded.width === width && decoded.height === height ? decoded : resizeBilinear(decoded, width, height);
+  }
+  const base: { -readonly [K in keyof GenerateRequest]?: GenerateRequest[K] } = {
+    modelId: form.modelId,
+    mode: form.mode,
+    prompt: form.prompt,
+    negativePrompt: form.negativePrompt,
+    width,
+    height,
+    steps: form.steps,
+    guidanceScale: form.guidance,
+  };
+  switch (form.mode) {
+    case 'generate':
+      break;
+    case 'edit':
+      if (!image) throw new AppError('INVALID_SELECTION', 'Edit needs an image of the selection, and none came back.', { hint: 'Select a visible frame, shape or image and try again.' });
+      base.image = image;
+      base.strength = form.strength;
+      break;
+    case 'inpaint':
+      if (!image) throw new AppError('INVALID_SELECTION', 'Inpaint needs the image under the mask, and none came back.', { hint: 'Select an image and a shape on top of it.' });
+      if (!inputs.mask || inputs.mask.paths.length === 0) throw new AppError('INVALID_SELECTION', 'Inpaint needs a mask shape, and none was found in the selection.', { hint: 'Draw a shape over the area to change and select it together with the image.' });
+      base.image = image;
+      base.mask = raster.rasterizeMask(inputs.mask.paths, width, height, { feather: form.maskFeather });
+      base.strength = form.strength;
+      break;
+    case 'wireframe': {
+      if (!inputs.outlines || inputs.outlines.paths.length === 0) throw new AppError('INVALID_SELECTION', 'Wireframe needs shapes or text in the selected frame, and it has none.', { hint: 'Select a frame that contains the wireframe.' });
+      const lineWidth = Math.max(1, Math.round(CONTROL_LINE_WIDTH[form.controlType] * Math.max(width, height) / 512));
+      base.control = raster.drawLineMap(inputs.outlines.paths, width, height, { lineWidth });
+      base.controlScale = form.controlScale;
+      base.controlType = form.controlType;
+      break;
+    }
+  }
+  return { request: base as Omit<GenerateRequest, 'seed'>, inputs };
+}
+
+/** The recipe stored on one result layer (re-runnable: prompt, seed, model, sources). */
+export function makeRecipe(
+  job: PreparedJob,
+  form: JobForm,
+  opts: { seed: number; batchIndex: number; batchCount: number; pluginVersion: string; createdAt: string },
+): Recipe {
+  const { inputs } = job;
+  const recipe: { -readonly [K in keyof Recipe]: Recipe[K] } = {
+    version: 1,
+    mode: form.mode,
+    prompt: form.prompt.slice(0, 4000),
+    negativePrompt: form.negativePrompt.slice(0, 4000),
+    seed: opts.seed,
+    steps: form.steps,
+    guidance: form.guidance,
+    width: inputs.width,
+    height: inputs.height,
+    modelId: form.modelId,
+    sourceNodeIds: inputs.sourceNodeIds.slice(0, 500),
+    batchIndex: opts.batchIndex,
+    batchCount: opts.batchCount,
+    pluginVersion: opts.pluginVersion.slice(0, 40),
+    createdAt: opts.createdAt,
+  };
+  if (form.mode === 'edit' || form.mode === 'inpaint') recipe.strength = form.strength;
+  if (form.mode === 'inpaint') {
+    recipe.maskFeather = form.maskFeather;
+    if (inputs.mask) recipe.maskNodeIds = inputs.mask.nodeIds.slice(0, 500);
+  }
+  if (form.mode === 'wireframe') {
+    recipe.controlType = form.controlType;
+    recipe.controlScale = form.controlScale;
+    if (inputs.outlines) recipe.outlineNodeIds = inputs.outlines.nodeIds.slice(0, 5000);
+  }
+  return recipe;
+}

@@ -1,0 +1,38 @@
+/**
+ * Loading a stored Recipe back into the form (pure): re-run from history, or a relaunch button
+ * ('regenerate' = the same seed; 'variations' = new seeds).
+ */
+import type { Mode, Recipe } from '../../protocol/messages';
+import { normalizeSeed } from './seed-policy';
+import { CONTROL_TYPES, type ControlType, type ModelParams, type Settings } from './settings';
+
+export type RecipeAction = 'rerun' | 'regenerate' | 'variations';
+
+export function settingsFromRecipe(settings: Settings, recipe: Recipe, action: RecipeAction): { settings: Settings; mode: Mode } {
+  const params: { -readonly [K in keyof ModelParams]: ModelParams[K] } = {
+    ...(settings.paramsByModel[recipe.modelId] ?? {}),
+    steps: recipe.steps,
+    guidance: recipe.guidance,
+  };
+  if (recipe.strength !== undefined) params.strength = recipe.strength;
+  if (recipe.controlScale !== undefined) params.controlScale = recipe.controlScale;
+  const controlType = CONTROL_TYPES.includes(recipe.controlType as ControlType) ? (recipe.controlType as ControlType) : settings.controlType;
+  return {
+    mode: recipe.mode,
+    settings: {
+      ...settings,
+      // The recipe's prompt already includes the style preset that was active.
+      prompt: recipe.prompt,
+      negativePrompt: recipe.negativePrompt,
+      presetId: 'none',
+      seed: normalizeSeed(recipe.seed),
+      seedPolicy: action === 'variations' ? 'random' : 'fixed',
+      batchCount: action === 'variations' ? Math.max(settings.batchCount, 1) : 1,
+      size: recipe.mode === 'generate' ? { width: recipe.width, height: recipe.height } : settings.size,
+      maskFeather: recipe.maskFeather ?? settings.maskFeather,
+      controlType,
+      modelByMode: { ...settings.modelByMode, [recipe.mode]: recipe.modelId },
+      paramsByModel: { ...settings.paramsByModel, [recipe.modelId]: params },
+    },
+  };
+}
