@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ASSETS } from '../helpers/paths';
 import { createClipTokenizer } from '../../ui/core/tokenizer/clip-tokenizer';
+import { AppError } from '../../protocol/errors';
 
 const dir = path.join(ASSETS, 'clip');
 const ref = JSON.parse(fs.readFileSync(path.join(dir, 'reference_tokenizations.json'), 'utf8'));
@@ -19,6 +20,17 @@ describe('CLIP tokenizer', () => {
       return JSON.stringify(got) !== JSON.stringify(c.ids);
     });
     expect(wrong.map((c: { prompt: string }) => c.prompt)).toEqual([]);
+  });
+
+  it('encode(…, 77) gives every reference case padded, with tokenCount = reference length and nothing dropped', () => {
+    for (const c of ref.cases as { prompt: string; ids: number[] }[]) {
+      const { ids, tokenCount, droppedTokens } = tokenizer.encode(c.prompt, { padTokenId: 0, maxLength: 77 });
+      expect(Array.from(ids.slice(0, c.ids.length)), c.prompt).toEqual(c.ids);
+      expect(ids.slice(c.ids.length).every((x) => x === 0), c.prompt).toBe(true);
+      expect(tokenCount).toBe(c.ids.length);
+      expect(droppedTokens).toBe(0);
+      expect(tokenizer.countTokens(c.prompt)).toBe(c.ids.length - 2);
+    }
   });
 
   it('pads and truncates as the references do (EOS kept, dropped tokens counted)', () => {
@@ -55,8 +67,29 @@ describe('CLIP tokenizer', () => {
     expect(droppedTokens).toBe(25);
   });
 
-  it('collapses whitespace and lowercases', () => {
+  it('collapses whitespace, lowercases and NFC-normalises', () => {
     expect(tokenizer.tokenize('  A   PHOTO\n of  ')).toEqual(tokenizer.tokenize('a photo of'));
+    expect(tokenizer.tokenize('Cafe\u0301')).toEqual(tokenizer.tokenize('caf\u00e9'));
+    expect(tokenizer.countTokens('')).toBe(0);
+    expect(Array.from(tokenizer.encode('', { padTokenId: 0, maxLength: 4 }).ids)).toEqual([49406, 49407, 0, 0]);
+  });
+
+  it('keeps EOS at the end at the exact boundary (75 content tokens fit, 76 drop one)', () => {
+    const words = (n: number) => Array.from({ length: n }, () => 'cat').join(' ');
+    const fit = tokenizer.encode(words(75), { padTokenId: 49407, maxLength: 77 });
+    expect(fit.droppedTokens).toBe(0);
+    expect(fit.tokenCount).toBe(77);
+    const over = tokenizer.encode(words(76), { padTokenId: 49407, maxLength: 77 });
+    expect(over.droppedTokens).toBe(1);
+    expect(over.ids[76]).toBe(49407);
+    expect(over.ids[75]).toBe(2368);
+  });
+
+  it('rejects bad options and a non-CLIP vocab with AppErrors naming the value', () => {
+    expect(() => tokenizer.encode('a', { padTokenId: 0, maxLength: 1 })).toThrow(AppError);
+    expect(() => tokenizer.encode('a', { padTokenId: 0, maxLength: 1 })).toThrow(/maxLength .*got 1/);
+    expect(() => tokenizer.encode('a', { padTokenId: -1, maxLength: 77 })).toThrow(/padTokenId .*got -1/);
+    expect(() => createClipTokenizer({ a: 0 }, 'a b')).toThrow(AppError);
   });
 
   it('runs the transformers toy fixture', () => {

@@ -1,38 +1,46 @@
 /**
- * torch's CPU generator, emulated: `torch.manual_seed(seed)` + `torch.randn(shape)` give the same float32 values here.
- * - MT19937 seeded with init_genrand on the low 32 bits of the seed (torch's mt19937 takes a uint64 seed and
- *   initialises its state from `seed & 0xffffffff`).
- * - Uniforms: 24 bits of a 32-bit draw, `(r & 0xFFFFFF) * 2^-24` (float32 path).
- * - numel ≥ 16: normal_fill — fill all with uniforms, Box-Muller in blocks of 16 (j, j+8), redo the last 16 when
- *   numel % 16 ≠ 0. numel < 16: the scalar path (53-bit double uniforms, Box-Muller with a cached second sample).
- * Source: PyTorch aten/src/ATen/native/cpu/DistributionTemplates.h normal_fill / at::normal_distribution<double>;
- * see ../shared/reference/schedulers.md §4.
+ * torch's CPU generator, emulated: `torch.manual_seed(seed)` then `torch.randn(shape)` give the same float32 values
+ * here, draw for draw (PyTorch aten/src/ATen/core/MT19937RNGEngine.h, CPUGeneratorImpl.cpp,
+ * core/DistributionsHelper.h, native/cpu/DistributionTemplates.h; see ../shared/reference/schedulers.md §4).
+ *
+ * - Seeding: manual_seed takes a uint64; mt19937's init_with_uint32 stores the full seed but initialises the state
+ *   from `seed & 0xffffffff` (Knuth's init_genrand: mt[i] = 1812433253·(mt[i−1] ^ mt[i−1] >>> 30) + i). So seeds that
+ *   agree in their low 32 bits give the same stream, in torch and here. Seeds here are integers 0…2^53−1.
+ * - float uniforms: uniform_real_distribution<float> uses 24 bits of one 32-bit draw: `(r & 0xFFFFFF) · 2^−24`.
+ * - randn with numel ≥ 16 (contiguous float32): normal_fill — fill every slot with a uniform, Box–Muller on each
+ *   complete block of 16 (pairs j, j+8), and when numel % 16 ≠ 0 draw 16 fresh uniforms into the last 16 slots and
+ *   transform them again. Done in float32 steps like the scalar kernel (AVX2 builds may differ in the last ulp).
+ * - randn with numel < 16: the scalar path, normal_distribution<double> — 53-bit uniforms from random64()
+ *   (two draws, first is the high word), Box–Muller in double, the second value cached on the generator.
+ * Only numel matters, never the shape, so `randn([n])` equals `randn(shape)` whenever n = numel(shape).
  */
+import { AppError } from '../../../protocol/errors';
 
 export interface TorchGenerator {
-  /** Next tempered 32-bit MT19937 output. */
+  /** Next tempered 32-bit MT19937 output (uint32 as a number). */
   random(): number;
-  /** Standard normals of `shape`, float32, in torch's order. */
+  /** Standard normals of `shape` (row-major, float32), identical to `torch.randn(shape, generator=g)` on CPU. */
   randn(shape: readonly number[]): Float32Array;
 }
 
 const N = 624;
 const M = 397;
+const f = Math.fround;
+const TWO_PI = 2 * Math.PI;
 
+/** As `torch.manual_seed(seed)` (CPU default generator); AppError INVALID_INPUT unless seed is an integer 0…2^53−1. */
 export function createTorchGenerator(seed: number): TorchGenerator {
   if (!Number.isInteger(seed) || seed < 0 || seed > Number.MAX_SAFE_INTEGER) {
-    throw new RangeError(`seed must be an integer in [0, ${Number.MAX_SAFE_INTEGER}], got ${seed}`);
+    throw new AppError('INVALID_INPUT', `seed must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}, got ${seed}.`);
   }
   const mt = new Uint32Array(N);
   let index = N;
-  mt[0] = seed >>> 0; // low 32 bits (seed % 2^32 for non-negative integers up to 2^53)
-  if (seed > 0xffffffff) mt[0] = seed % 0x100000000;
+  mt[0] = seed >>> 0; // ToUint32 = seed mod 2^32 = seed & 0xffffffff, exact for every safe integer.
   for (let i = 1; i < N; i++) {
     const prev = mt[i - 1]! ^ (mt[i - 1]! >>> 30);
-    // 1812433253 * prev + i, modulo 2^32, without losing precision.
-    mt[i] = (((((prev & 0xffff0000) >>> 16) * 1812433253) << 16) + (prev & 0x0000ffff) * 1812433253 + i) >>> 0;
+    mt[i] = (Math.imul(prev, 1812433253) + i) >>> 0;
   }
-  // torch::normal_distribution<double> caches the second Box-Muller sample on the generator.
+  // at::normal_distribution<double> caches its second Box–Muller value on the generator (reset by manual_seed).
   let cachedNormal: number | null = null;
 
   function twist(): void {
@@ -55,19 +63,17 @@ export function createTorchGenerator(seed: number): TorchGenerator {
     return y >>> 0;
   }
 
-  /** uniform_real_distribution<float>(0,1): 24 random bits. */
-  const uniformFloat = (): number => (random() & 0xffffff) * (1 / 16777216);
+  /** uniform_real_distribution<float>(0, 1): 24 random bits. */
+  const uniformFloat = (): number => (random() & 0xffffff) / 16777216;
 
-  /** uniform_real_distribution<double>(0,1): 53 bits of random64(). */
+  /** uniform_real_distribution<double>(0, 1): the low 53 bits of random64() = (first << 32) | second. */
   function uniformDouble(): number {
-    // CPUGeneratorImpl::random64: make64BitsFrom32Bits(first, second) = (first << 32) | second; keep 53 low bits.
     const hi = random();
     const lo = random();
-    const r53 = (hi & 0x1fffff) * 4294967296 + lo;
-    return r53 * (1 / 9007199254740992);
+    return ((hi & 0x1fffff) * 4294967296 + lo) / 9007199254740992;
   }
 
-  /** at::normal_distribution<double>(0, 1) as used by the scalar randn path. */
+  /** at::normal_distribution<double>(0, 1), as used by the scalar randn path. */
   function normalDouble(): number {
     if (cachedNormal !== null) {
       const v = cachedNormal;
@@ -77,23 +83,27 @@ export function createTorchGenerator(seed: number): TorchGenerator {
     const u1 = uniformDouble();
     const u2 = uniformDouble();
     const r = Math.sqrt(-2 * Math.log1p(-u2));
-    const theta = 2 * Math.PI * u1;
+    const theta = TWO_PI * u1;
     cachedNormal = r * Math.sin(theta);
     return r * Math.cos(theta);
   }
 
-  function normalFill16(data: Float32Array, offset: number): void {
+  /** normal_fill_16<float>: Box–Muller on data[o+j], data[o+j+8], j < 8, in float32 steps (mean 0, std 1). */
+  function normalFill16(data: Float32Array, o: number): void {
     for (let j = 0; j < 8; j++) {
-      const u1 = 1 - data[offset + j]!;
-      const u2 = data[offset + j + 8]!;
-      const radius = Math.sqrt(-2 * Math.log(u1));
-      const theta = 2 * Math.PI * u2;
-      data[offset + j] = radius * Math.cos(theta);
-      data[offset + j + 8] = radius * Math.sin(theta);
+      const u1 = f(1 - data[o + j]!);
+      const u2 = data[o + j + 8]!;
+      const radius = f(Math.sqrt(f(-2 * f(Math.log(u1)))));
+      const theta = f(TWO_PI * u2);
+      data[o + j] = f(radius * f(Math.cos(theta)));
+      data[o + j + 8] = f(radius * f(Math.sin(theta)));
     }
   }
 
   function randn(shape: readonly number[]): Float32Array {
+    for (const d of shape) {
+      if (!Number.isInteger(d) || d < 0) throw new AppError('INVALID_INPUT', `randn shape must be whole numbers ≥ 0, got [${shape.join(', ')}].`);
+    }
     const numel = shape.reduce((a, b) => a * b, 1);
     const out = new Float32Array(numel);
     if (numel >= 16) {
@@ -113,5 +123,11 @@ export function createTorchGenerator(seed: number): TorchGenerator {
   return { random, randn };
 }
 
-/** Standard-normal noise of `shape` from a seed, as `torch.randn(shape, generator=torch.manual_seed(seed))`. */
+/** Standard-normal noise of `shape` from a fresh seed: `torch.randn(shape, generator=torch.manual_seed(seed))`. */
 export const seededRandn = (seed: number, shape: readonly number[]): Float32Array => createTorchGenerator(seed).randn(shape);
+
+/**
+ * The `randn` argument of Scheduler.step, drawing from `generator`: `n` values are exactly
+ * `torch.randn(shape, generator=g)` for any shape with n elements (diffusers' randn_tensor on a CPU generator).
+ */
+export const stepRandn = (generator: TorchGenerator) => (n: number): Float32Array => generator.randn([n]);

@@ -1,4 +1,4 @@
-/** DDPM forward noising, as diffusers add_noise: sqrt(ᾱ_t)·x0 + sqrt(1-ᾱ_t)·ε (float32). */
+/** DDPM forward noising, as diffusers DDIMScheduler/LCMScheduler.add_noise: √ᾱ_t·x0 + √(1-ᾱ_t)·ε (float32 ops). */
 const f = Math.fround;
 
 export function addNoiseAlpha(alphaCumprod: number, original: Float32Array, noise: Float32Array): Float32Array {

@@ -1,9 +1,10 @@
 /**
- * CLIP BPE tokenizer, as openai/CLIP simple_tokenizer.py and Hugging Face CLIPTokenizer (without ftfy):
- * whitespace collapse + lowercase, CLIP's split pattern, byte→unicode mapping, `</w>` end-of-word marker, BPE by
- * merge rank. Reads HF `vocab.json` + `merges.txt` (a first line starting with `#version` is skipped).
- * Pure: no DOM, no I/O.
+ * CLIP BPE tokenizer, as openai/CLIP simple_tokenizer.py and Hugging Face CLIPTokenizer(Fast) without ftfy:
+ * NFC + whitespace collapse + lowercase (the fast tokenizer's normalizer), CLIP's split pattern, byte→unicode mapping,
+ * `</w>` end-of-word marker, BPE by merge rank with a cache. Reads HF `vocab.json` + `merges.txt` (a first line
+ * starting with `#version` is skipped). Pure: no DOM, no I/O.
  */
+import { AppError } from '../../../protocol/errors';
 
 export interface EncodeResult {
   /** Token ids, length `maxLength`: BOS, content, EOS, then padding. */
@@ -15,10 +16,16 @@ export interface EncodeResult {
 }
 
 export interface ClipTokenizer {
+  /** `<|startoftext|>` from the vocab (49406 for CLIP). */
   readonly bosTokenId: number;
+  /** `<|endoftext|>` from the vocab (49407 for CLIP). */
   readonly eosTokenId: number;
   /** Content token ids (no BOS/EOS, no padding). */
   tokenize(text: string): number[];
+  /**
+   * `input_ids` as CLIPTokenizer(padding="max_length", truncation=True): BOS, up to maxLength − 2 content tokens, EOS,
+   * then `padTokenId` (49407 for SD 1.x, 0 for SD 2.x / SD-Turbo). AppError INVALID_INPUT for a bad maxLength/pad id.
+   */
   encode(text: string, opts: { padTokenId: number; maxLength: number }): EncodeResult;
   /** Number of content tokens (no BOS/EOS): the live counter shows this against maxLength - 2. */
   countTokens(text: string): number;
@@ -47,11 +54,18 @@ function bytesToUnicode(): string[] {
 // CLIP's pattern: special tokens, contractions, letter runs, single digits, runs of other non-space characters.
 const PATTERN = /<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+/giu;
 
-/** CLIP's basic_clean + whitespace_clean (ftfy is the identity here, as in HF fast tokenizers), then lowercase. */
+/**
+ * CLIP's basic_clean + whitespace_clean with ftfy replaced by NFC (ftfy.fix_text's own normalisation, and the HF fast
+ * tokenizer's first normalizer), then lowercase.
+ */
 function cleanText(text: string): string {
-  return text.replace(/\s+/g, ' ').trim().toLowerCase();
+  return text.normalize('NFC').replace(/\s+/g, ' ').trim().toLowerCase();
 }
 
+/**
+ * Builds the tokenizer from HF `vocab.json` (token → id) and `merges.txt` text. Throws AppError INVALID_MANIFEST when
+ * the vocab lacks `<|startoftext|>` / `<|endoftext|>`.
+ */
 export function createClipTokenizer(vocab: Readonly<Record<string, number>>, mergesText: string): ClipTokenizer {
   const lines = mergesText.split('\n');
   const start = lines[0]?.startsWith('#version') ? 1 : 0;
@@ -66,7 +80,9 @@ export function createClipTokenizer(vocab: Readonly<Record<string, number>>, mer
   const cache = new Map<string, string[]>();
   const bos = vocab['<|startoftext|>'];
   const eos = vocab['<|endoftext|>'];
-  if (bos === undefined || eos === undefined) throw new Error('CLIP vocab lacks <|startoftext|> / <|endoftext|>');
+  if (bos === undefined || eos === undefined) {
+    throw new AppError('INVALID_MANIFEST', 'The tokenizer vocabulary has no <|startoftext|> / <|endoftext|> token; it is not a CLIP vocab.json.');
+  }
 
   function bpe(token: string): string[] {
     const cached = cache.get(token);
@@ -129,7 +145,12 @@ export function createClipTokenizer(vocab: Readonly<Record<string, number>>, mer
     tokenize,
     countTokens: (text) => tokenize(text).length,
     encode(text, { padTokenId, maxLength }) {
-      if (!Number.isInteger(maxLength) || maxLength < 2) throw new Error(`maxLength must be an integer ≥ 2, got ${maxLength}`);
+      if (!Number.isInteger(maxLength) || maxLength < 2 || maxLength > 1024) {
+        throw new AppError('INVALID_INPUT', `maxLength must be a whole number from 2 to 1024, got ${maxLength}.`);
+      }
+      if (!Number.isInteger(padTokenId) || padTokenId < 0 || padTokenId > 0x7fffffff) {
+        throw new AppError('INVALID_INPUT', `padTokenId must be a whole number ≥ 0, got ${padTokenId}.`);
+      }
       const content = tokenize(text);
       const room = maxLength - 2;
       const kept = content.slice(0, room);
