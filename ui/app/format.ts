@@ -1,4 +1,5 @@
 /** Plain-words formatting for the UI (pure). */
+import type { ErrorCode, ErrorData } from '../../protocol/errors';
 import type { ModelSummary } from './env';
 
 /** 1536 → "1.5 KB", 2.1e9 → "2.1 GB" (decimal units, as file managers show). */
@@ -66,4 +67,31 @@ export function pngDataUrl(png: Uint8Array): string {
   let bin = '';
   for (let i = 0; i < png.length; i += 0x8000) bin += String.fromCharCode(...png.subarray(i, i + 0x8000));
   return `data:image/png;base64,${btoa(bin)}`;
+}
+
+/** What to do next, per error code, for errors that arrive without a hint of their own. */
+const DEFAULT_HINTS: Readonly<Partial<Record<ErrorCode, string>>> = {
+  INTERNAL: 'Try again. If it keeps happening, close and reopen the plugin.',
+  INVALID_MESSAGE: 'Close and reopen the plugin.',
+  IMAGE_DECODE_FAILED: 'Select the layer again, or flatten it, and retry.',
+  MODEL_FETCH_FAILED: 'Check your connection and try the download again.',
+  MODEL_NOT_READY: 'Open Models and download the model first.',
+  INTEGRITY_MISMATCH: 'The download was damaged. Delete the model in Models and download it again.',
+  QUOTA_EXCEEDED: 'Free some space: delete a model you no longer use in Models.',
+  STORAGE_UNAVAILABLE: 'Models will be downloaded for this session only.',
+  WEBGPU_UNAVAILABLE: 'The plugin can still run on the CPU, only more slowly.',
+  DEVICE_LOST: 'The GPU was reset. Try again — the model will be loaded again.',
+  MODEL_MISMATCH: 'This model’s files do not match its description. Delete it and download it again.',
+  BAD_MODEL_OUTPUT: 'The GPU may not handle this model’s 16-bit maths. Try a 32-bit model, or the CPU.',
+  NETWORK_NOT_ALLOWED: 'This host is not in the plugin’s allowed network list.',
+  SOURCE_CHANGED: 'The layer changed or was deleted while generating. Select it again and retry.',
+  DOCUMENT_WRITE_FAILED: 'Check that the layer is not locked and that you can edit this file, then retry.',
+  INVALID_SELECTION: 'Change the selection, or pick another mode.',
+};
+
+/** The error with a hint: its own, or the default for its code. */
+export function withHint(e: ErrorData): ErrorData {
+  if (e.hint) return e;
+  const hint = DEFAULT_HINTS[e.code];
+  return hint ? { ...e, hint } : e;
 }

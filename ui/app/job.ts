@@ -6,18 +6,25 @@
 import { AppError } from '../../protocol/errors';
 import type { Mode, PathData, PluginToUi, Recipe } from '../../protocol/messages';
 import { decodePng, resizeBilinear } from '../core/image';
+import { drawLineMap, rasterizeMask } from '../core/raster';
 import type { GenerateRequest, RgbaImage } from './env';
 import type { ControlType } from './settings';
 
 export type JobInputs = Extract<PluginToUi, { type: 'job-inputs' }>;
 
-/** Path rasterisation (ui/core/raster, or the canvas fallback in ./canvas-raster). White = shape, black = empty. */
+/** Path rasterisation (default: ui/core/raster; tests inject a recording one). White = shape, black = empty. */
 export interface Rasterizer {
   /** Inpaint mask: paths filled white on black, edges feathered by `feather` working px. */
   rasterizeMask(paths: readonly PathData[], width: number, height: number, opts: { feather: number }): RgbaImage;
   /** ControlNet line map: white outlines `lineWidth` px wide on black. */
   drawLineMap(paths: readonly PathData[], width: number, height: number, opts: { lineWidth: number }): RgbaImage;
 }
+
+/** The pure-JS rasteriser of ui/core/raster (the same one the fake Figma uses to export), deterministic everywhere. */
+export const coreRasterizer: Rasterizer = {
+  rasterizeMask: (paths, width, height, opts) => ({ width, height, data: rasterizeMask(paths, width, height, opts) }),
+  drawLineMap: (paths, width, height, opts) => drawLineMap(paths, width, height, opts),
+};
 
 /** The form values a job is built from (already clamped, preset already applied to the prompts). */
 export interface JobForm {

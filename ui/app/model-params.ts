@@ -61,7 +61,7 @@ export function modeAvailability(selection: SelectionInfo | null, mode: Mode): {
   if (selection.availableModes.includes(mode)) return { enabled: true };
   const why: Record<Exclude<Mode, 'generate'>, string> = {
     edit: 'Select a frame, shape or image to edit.',
-    inpaint: 'Select an image and a shape on top of it that marks the area to change.',
+    inpaint: 'Select an image and a shape on top of it (the mask) that marks the area to change.',
     wireframe: 'Select a frame with a wireframe (shapes, text) to turn into a mockup.',
   };
   return { enabled: false, reason: selection.problem ?? why[mode] };

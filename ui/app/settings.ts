@@ -46,6 +46,11 @@ export interface Settings {
   readonly controlType: ControlType | null;
   readonly modelByMode: Readonly<Partial<Record<Mode, string>>>;
   readonly paramsByModel: Readonly<Record<string, ModelParams>>;
+  /**
+   * Hosted mode's theme (Figma gives hosted UIs no theme): the plugin reads `settings.theme` for `init.theme` and
+   * echoes `theme` after save-settings. The inline UI follows Figma's own `figma-dark` class instead.
+   */
+  readonly theme: 'light' | 'dark';
 }
 
 export const LIMITS = {
@@ -83,6 +88,7 @@ export const DEFAULT_SETTINGS: Settings = {
   controlType: null,
   modelByMode: {},
   paramsByModel: {},
+  theme: 'light',
 };
 
 type Obj = Record<string, unknown>;
@@ -165,6 +171,7 @@ export function parseSettings(data: unknown): Settings {
     controlType: CONTROL_TYPES.includes(data.controlType as ControlType) ? (data.controlType as ControlType) : null,
     modelByMode,
     paramsByModel,
+    theme: data.theme === 'dark' ? 'dark' : 'light',
   };
 }
 

@@ -92,6 +92,8 @@ export const manifestValidator = v.object({
   vae_scale: v.number({ integer: true, min: 1, max: 64 }),
   /** UNet time-conditioning: LCM models take a guidance embedding; this records the dim when present. */
   guidance_embedding_dim: v.optional(v.number({ integer: true, min: 1 })),
+  /** Cheap live preview: latent → RGB linear map, one [R, G, B] row per latent channel (pipelines' default: SD 1.x/2.x). */
+  latent_rgb_factors: v.optional(v.array(v.array(v.number({ min: -10, max: 10 }), { minLength: 3, maxLength: 3 }), { minLength: 1, maxLength: 64 })),
   sizes: v.object({
     default_width: v.number({ integer: true, min: 64 }),
     default_height: v.number({ integer: true, min: 64 }),

@@ -1,60 +1,89 @@
 /**
- * Validates every option before any model runs (as diffusers' check_inputs): each error names the value and the
- * allowed range. Throws AppError('INVALID_INPUT').
+ * Validates every option before any model runs (as diffusers' check_inputs): each error is AppError INVALID_INPUT
+ * naming the value and the allowed range. Pure; never touches a session.
  */
 import { AppError } from '../../../protocol/errors';
+import { isRgbaImage, type RgbaImage } from '../image';
 import type { ModelManifest } from '../manifest';
-import type { RgbaImage } from '../image';
+import { createScheduler, type Scheduler } from '../schedulers';
 import type { BaseOptions } from './types';
+
+export const MAX_STEPS = 150;
+export const MAX_GUIDANCE = 50;
+export const MAX_CONTROL_SCALE = 4;
 
 const bad = (message: string, hint?: string): never => {
   throw new AppError('INVALID_INPUT', message, hint ? { hint } : {});
 };
 
-function finite(name: string, value: unknown): number {
-  if (typeof value !== 'number' || Number.isNaN(value) || !Number.isFinite(value)) {
-    bad(`${name} must be a finite number, got ${String(value)}.`);
+const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : typeof v === 'number' || typeof v === 'boolean' || v == null ? String(v) : typeof v);
+
+/** A finite number in [min, max] (integer when asked), else INVALID_INPUT naming it. */
+export function checkNumber(name: string, value: unknown, min: number, max: number, integer = false): number {
+  const kind = integer ? 'a whole number' : 'a number';
+  if (typeof value !== 'number' || !Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min || value > max) {
+    bad(`${name} must be ${kind} from ${min} to ${max}, got ${show(value)}.`);
   }
   return value as number;
 }
 
-export function checkBaseOptions(o: BaseOptions, manifest: ModelManifest, opts: { promptRequired: boolean }): void {
-  if (typeof o.prompt !== 'string') bad(`prompt must be text, got ${typeof o.prompt}.`);
-  if (opts.promptRequired && o.prompt.trim() === '') bad('The prompt is empty. Describe the image you want.', 'Type a prompt, e.g. "a cosy cabin in the snow, golden hour".');
-  if (o.negativePrompt !== undefined && typeof o.negativePrompt !== 'string') bad('negative prompt must be text.');
-  const steps = finite('steps', o.steps);
-  if (!Number.isInteger(steps) || steps < 1 || steps > 150) bad(`steps must be an integer from 1 to 150, got ${steps}.`);
-  const g = finite('guidance', o.guidanceScale);
-  if (g < 0 || g > 50) bad(`guidance must be between 0 and 50, got ${g}.`);
-  const seed = finite('seed', o.seed);
-  if (!Number.isInteger(seed) || seed < 0 || seed > Number.MAX_SAFE_INTEGER) bad(`seed must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}, got ${seed}.`);
-  const multiple = manifest.vaeScale;
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+/**
+ * Prompt, steps, guidance, seed and size. Returns the scheduler for `steps` (created here so a scheduler-specific
+ * limit, e.g. LCM's original_inference_steps, is also reported before any model runs).
+ */
+export function checkBaseOptions(o: BaseOptions, manifest: ModelManifest, opts: { promptRequired: boolean }): Scheduler {
+  if (!o || typeof o !== 'object') bad('options must be an object.');
+  if (typeof o.prompt !== 'string') bad(`prompt must be text, got ${show(o.prompt)}.`);
+  if (opts.promptRequired && o.prompt.trim() === '') {
+    bad('The prompt is empty. Describe the image you want.', 'Type a prompt, e.g. "a cosy cabin in the snow, golden hour".');
+  }
+  if (o.negativePrompt !== undefined && typeof o.negativePrompt !== 'string') bad(`negative prompt must be text, got ${show(o.negativePrompt)}.`);
+  const steps = checkNumber('steps', o.steps, 1, MAX_STEPS, true);
+  checkNumber('guidance scale', o.guidanceScale, 0, MAX_GUIDANCE);
+  checkNumber('seed', o.seed, 0, Number.MAX_SAFE_INTEGER, true);
+  const sizes = manifest.raw.sizes;
+  const f = manifest.vaeScale;
+  const multiple = (f * sizes.multiple) / gcd(f, sizes.multiple);
   for (const [name, v] of [['width', o.width], ['height', o.height]] as const) {
-    const x = finite(name, v);
-    if (!Number.isInteger(x) || x < multiple || x % multiple !== 0) bad(`${name} must be a positive multiple of ${multiple}, got ${x}.`);
-    if (x > manifest.raw.sizes.max_side) bad(`${name} must be at most ${manifest.raw.sizes.max_side} for ${manifest.name}, got ${x}.`);
+    const x = checkNumber(name, v, multiple, sizes.max_side, true);
+    if (x % multiple !== 0) bad(`${name} must be a multiple of ${multiple} from ${multiple} to ${sizes.max_side}, got ${x}.`);
   }
-  if (manifest.id.startsWith('lcm') || manifest.scheduler._class_name === 'LCMScheduler') {
-    const max = manifest.scheduler.original_inference_steps ?? 50;
-    if (steps > max) bad(`steps must be at most ${max} for ${manifest.name}, got ${steps}.`);
+  if (sizes.fixed && !sizes.fixed.some((s) => s.width === o.width && s.height === o.height)) {
+    bad(`${manifest.name} only runs at ${sizes.fixed.map((s) => `${s.width}×${s.height}`).join(', ')}; got ${o.width}×${o.height}.`);
+  }
+  return createScheduler(manifest.scheduler, steps);
+}
+
+/** Strength in [0, 1]. */
+export const checkStrength = (strength: unknown): number => checkNumber('strength', strength, 0, 1);
+
+/** ControlNet conditioning scale in [0, 4]. */
+export const checkControlScale = (scale: unknown): number => checkNumber('control scale', scale, 0, MAX_CONTROL_SCALE);
+
+/** A well-formed RgbaImage (any size; pipelines resize to the working size). */
+export function checkImage(name: string, image: unknown): RgbaImage {
+  if (!isRgbaImage(image)) {
+    const size = image && typeof image === 'object' ? ` (${show((image as RgbaImage).width)}×${show((image as RgbaImage).height)})` : '';
+    bad(`The ${name}${size} is not a readable RGBA image: it needs a positive whole width and height and width × height × 4 bytes.`);
+  }
+  return image as RgbaImage;
+}
+
+/** The mask must have the image's size. */
+export function checkMaskSize(mask: RgbaImage, image: RgbaImage): void {
+  if (mask.width !== image.width || mask.height !== image.height) {
+    bad(`The mask is ${mask.width}×${mask.height} but the image is ${image.width}×${image.height}; they must be the same size.`);
   }
 }
 
-export function checkStrength(strength: unknown): void {
-  const s = finite('strength', strength);
-  if (s < 0 || s > 1) bad(`strength must be between 0 and 1, got ${s}.`);
-}
-
-export function checkImage(name: string, image: RgbaImage | undefined, width: number, height: number): void {
-  if (!image || !(image.data instanceof Uint8ClampedArray) || image.data.length !== image.width * image.height * 4) {
-    throw new AppError('IMAGE_DECODE_FAILED', `The ${name} is not a decodable image.`);
-  }
-  if (image.width !== width || image.height !== height) {
-    bad(`The ${name} is ${image.width}×${image.height}; it must be ${width}×${height} (the working size).`);
-  }
-}
-
-export function checkControlScale(scale: unknown): void {
-  const s = finite('control scale', scale);
-  if (s < 0 || s > 4) bad(`control scale must be between 0 and 4, got ${s}.`);
+/** The model must be able to do the task. */
+export function checkCapability(manifest: ModelManifest, task: 'img2img' | 'inpaint' | 'controlnet'): void {
+  const caps = manifest.raw.capabilities;
+  const ok = task === 'img2img' ? caps.img2img && !!manifest.components.vae_encoder
+    : task === 'inpaint' ? caps.inpaint !== 'none' && !!manifest.components.vae_encoder
+    : caps.controlnet !== 'none' && (caps.controlnet_fused === true || !!manifest.components.controlnet);
+  const what = { img2img: 'edit images', inpaint: 'inpaint', controlnet: 'follow a wireframe (no ControlNet)' }[task];
+  if (!ok) bad(`${manifest.name} cannot ${what}.`, 'Pick a model that supports this mode.');
 }

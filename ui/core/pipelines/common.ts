@@ -1,16 +1,19 @@
 /**
- * Shared pipeline stages: prompt encoding, the denoising loop (with classifier-free guidance, ControlNet residuals,
- * 9-channel inputs and inpaint blending as hooks), VAE encode/decode. Sessions are acquired per stage and given back
- * with doneWithAsync so the runtime's memory policy can release them; device tensors are disposed in `finally`.
+ * Shared pipeline stages: prompt encoding, the denoising loop (classifier-free guidance, LCM guidance embedding and
+ * hooks for ControlNet residuals, 9-channel inputs and inpaint blending), VAE encode/decode.
+ * Sessions are acquired per stage and handed back with doneWithAsync (so the runtime's memory policy can release
+ * them); device tensors we receive are disposed as soon as they are read or consumed.
+ * I/O names and dtypes come from the manifest; float inputs are converted to the dtype the manifest declares.
  */
 import { AppError } from '../../../protocol/errors';
-import { createTorchGenerator } from '../rng/torch-generator';
+import { LATENT_RGB_FACTORS, latentPreview, tensorToImage, type RgbaImage } from '../image';
+import type { ComponentSpec } from '../manifest';
+import type { TorchGenerator } from '../rng/torch-generator';
 import type { Scheduler } from '../schedulers';
-import type { ModelSession } from '../session';
-import { float32, type HostTensor, type Tensor } from '../tensor';
-import { imageToTensor, latentPreview, tensorToImage, type RgbaImage } from '../image';
-import type { ModelRole } from '../session';
-import type { PipelineContext } from './types';
+import type { ModelRole, ModelSession } from '../session';
+import { floatTensor, guide, hasNonFinite, toFloat32, toHalf } from '../tensor-math';
+import type { HostTensor, Tensor } from '../tensor';
+import type { PipelineContext, PipelineStage } from './types';
 
 export function throwIfAborted(signal?: AbortSignal): void {
   if (signal?.aborted) throw new AppError('CANCELLED', 'Generation cancelled.');
@@ -24,8 +27,21 @@ export function disposeTensor(t: Tensor | null | undefined): void {
   if (t && t.kind === 'device') t.dispose();
 }
 
+/** Reads one named output as float32 values and disposes every output tensor. */
+async function takeOutputAsync(out: Record<string, Tensor>, name: string, what: string): Promise<{ data: Float32Array; dims: readonly number[] }> {
+  try {
+    const t = out[name];
+    if (!t) throw new AppError('MODEL_MISMATCH', `The ${what} returned no "${name}" output (it returned ${Object.keys(out).map((k) => `"${k}"`).join(', ') || 'nothing'}).`);
+    const host = await toHostAsync(t);
+    return { data: toFloat32(host), dims: host.dims };
+  } finally {
+    for (const v of Object.values(out)) disposeTensor(v);
+  }
+}
+
 /** Runs `fn` with a session and always tells the source we are done with it. */
 export async function withSessionAsync<T>(ctx: PipelineContext, role: ModelRole, fn: (s: ModelSession) => Promise<T>): Promise<T> {
+  throwIfAborted(ctx.signal);
   const session = await ctx.sessions.acquireAsync(role);
   try {
     return await fn(session);
@@ -34,77 +50,101 @@ export async function withSessionAsync<T>(ctx: PipelineContext, role: ModelRole,
   }
 }
 
-/** Float → IEEE half bits (for float16 timestep inputs). */
-export function toHalf(v: number): number {
-  const f32 = new Float32Array([v]);
-  const x = new Uint32Array(f32.buffer)[0]!;
-  const sign = (x >>> 16) & 0x8000;
-  let exp = ((x >>> 23) & 0xff) - 127 + 15;
-  let mant = x & 0x7fffff;
-  if (exp <= 0) return sign;
-  if (exp >= 31) return sign | 0x7c00;
-  // round to nearest even
-  const round = mant & 0x1fff;
-  mant >>= 13;
-  if (round > 0x1000 || (round === 0x1000 && (mant & 1))) {
-    mant++;
-    if (mant === 0x400) { mant = 0; exp++; }
-  }
-  return sign | (exp << 10) | mant;
+/** Reports a one-shot stage (step 0 at start, 1 when done). */
+export async function stageAsync<T>(ctx: PipelineContext, stage: PipelineStage, fn: () => Promise<T>): Promise<T> {
+  throwIfAborted(ctx.signal);
+  ctx.onProgress?.({ step: 0, total: 1, stage });
+  const result = await fn();
+  ctx.onProgress?.({ step: 1, total: 1, stage });
+  return result;
 }
 
-/** The `timestep` input in the dtype the UNet declares (int64 for SD-Turbo exports, float for others). */
-export function timestepTensor(ctx: PipelineContext, t: number): HostTensor {
-  switch (ctx.manifest.timestepDtype) {
-    case 'int64': return { kind: 'host', dtype: 'int64', dims: [1], data: BigInt64Array.from([BigInt(Math.round(t))]) };
-    case 'int32': return { kind: 'host', dtype: 'int32', dims: [1], data: Int32Array.from([Math.round(t)]) };
-    case 'float16': return { kind: 'host', dtype: 'float16', dims: [1], data: Uint16Array.from([toHalf(t)]) };
-    case 'float64': return { kind: 'host', dtype: 'float64', dims: [1], data: Float64Array.from([t]) };
-    default: return float32([1], Float32Array.from([t]));
+export function componentSpec(ctx: PipelineContext, role: ModelRole): ComponentSpec {
+  const spec = ctx.manifest.components[role];
+  if (!spec) throw new AppError('MODEL_MISMATCH', `${ctx.manifest.name} has no ${role.replace('_', ' ')} component.`);
+  return spec;
+}
+
+/** The manifest's declaration of an input, if any. */
+export const findInput = (spec: ComponentSpec, name: string) => spec.inputs.find((i) => i.name === name);
+
+/** A float feed in the dtype the manifest declares for `name` (float32 when undeclared). */
+export function floatFeed(spec: ComponentSpec, name: string, dims: readonly number[], values: Float32Array): HostTensor {
+  return floatTensor(findInput(spec, name)?.dtype ?? 'float32', dims, values);
+}
+
+/**
+ * The `timestep` feed in the dtype and rank the model declares ([1] usually, a scalar when declared with no dims).
+ * Integer dtypes truncate, as diffusers' ONNX pipelines do (`np.array([t], dtype=int64)`), so Euler's fractional
+ * timesteps (e.g. 977.11) become 977 there; float dtypes keep the value.
+ */
+export function timestepFeed(spec: ComponentSpec, t: number): HostTensor {
+  const decl = findInput(spec, 'timestep');
+  const dtype = decl?.dtype ?? 'float32';
+  const dims = decl && decl.dims.length === 0 ? [] : [1];
+  switch (dtype) {
+    case 'int64': return { kind: 'host', dtype, dims, data: BigInt64Array.from([BigInt(Math.trunc(t))]) };
+    case 'int32': return { kind: 'host', dtype, dims, data: Int32Array.from([Math.trunc(t)]) };
+    case 'float16': return { kind: 'host', dtype, dims, data: Uint16Array.from([toHalf(t)]) };
+    case 'float64': return { kind: 'host', dtype, dims, data: Float64Array.from([t]) };
+    default: return { kind: 'host', dtype: 'float32', dims, data: Float32Array.from([t]) };
   }
 }
 
 export interface Embeddings {
   readonly cond: Tensor;
-  /** Null when guidance is off (≤ 1) or the model uses a guidance embedding instead (LCM). */
+  /** Null when guidance is off (≤ 1) or the model takes a guidance embedding instead (LCM). */
   readonly uncond: Tensor | null;
   readonly droppedTokens: number;
 }
 
-/** Whether the UNet takes LCM's guidance embedding (`timestep_cond`) instead of running CFG. */
-export const usesGuidanceEmbedding = (ctx: PipelineContext): boolean =>
-  (ctx.manifest.components.unet?.inputs ?? []).some((i) => i.name === 'timestep_cond');
+export function disposeEmbeddings(e: Embeddings | null): void {
+  disposeTensor(e?.cond);
+  disposeTensor(e?.uncond);
+}
 
-/** 1. Encode the prompt (and the negative prompt when CFG is on) with the text encoder. */
+/** Whether the UNet takes LCM's guidance embedding (`timestep_cond`) instead of running CFG. */
+export const usesGuidanceEmbedding = (ctx: PipelineContext): boolean => !!findInput(componentSpec(ctx, 'unet'), 'timestep_cond');
+
+/** Classifier-free guidance is on when guidance > 1 and the model has no guidance embedding (as diffusers). */
+export const usesCfg = (ctx: PipelineContext, guidance: number): boolean => guidance > 1 && !usesGuidanceEmbedding(ctx);
+
+/** 2. Encode the prompt (and the negative prompt when CFG is on) with the text encoder → [1,77,D] each. */
 export async function encodePromptAsync(ctx: PipelineContext, prompt: string, negativePrompt: string, guidance: number): Promise<Embeddings> {
   const { manifest, tokenizer } = ctx;
-  const cfg = guidance > 1 && !usesGuidanceEmbedding(ctx);
-  ctx.onProgress?.({ step: 0, total: 1, stage: 'text' });
-  return withSessionAsync(ctx, 'text_encoder', async (session) => {
-    const inputName = manifest.components.text_encoder?.inputs[0]?.name ?? 'input_ids';
-    const inputDtype = manifest.components.text_encoder?.inputs[0]?.dtype ?? 'int32';
-    const outputName = manifest.components.text_encoder?.outputs[0]?.name ?? 'last_hidden_state';
-    const run = async (text: string) => {
+  const spec = componentSpec(ctx, 'text_encoder');
+  const input = spec.inputs[0]!;
+  const outputName = spec.outputs.some((o) => o.name === 'last_hidden_state') ? 'last_hidden_state' : spec.outputs[0]!.name;
+  return stageAsync(ctx, 'text', () => withSessionAsync(ctx, 'text_encoder', async (session) => {
+    const run = async (text: string): Promise<{ hidden: Tensor; dropped: number }> => {
       const enc = tokenizer.encode(text, { padTokenId: manifest.padTokenId, maxLength: manifest.maxLength });
-      const ids: HostTensor = inputDtype === 'int64'
+      const ids: HostTensor = input.dtype === 'int64'
         ? { kind: 'host', dtype: 'int64', dims: [1, manifest.maxLength], data: BigInt64Array.from(enc.ids, (x) => BigInt(x)) }
         : { kind: 'host', dtype: 'int32', dims: [1, manifest.maxLength], data: enc.ids };
-      const out = await session.runAsync({ [inputName]: ids });
+      const out = await session.runAsync({ [input.name]: ids });
       const hidden = out[outputName];
-      if (!hidden) throw new AppError('MODEL_MISMATCH', `The text encoder returned no "${outputName}" output.`);
       for (const [k, v] of Object.entries(out)) if (k !== outputName) disposeTensor(v);
+      if (!hidden) throw new AppError('MODEL_MISMATCH', `The text encoder returned no "${outputName}" output.`);
       return { hidden, dropped: enc.droppedTokens };
     };
     const cond = await run(prompt);
-    const uncond = cfg ? await run(negativePrompt) : null;
-    return { cond: cond.hidden, uncond: uncond?.hidden ?? null, droppedTokens: cond.dropped };
-  });
+    try {
+      const uncond = usesCfg(ctx, guidance) ? await run(negativePrompt) : null;
+      return { cond: cond.hidden, uncond: uncond?.hidden ?? null, droppedTokens: cond.dropped };
+    } catch (err) {
+      disposeTensor(cond.hidden);
+      throw err;
+    }
+  }));
 }
 
-/** LCM's w-embedding: sinusoidal embedding of w = (guidance − 1)·1000, as diffusers get_guidance_scale_embedding. */
+/**
+ * LCM's w-embedding [dim]: sinusoidal embedding of w = (guidance − 1)·1000, as diffusers
+ * LatentConsistencyModelPipeline.get_guidance_scale_embedding (sin half first, then cos).
+ */
 export function guidanceEmbedding(guidance: number, dim: number): Float32Array {
   const w = (guidance - 1) * 1000;
-  const half = dim / 2;
+  const half = Math.floor(dim / 2);
   const out = new Float32Array(dim);
   const scale = Math.log(10000) / (half - 1);
   for (let i = 0; i < half; i++) {
@@ -115,120 +155,152 @@ export function guidanceEmbedding(guidance: number, dim: number): Float32Array {
   return out;
 }
 
+export interface PassArgs {
+  /** The UNet `sample` feed of this step. */
+  readonly sample: HostTensor;
+  /** The scaled 4-channel latents (scheduler.scaleModelInput) — what a ControlNet gets as `sample`. */
+  readonly scaled: Float32Array;
+  readonly timestep: HostTensor;
+  readonly hidden: Tensor;
+  readonly stepIndex: number;
+}
+
 export interface DenoiseHooks {
-  /** Builds the UNet `sample` from the scaled latent input (9-channel inpainting concatenates mask + image latents). */
-  readonly buildSample?: (scaled: Float32Array) => HostTensor;
-  /** Extra UNet feeds for one pass (ControlNet residuals); called per guidance branch. */
-  readonly extraFeedsAsync?: (args: { sample: HostTensor; timestep: HostTensor; hidden: Tensor; stepIndex: number }) => Promise<Record<string, Tensor>>;
-  /** Post-step latent rewrite (inpaint blending with the noised original). */
+  /** Builds the UNet `sample` values from the scaled latents (9-channel inpainting concatenates mask + image latents). */
+  readonly buildSample?: (scaled: Float32Array) => { dims: readonly number[]; data: Float32Array };
+  /** Extra UNet feeds for one pass (ControlNet residuals); called per guidance branch; device tensors are disposed after the pass. */
+  readonly extraFeedsAsync?: (args: PassArgs) => Promise<Record<string, Tensor>>;
+  /** Rewrites the latents after each scheduler step (inpaint blending with the noised original). */
   readonly afterStep?: (latents: Float32Array, stepIndex: number) => Float32Array;
 }
 
 export interface DenoiseArgs {
   readonly scheduler: Scheduler;
+  /** Initial latents [1,C,h,w] (noise × init_noise_sigma, or the noised image). */
   readonly latents: Float32Array;
   readonly latentDims: readonly [number, number, number, number];
+  /** First scheduler step to run (img2img); steps startIndex…end run. */
   readonly startIndex: number;
   readonly embeddings: Embeddings;
   readonly guidance: number;
-  readonly generator: ReturnType<typeof createTorchGenerator>;
+  readonly generator: TorchGenerator;
   readonly hooks?: DenoiseHooks;
 }
 
-/** 5. The denoising loop. Returns the final latents. One UNet output read back per pass (scheduler runs on CPU). */
+/** Latent → RGB preview factors: the manifest's `latent_rgb_factors`, else the SD 1.x/2.x default. */
+export const previewFactors = (ctx: PipelineContext): readonly (readonly number[])[] => ctx.manifest.raw.latent_rgb_factors ?? LATENT_RGB_FACTORS;
+
+/**
+ * 5. The denoising loop, as diffusers StableDiffusionPipeline.__call__: per step scale_model_input → UNet (cond, and
+ * uncond when CFG is on: ε = ε_u + g·(ε_c − ε_u)) → scheduler.step → hook. Returns the final latents.
+ * The scheduler's noise (ancestral / LCM) comes from the same generator as the initial latents, as diffusers does.
+ */
 export async function denoiseAsync(ctx: PipelineContext, args: DenoiseArgs): Promise<Float32Array> {
   const { scheduler, latentDims, embeddings, guidance, hooks } = args;
-  const unetSpec = ctx.manifest.components.unet!;
-  const outName = unetSpec.outputs[0]!.name;
-  const condDim = unetSpec.inputs.find((i) => i.name === 'timestep_cond');
+  const spec = componentSpec(ctx, 'unet');
+  const outName = spec.outputs.some((o) => o.name === 'out_sample') ? 'out_sample' : spec.outputs[0]!.name;
+  const condDecl = findInput(spec, 'timestep_cond');
   const total = scheduler.timesteps.length - args.startIndex;
-  const randn = (n: number) => args.generator.randn([n]);
+  const randn = (n: number): Float32Array => args.generator.randn([n]);
   const [, channels, h, w] = latentDims;
+  const factors = previewFactors(ctx);
   let latents = args.latents;
-  const timestepCond = condDim
-    ? float32([1, Number(condDim.dims[1] ?? 256)], guidanceEmbedding(guidance, Number(condDim.dims[1] ?? 256)))
-    : null;
+  let timestepCond: HostTensor | null = null;
+  if (condDecl) {
+    const dim = typeof condDecl.dims[1] === 'number' ? condDecl.dims[1] : (ctx.manifest.raw.guidance_embedding_dim ?? 256);
+    timestepCond = floatTensor(condDecl.dtype, [1, dim], guidanceEmbedding(guidance, dim));
+  }
 
   return withSessionAsync(ctx, 'unet', async (unet) => {
     for (let i = args.startIndex; i < scheduler.timesteps.length; i++) {
       throwIfAborted(ctx.signal);
-      const t = scheduler.timesteps[i]!;
       const scaled = scheduler.scaleModelInput(latents, i);
-      const sample = hooks?.buildSample ? hooks.buildSample(scaled) : float32(latentDims, scaled);
-      const timestep = timestepTensor(ctx, t);
+      const built = hooks?.buildSample ? hooks.buildSample(scaled) : { dims: latentDims, data: scaled };
+      const sample = floatFeed(spec, 'sample', built.dims, built.data);
+      const timestep = timestepFeed(spec, scheduler.timesteps[i]!);
       const pass = async (hidden: Tensor): Promise<Float32Array> => {
-        const extra = hooks?.extraFeedsAsync ? await hooks.extraFeedsAsync({ sample, timestep, hidden, stepIndex: i }) : {};
-        const feeds: Record<string, Tensor> = { sample, timestep, encoder_hidden_states: hidden, ...extra };
-        if (timestepCond) feeds.timestep_cond = timestepCond;
+        const extra = hooks?.extraFeedsAsync ? await hooks.extraFeedsAsync({ sample, scaled, timestep, hidden, stepIndex: i }) : {};
         try {
-          const out = await unet.runAsync(feeds);
-          const noise = out[outName];
-          if (!noise) throw new AppError('MODEL_MISMATCH', `The UNet returned no "${outName}" output.`);
-          for (const [k, v] of Object.entries(out)) if (k !== outName) disposeTensor(v);
-          const host = await toHostAsync(noise);
-          disposeTensor(noise);
-          return host.data as Float32Array;
+          const feeds: Record<string, Tensor> = { sample, timestep, encoder_hidden_states: hidden, ...extra };
+          if (timestepCond) feeds.timestep_cond = timestepCond;
+          const { data } = await takeOutputAsync(await unet.runAsync(feeds), outName, 'UNet');
+          if (data.length !== scaled.length) throw new AppError('MODEL_MISMATCH', `The UNet returned ${data.length} values; expected ${scaled.length} (latents [${latentDims.join(',')}]).`);
+          if (hasNonFinite(data) || data.every((v) => v === 0)) {
+            throw new AppError('BAD_MODEL_OUTPUT', 'The model returned an empty or invalid result (all zeros or NaN).', {
+              hint: 'This GPU may not support the model’s half-precision maths; try the CPU (wasm) backend or a float32 model.',
+            });
+          }
+          return data;
         } finally {
           for (const v of Object.values(extra)) disposeTensor(v);
         }
       };
       let eps = await pass(embeddings.cond);
-      if (embeddings.uncond) {
-        // Classifier-free guidance: ε = ε_u + g·(ε_c − ε_u).
-        const epsU = await pass(embeddings.uncond);
-        const mixed = new Float32Array(eps.length);
-        for (let k = 0; k < eps.length; k++) mixed[k] = epsU[k]! + guidance * (eps[k]! - epsU[k]!);
-        eps = mixed;
-      }
+      if (embeddings.uncond) eps = guide(await pass(embeddings.uncond), eps, guidance);
       const { prevSample, predOriginalSample } = scheduler.step(eps, i, latents, randn);
       latents = hooks?.afterStep ? hooks.afterStep(prevSample, i) : prevSample;
-      ctx.onProgress?.({
-        step: i - args.startIndex + 1,
-        total,
-        stage: 'denoise',
-        preview: latentPreview(predOriginalSample, channels, h, w, 1),
-      });
+      ctx.onProgress?.({ step: i - args.startIndex + 1, total, stage: 'denoise', preview: latentPreview(predOriginalSample, channels, h, w, factors) });
     }
     return latents;
   });
 }
 
-/** 2b. VAE-encode an image to scaled latents [1,C,h,w] (× vae_scaling_factor). */
-export async function encodeImageAsync(ctx: PipelineContext, image: RgbaImage): Promise<Float32Array> {
-  const spec = ctx.manifest.components.vae_encoder;
-  if (!spec) throw new AppError('MODEL_MISMATCH', `${ctx.manifest.name} has no VAE encoder, so it cannot edit images.`);
-  ctx.onProgress?.({ step: 0, total: 1, stage: 'encode' });
+/**
+ * 3. VAE-encode pixels [1,3,H,W] in [-1,1] to scaled latents [1,C,H/8,W/8] (× vae_scaling_factor).
+ * Reads the encoder's `latent_sample` output (diffusers' ONNX export, which samples inside the graph). An encoder
+ * that instead outputs the distribution's parameters (2C channels: mean then log-variance, as diffusers'
+ * DiagonalGaussianDistribution) gives its mean, i.e. a deterministic encode.
+ */
+export async function encodePixelsAsync(ctx: PipelineContext, pixels: Float32Array, width: number, height: number): Promise<Float32Array> {
+  const spec = componentSpec(ctx, 'vae_encoder');
+  const outName = spec.outputs.some((o) => o.name === 'latent_sample') ? 'latent_sample' : spec.outputs[0]!.name;
+  const c = ctx.manifest.latentChannels;
+  const plane = (width / ctx.manifest.vaeScale) * (height / ctx.manifest.vaeScale);
   return withSessionAsync(ctx, 'vae_encoder', async (enc) => {
     const inName = spec.inputs[0]!.name;
-    const outName = spec.outputs[0]!.name;
-    const out = await enc.runAsync({ [inName]: float32([1, 3, image.height, image.width], imageToTensor(image)) });
-    const t = out[outName];
-    if (!t) throw new AppError('MODEL_MISMATCH', `The VAE encoder returned no "${outName}" output.`);
-    const host = await toHostAsync(t);
-    disposeTensor(t);
+    const { data } = await takeOutputAsync(await enc.runAsync({ [inName]: floatFeed(spec, inName, [1, 3, height, width], pixels) }), outName, 'VAE encoder');
+    let latents = data;
+    if (data.length === 2 * c * plane) latents = data.subarray(0, c * plane);
+    else if (data.length !== c * plane) throw new AppError('MODEL_MISMATCH', `The VAE encoder returned ${data.length} values; expected ${c * plane} (latents [1,${c},${height / ctx.manifest.vaeScale},${width / ctx.manifest.vaeScale}]).`);
     const sf = ctx.manifest.vaeScalingFactor;
-    return (host.data as Float32Array).map((v) => v * sf);
+    return latents.map((v) => v * sf);
   });
 }
 
-/** 7. Decode latents (÷ vae_scaling_factor) to an image. */
+/** 7. Decode latents [1,C,h,w] (÷ vae_scaling_factor) with the VAE decoder to an opaque width × height image. */
 export async function decodeLatentsAsync(ctx: PipelineContext, latents: Float32Array, dims: readonly number[], width: number, height: number): Promise<RgbaImage> {
-  throwIfAborted(ctx.signal);
-  ctx.onProgress?.({ step: 0, total: 1, stage: 'decode' });
-  const spec = ctx.manifest.components.vae_decoder!;
-  return withSessionAsync(ctx, 'vae_decoder', async (dec) => {
+  const spec = componentSpec(ctx, 'vae_decoder');
+  return stageAsync(ctx, 'decode', () => withSessionAsync(ctx, 'vae_decoder', async (dec) => {
     const sf = ctx.manifest.vaeScalingFactor;
-    const out = await dec.runAsync({ [spec.inputs[0]!.name]: float32(dims, latents.map((v) => v / sf)) });
-    const t = out[spec.outputs[0]!.name];
-    if (!t) throw new AppError('MODEL_MISMATCH', `The VAE decoder returned no "${spec.outputs[0]!.name}" output.`);
-    const host = await toHostAsync(t);
-    disposeTensor(t);
-    return tensorToImage(host.data as Float32Array, width, height);
-  });
+    const inName = spec.inputs[0]!.name;
+    const outName = spec.outputs.some((o) => o.name === 'sample') ? 'sample' : spec.outputs[0]!.name;
+    const { data } = await takeOutputAsync(await dec.runAsync({ [inName]: floatFeed(spec, inName, dims, latents.map((v) => v / sf)) }), outName, 'VAE decoder');
+    if (data.length !== 3 * width * height) throw new AppError('MODEL_MISMATCH', `The VAE decoder returned ${data.length} values; expected ${3 * width * height} (image [1,3,${height},${width}]).`);
+    if (hasNonFinite(data)) throw new AppError('BAD_MODEL_OUTPUT', 'The image decoder returned invalid values (NaN).');
+    return tensorToImage(data, width, height);
+  }));
 }
 
-/** Latent geometry for a pixel size. */
+/** Latent geometry [1, C, H/f, W/f] for a pixel size. */
 export function latentShape(ctx: PipelineContext, width: number, height: number): [number, number, number, number] {
   const f = ctx.manifest.vaeScale;
   return [1, ctx.manifest.latentChannels, height / f, width / f];
+}
+
+/**
+ * 4. First step and initial latents, as diffusers' img2img get_timesteps + prepare_latents: run timesteps[start…]
+ * with start = getImg2ImgStartIndex(steps, strength) clamped so at least one step runs; noise the image latents to
+ * timesteps[start] (scheduler.addNoise). `strength` 1 with `pureNoiseAtFullStrength` (inpainting, as diffusers'
+ * is_strength_max) starts from noise × init_noise_sigma instead.
+ */
+export function startLatents(
+  scheduler: Scheduler,
+  startIndexRaw: number,
+  imageLatents: Float32Array,
+  noise: Float32Array,
+  pureNoise: boolean,
+): { startIndex: number; latents: Float32Array } {
+  const startIndex = Math.min(startIndexRaw, scheduler.timesteps.length - 1);
+  const latents = pureNoise ? noise.map((v) => v * scheduler.initNoiseSigma) : scheduler.addNoise(imageLatents, noise, startIndex);
+  return { startIndex, latents };
 }

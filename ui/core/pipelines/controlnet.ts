@@ -1,99 +1,150 @@
 /**
- * ControlNet, as diffusers StableDiffusionControlNetPipeline, in the two ONNX layouts:
- * - separate: a `controlnet` component (sample, timestep, encoder_hidden_states, controlnet_cond [1,3,H,W] in [0,1],
- *   conditioning_scale) whose 13 residual outputs (`down_block_{0..11}_additional_residual`,
- *   `mid_block_additional_residual`) feed the UNet's inputs of the same names;
- * - fused (capabilities.controlnet_fused): the UNet itself takes `controlnet_conds` [1,1,3,H,W] and
- *   `conditioning_scales` [1,1].
- * The control image is the design's line map (white on black). Scale 0 gives the same image as no control.
+ * ControlNet, as diffusers StableDiffusionControlNetPipeline (and its img2img variant when `image` is given), in the
+ * two ONNX layouts a manifest can describe:
+ * - separate (`components.controlnet`, Axodox / OnnxStack style): inputs sample, timestep, encoder_hidden_states,
+ *   controlnet_cond [1,3,H,W] in [0,1], conditioning_scale (any float dtype; when absent the residuals are scaled
+ *   here, as diffusers does inside the model); its 13 outputs (down_block_{0..11}_additional_residual,
+ *   mid_block_additional_residual) feed the UNet inputs of the same names — outputs with other names are mapped
+ *   onto the remaining residual inputs in manifest order;
+ * - fused (capabilities.controlnet_fused): the UNet itself takes `controlnet_cond` [1,3,H,W] + `conditioning_scale`,
+ *   or diffusers' fused-export names `controlnet_conds` [1,1,3,H,W] + `conditioning_scales`.
+ * Under CFG the ControlNet runs for the cond and the uncond pass (diffusers batches both; no guess mode).
+ * Scale 0 zeroes every residual, so the image is exactly the one the UNet makes without control.
  */
 import { AppError } from '../../../protocol/errors';
+import { imageToTensor, imageToUnitTensor, resizeBilinear } from '../image';
+import type { ComponentSpec } from '../manifest';
 import { createTorchGenerator } from '../rng/torch-generator';
-import { createScheduler, getImg2ImgStartIndex } from '../schedulers';
-import { imageToUnitTensor } from '../image';
-import { float32, type HostTensor, type Tensor } from '../tensor';
+import { getImg2ImgStartIndex } from '../schedulers';
 import type { ModelSession } from '../session';
-import { checkBaseOptions, checkControlScale, checkImage, checkStrength } from './check-inputs';
-import { type DenoiseHooks, decodeLatentsAsync, denoiseAsync, disposeTensor, encodeImageAsync, encodePromptAsync, latentShape, throwIfAborted, type Embeddings } from './common';
+import type { HostTensor, Tensor } from '../tensor';
+import { floatTensor } from '../tensor-math';
+import { checkBaseOptions, checkCapability, checkControlScale, checkImage, checkStrength } from './check-inputs';
+import {
+  componentSpec, decodeLatentsAsync, denoiseAsync, disposeEmbeddings, disposeTensor, encodePixelsAsync, encodePromptAsync, findInput,
+  latentShape, stageAsync, startLatents, throwIfAborted, toHostAsync, type DenoiseHooks, type Embeddings,
+} from './common';
+import { toFloat32 } from '../tensor-math';
 import type { ControlNetOptions, PipelineContext, PipelineResult } from './types';
 
-function scaleTensor(dtype: string, dims: readonly number[], scale: number): HostTensor {
-  return dtype === 'float64'
-    ? { kind: 'host', dtype: 'float64', dims, data: Float64Array.from([scale]) }
-    : float32(dims, Float32Array.from([scale]));
+const UNET_CORE_INPUTS = new Set(['sample', 'timestep', 'encoder_hidden_states', 'timestep_cond', 'controlnet_cond', 'controlnet_conds', 'conditioning_scale', 'conditioning_scales']);
+
+/** A scalar feed in the declared dtype and rank ([] when declared without dims, else [1] / [1,1]). */
+function scaleFeed(decl: ComponentSpec['inputs'][number], scale: number): HostTensor {
+  const dims = decl.dims.map(() => 1);
+  return floatTensor(decl.dtype, dims, Float32Array.from([scale]));
 }
 
-export async function controlNetAsync(ctx: PipelineContext, o: ControlNetOptions): Promise<PipelineResult> {
-  // 1. Check inputs
-  checkBaseOptions(o, ctx.manifest, { promptRequired: true });
-  checkControlScale(o.controlScale);
-  checkImage('control image', o.control, o.width, o.height);
-  if (o.image) {
-    checkImage('source image', o.image, o.width, o.height);
-    checkStrength(o.strength ?? 1);
+/** ControlNet output name → UNet residual input name (same name, else positional over the unmatched inputs). */
+export function residualMapping(controlnet: ComponentSpec, unet: ComponentSpec): Map<string, string> {
+  const residualInputs = unet.inputs.map((i) => i.name).filter((n) => !UNET_CORE_INPUTS.has(n));
+  const outputs = controlnet.outputs.map((o) => o.name);
+  if (outputs.length !== residualInputs.length) {
+    throw new AppError('MODEL_MISMATCH', `The ControlNet has ${outputs.length} outputs but the UNet takes ${residualInputs.length} residual inputs.`);
   }
-  const caps = ctx.manifest.raw.capabilities;
-  const fused = caps.controlnet_fused === true;
-  if (caps.controlnet === 'none') throw new AppError('INVALID_INPUT', `${ctx.manifest.name} has no ControlNet. Pick a model for Wireframe → mockup.`);
-  if (!fused && !ctx.manifest.components.controlnet) throw new AppError('INVALID_MANIFEST', `${ctx.manifest.name} names a ControlNet but has no controlnet component.`);
+  const map = new Map<string, string>();
+  const free = residualInputs.filter((n) => !outputs.includes(n));
+  for (const o of outputs) map.set(o, residualInputs.includes(o) ? o : free.shift()!);
+  return map;
+}
+
+/**
+ * Generates an image that follows `control` (e.g. the design's outlines), optionally starting from `image`.
+ * Errors: AppError INVALID_INPUT (before any model runs), CANCELLED, MODEL_MISMATCH, BAD_MODEL_OUTPUT.
+ */
+export async function controlNetAsync(ctx: PipelineContext, o: ControlNetOptions): Promise<PipelineResult> {
+  // 1. Check inputs (before any session is acquired)
+  const scheduler = checkBaseOptions(o, ctx.manifest, { promptRequired: true });
+  const controlScale = checkControlScale(o.controlScale);
+  const control = resizeBilinear(checkImage('control image', o.control), o.width, o.height);
+  checkCapability(ctx.manifest, 'controlnet');
+  const strength = o.image === undefined ? 1 : checkStrength(o.strength ?? 1);
+  const source = o.image === undefined ? null : resizeBilinear(checkImage('source image', o.image), o.width, o.height);
+  if (source && strength < 1) checkCapability(ctx.manifest, 'img2img');
+  const fused = ctx.manifest.raw.capabilities.controlnet_fused === true;
+  const unetSpec = componentSpec(ctx, 'unet');
+  const cnSpec = fused ? null : componentSpec(ctx, 'controlnet');
+  const mapping = cnSpec ? residualMapping(cnSpec, unetSpec) : null;
   throwIfAborted(ctx.signal);
+  if (source && strength === 0) return { image: { ...source, data: new Uint8ClampedArray(source.data) }, seed: o.seed, droppedTokens: 0, stepsRun: 0 };
 
   let embeddings: Embeddings | null = null;
   let controlSession: ModelSession | null = null;
   try {
-    // 2. Encode prompt (and the source image when refining)
+    // 2. Encode the prompt
     embeddings = await encodePromptAsync(ctx, o.prompt, o.negativePrompt ?? '', o.guidanceScale);
-    const imageLatents = o.image && (o.strength ?? 1) < 1 ? await encodeImageAsync(ctx, o.image) : null;
-    // 3. Control image tensor
-    const cond = imageToUnitTensor(o.control);
+    // 3. Encode the source image when refining it
+    const imageLatents = source && strength < 1
+      ? await stageAsync(ctx, 'encode', () => encodePixelsAsync(ctx, imageToTensor(source), o.width, o.height))
+      : null;
+    // 4. Initial latents (pure noise, or the noised source image)
     const dims = latentShape(ctx, o.width, o.height);
-    // 4. Timesteps and initial latents
-    const scheduler = createScheduler(ctx.manifest.scheduler, o.steps);
     const generator = createTorchGenerator(o.seed);
-    const startIndex = imageLatents ? Math.min(getImg2ImgStartIndex(o.steps, o.strength ?? 1), o.steps - 1) : 0;
     const noise = generator.randn(dims);
-    const latents = imageLatents ? scheduler.addNoise(imageLatents, noise, startIndex) : noise.map((v) => v * scheduler.initNoiseSigma);
-
+    const { startIndex, latents } = imageLatents
+      ? startLatents(scheduler, getImg2ImgStartIndex(o.steps, strength), imageLatents, noise, false)
+      : startLatents(scheduler, 0, noise, noise, true);
+    // 5. Control feeds per UNet pass
+    const cond = imageToUnitTensor(control);
     let extraFeedsAsync: NonNullable<DenoiseHooks['extraFeedsAsync']>;
     if (fused) {
-      const unetInputs = ctx.manifest.components.unet!.inputs;
-      const scaleSpec = unetInputs.find((i) => i.name === 'conditioning_scales');
-      const condTensor = float32([1, 1, 3, o.height, o.width], cond);
-      const scale = scaleTensor(scaleSpec?.dtype ?? 'float32', [1, 1], o.controlScale);
-      extraFeedsAsync = async () => ({ controlnet_conds: condTensor, conditioning_scales: scale });
+      const multi = !!findInput(unetSpec, 'controlnet_conds');
+      const condName = multi ? 'controlnet_conds' : 'controlnet_cond';
+      const scaleName = multi ? 'conditioning_scales' : 'conditioning_scale';
+      const condDecl = findInput(unetSpec, condName);
+      const scaleDecl = findInput(unetSpec, scaleName);
+      if (!condDecl || !scaleDecl) throw new AppError('MODEL_MISMATCH', `${ctx.manifest.name} is marked as a fused ControlNet but its UNet lacks "${condName}" / "${scaleName}".`);
+      const feeds = {
+        [condName]: floatTensor(condDecl.dtype, multi ? [1, 1, 3, o.height, o.width] : [1, 3, o.height, o.width], cond),
+        [scaleName]: scaleFeed(scaleDecl, controlScale),
+      };
+      extraFeedsAsync = async () => feeds;
     } else {
-      const spec = ctx.manifest.components.controlnet!;
-      const scaleSpec = spec.inputs.find((i) => i.name === 'conditioning_scale');
-      const condTensor = float32([1, 3, o.height, o.width], cond);
-      const scale = scaleTensor(scaleSpec?.dtype ?? 'float32', scaleSpec?.dims.length === 0 ? [] : [1], o.controlScale);
+      const spec = cnSpec!;
+      const scaleDecl = findInput(spec, 'conditioning_scale');
+      const condDecl = findInput(spec, 'controlnet_cond');
+      const condTensor = floatTensor(condDecl?.dtype ?? 'float32', [1, 3, o.height, o.width], cond);
+      throwIfAborted(ctx.signal);
       controlSession = await ctx.sessions.acquireAsync('controlnet');
       const session = controlSession;
-      extraFeedsAsync = async ({ sample, timestep, hidden }) => {
-        const feeds: Record<string, Tensor> = { sample, timestep, encoder_hidden_states: hidden, controlnet_cond: condTensor };
-        if (scaleSpec) feeds.conditioning_scale = scale;
+      extraFeedsAsync = async ({ scaled, timestep, hidden }) => {
+        const feeds: Record<string, Tensor> = {
+          sample: floatTensor(findInput(spec, 'sample')?.dtype ?? 'float32', dims, scaled),
+          timestep,
+          encoder_hidden_states: hidden,
+          controlnet_cond: condTensor,
+        };
+        if (scaleDecl) feeds.conditioning_scale = scaleFeed(scaleDecl, controlScale);
         const out = await session.runAsync(feeds);
-        // Residual names match the UNet's extra inputs one to one.
-        if (!scaleSpec) {
-          // A ControlNet without a scale input: scale the residuals here (as diffusers does inside the model).
-          const scaled: Record<string, Tensor> = {};
-          for (const [k, v] of Object.entries(out)) {
-            const host = v.kind === 'host' ? v : await v.downloadAsync();
-            disposeTensor(v);
-            scaled[k] = float32(host.dims, (host.data as Float32Array).map((x) => x * o.controlScale));
+        const residuals: Record<string, Tensor> = {};
+        try {
+          for (const [name, t] of Object.entries(out)) {
+            const target = mapping!.get(name);
+            if (!target) throw new AppError('MODEL_MISMATCH', `The ControlNet returned an unexpected output "${name}".`);
+            if (scaleDecl) {
+              residuals[target] = t;
+              continue;
+            }
+            // No scale input: scale the residuals here, as diffusers' ControlNetModel does (residual × scale).
+            const host = await toHostAsync(t);
+            disposeTensor(t);
+            residuals[target] = floatTensor(host.dtype, host.dims, toFloat32(host).map((x) => x * controlScale));
           }
-          return scaled;
+        } catch (err) {
+          for (const t of Object.values(out)) if (!Object.values(residuals).includes(t)) disposeTensor(t);
+          for (const t of Object.values(residuals)) disposeTensor(t);
+          throw err;
         }
-        return out;
+        return residuals;
       };
     }
-    // 5. Denoise with the residuals
+    // 6. Denoise with the control
     const final = await denoiseAsync(ctx, { scheduler, latents, latentDims: dims, startIndex, embeddings, guidance: o.guidanceScale, generator, hooks: { extraFeedsAsync } });
-    // 6. Decode
+    // 7. Decode
     const image = await decodeLatentsAsync(ctx, final, dims, o.width, o.height);
-    return { image, seed: o.seed, droppedTokens: embeddings.droppedTokens, stepsRun: o.steps - startIndex };
+    return { image, seed: o.seed, droppedTokens: embeddings.droppedTokens, stepsRun: scheduler.timesteps.length - startIndex };
   } finally {
     if (controlSession) await ctx.sessions.doneWithAsync('controlnet');
-    disposeTensor(embeddings?.cond);
-    disposeTensor(embeddings?.uncond);
+    disposeEmbeddings(embeddings);
   }
 }

@@ -1,44 +1,50 @@
 /**
- * Image → image with a strength, as diffusers StableDiffusionImg2ImgPipeline: start at get_timesteps' index,
- * noise the encoded image to that timestep. Strength 0 returns the input unchanged (no model runs); any strength
- * > 0 runs at least one step (the last one), so a small strength still does something.
+ * Image → image with a strength, as diffusers StableDiffusionImg2ImgPipeline: encode the image (× vae_scaling_factor),
+ * start at get_timesteps' index, noise the image latents to that timestep, denoise the remaining steps.
+ * Deviations, on purpose: strength 0 returns the input unchanged without running any model (diffusers would fail
+ * with zero steps); any strength > 0 runs at least one step (the last), so a tiny strength still does something.
+ * The noise is the generator's first draw (diffusers' PyTorch VAE would first draw its latent sample from the same
+ * generator; the ONNX encoder samples inside its graph).
  */
+import { imageToTensor, resizeBilinear } from '../image';
 import { createTorchGenerator } from '../rng/torch-generator';
-import { createScheduler, getImg2ImgStartIndex } from '../schedulers';
-import { checkBaseOptions, checkImage, checkStrength } from './check-inputs';
-import { decodeLatentsAsync, denoiseAsync, disposeTensor, encodeImageAsync, encodePromptAsync, latentShape, throwIfAborted, type Embeddings } from './common';
-import type { ImageToImageOptions, PipelineResult } from './types';
-import type { PipelineContext } from './types';
+import { getImg2ImgStartIndex } from '../schedulers';
+import { checkBaseOptions, checkCapability, checkImage, checkStrength } from './check-inputs';
+import {
+  decodeLatentsAsync, denoiseAsync, disposeEmbeddings, encodePixelsAsync, encodePromptAsync, latentShape, stageAsync, startLatents,
+  throwIfAborted, type Embeddings,
+} from './common';
+import type { ImageToImageOptions, PipelineContext, PipelineResult } from './types';
 
+/**
+ * Edits `image` towards the prompt. The prompt may be empty (pure re-rendering).
+ * Errors: AppError INVALID_INPUT (before any model runs), CANCELLED, MODEL_MISMATCH, BAD_MODEL_OUTPUT.
+ */
 export async function imageToImageAsync(ctx: PipelineContext, o: ImageToImageOptions): Promise<PipelineResult> {
-  // 1. Check inputs
-  checkBaseOptions(o, ctx.manifest, { promptRequired: false });
-  checkStrength(o.strength);
-  checkImage('source image', o.image, o.width, o.height);
+  // 1. Check inputs (before any session is acquired)
+  const scheduler = checkBaseOptions(o, ctx.manifest, { promptRequired: false });
+  const strength = checkStrength(o.strength);
+  const source = resizeBilinear(checkImage('source image', o.image), o.width, o.height);
+  checkCapability(ctx.manifest, 'img2img');
   throwIfAborted(ctx.signal);
-  if (o.strength === 0) {
-    return { image: { width: o.image.width, height: o.image.height, data: new Uint8ClampedArray(o.image.data) }, seed: o.seed, droppedTokens: 0, stepsRun: 0 };
-  }
+  if (strength === 0) return { image: { ...source, data: new Uint8ClampedArray(source.data) }, seed: o.seed, droppedTokens: 0, stepsRun: 0 };
   let embeddings: Embeddings | null = null;
   try {
-    // 2. Encode prompt and image
+    // 2. Encode the prompt
     embeddings = await encodePromptAsync(ctx, o.prompt, o.negativePrompt ?? '', o.guidanceScale);
-    const imageLatents = await encodeImageAsync(ctx, o.image);
-    // 3. Timesteps from the strength
-    const scheduler = createScheduler(ctx.manifest.scheduler, o.steps);
-    const startIndex = Math.min(getImg2ImgStartIndex(o.steps, o.strength), o.steps - 1);
-    // 4. Noise the image latents to the first timestep that runs
+    // 3. Encode the image
+    const imageLatents = await stageAsync(ctx, 'encode', () => encodePixelsAsync(ctx, imageToTensor(source), o.width, o.height));
+    // 4. Start step from the strength; noise the image latents to it
     const dims = latentShape(ctx, o.width, o.height);
     const generator = createTorchGenerator(o.seed);
     const noise = generator.randn(dims);
-    const latents = scheduler.addNoise(imageLatents, noise, startIndex);
+    const { startIndex, latents } = startLatents(scheduler, getImg2ImgStartIndex(o.steps, strength), imageLatents, noise, false);
     // 5. Denoise
     const final = await denoiseAsync(ctx, { scheduler, latents, latentDims: dims, startIndex, embeddings, guidance: o.guidanceScale, generator });
     // 6. Decode
     const image = await decodeLatentsAsync(ctx, final, dims, o.width, o.height);
-    return { image, seed: o.seed, droppedTokens: embeddings.droppedTokens, stepsRun: o.steps - startIndex };
+    return { image, seed: o.seed, droppedTokens: embeddings.droppedTokens, stepsRun: scheduler.timesteps.length - startIndex };
   } finally {
-    disposeTensor(embeddings?.cond);
-    disposeTensor(embeddings?.uncond);
+    disposeEmbeddings(embeddings);
   }
 }

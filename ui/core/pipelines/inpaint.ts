@@ -1,93 +1,78 @@
 /**
- * Inpainting, both ways (as diffusers StableDiffusionInpaintPipeline):
- * - a 9-channel inpainting UNet (manifest capabilities.inpaint = '9ch'): sample = concat(scaled latents, mask,
- *   masked-image latents);
- * - any 4-channel UNet ('blend'): after each step, latents outside the mask are replaced by the original image
- *   latents noised to the next timestep.
- * Finally the decoded image is composited over the original with the (soft) pixel mask, so pixels outside the mask
- * come back exactly unchanged.
+ * Inpainting, as diffusers StableDiffusionInpaintPipeline, both ways:
+ * - '9ch' (an inpainting UNet): sample = concat(scaled latents, latent mask, masked-image latents) along channels,
+ *   masked_image = image · (mask < 0.5) in [-1,1];
+ * - 'blend' (any 4-channel UNet): after each step, latents outside the mask are replaced by the image latents noised
+ *   to the next timestep (the original, un-noised, after the last step):
+ *   latents = (1 − m)·add_noise(image_latents, noise, t_{i+1}) + m·latents.
+ * Strength 1 starts from noise × init_noise_sigma (diffusers' is_strength_max), else from the noised image.
+ * The latent mask is the binarised pixel mask (luminance·alpha ≥ 0.5) downsampled with 'max' (a latent cell is
+ * repainted when any of its 8×8 pixels is masked; diffusers uses nearest, which misses thin strokes).
+ * Finally the decoded image is composited over the original with the soft pixel mask, so every pixel outside the
+ * mask comes back byte-identical.
  */
 import { AppError } from '../../../protocol/errors';
+import { compositeWithMask, downsampleMask, imageToTensor, maskImageTensor, maskToBinary, maskToWeights, resizeBilinear } from '../image';
 import { createTorchGenerator } from '../rng/torch-generator';
-import { createScheduler, getImg2ImgStartIndex } from '../schedulers';
-import { compositeWithMask, downsampleMaskNearest, maskToBinary, maskToWeights, type RgbaImage } from '../image';
-import { float32 } from '../tensor';
-import { checkBaseOptions, checkImage, checkStrength } from './check-inputs';
-import { decodeLatentsAsync, denoiseAsync, disposeTensor, encodeImageAsync, encodePromptAsync, latentShape, throwIfAborted, type Embeddings } from './common';
+import { getImg2ImgStartIndex } from '../schedulers';
+import { blendByMask, concatChannels } from '../tensor-math';
+import { checkBaseOptions, checkCapability, checkImage, checkMaskSize, checkStrength } from './check-inputs';
+import {
+  decodeLatentsAsync, denoiseAsync, disposeEmbeddings, encodePixelsAsync, encodePromptAsync, latentShape, stageAsync, startLatents,
+  throwIfAborted, type DenoiseHooks, type Embeddings,
+} from './common';
 import type { InpaintOptions, PipelineContext, PipelineResult } from './types';
 
+/**
+ * Repaints the white part of `mask` in `image` following the prompt; everything outside the mask is unchanged.
+ * Errors: AppError INVALID_INPUT (before any model runs; also for an empty mask), CANCELLED, MODEL_MISMATCH,
+ * BAD_MODEL_OUTPUT.
+ */
 export async function inpaintAsync(ctx: PipelineContext, o: InpaintOptions): Promise<PipelineResult> {
-  // 1. Check inputs
-  checkBaseOptions(o, ctx.manifest, { promptRequired: true });
-  checkStrength(o.strength);
-  checkImage('source image', o.image, o.width, o.height);
-  checkImage('mask', o.mask, o.width, o.height);
+  // 1. Check inputs (before any session is acquired)
+  const scheduler = checkBaseOptions(o, ctx.manifest, { promptRequired: true });
+  const strength = checkStrength(o.strength);
+  const original = checkImage('source image', o.image);
+  checkMaskSize(checkImage('mask', o.mask), original);
+  checkCapability(ctx.manifest, 'inpaint');
+  const source = resizeBilinear(original, o.width, o.height);
+  const maskImage = resizeBilinear(o.mask, o.width, o.height);
+  const binary = maskToBinary(maskImage);
+  if (!binary.some((v) => v > 0)) {
+    throw new AppError('INVALID_INPUT', 'The mask is empty (no pixel is at least 50% white), so nothing would change.', { hint: 'Draw over the part of the image to repaint.' });
+  }
   const mode = ctx.manifest.raw.capabilities.inpaint;
-  if (mode === 'none') throw new AppError('INVALID_INPUT', `${ctx.manifest.name} cannot inpaint. Pick a model that can.`);
-  const binary = maskToBinary(o.mask);
-  const covered = binary.reduce((s, v) => s + v, 0);
-  if (covered === 0) throw new AppError('INVALID_INPUT', 'The mask is empty: nothing would change.', { hint: 'Draw a shape over the part of the image to repaint.' });
   throwIfAborted(ctx.signal);
-  if (o.strength === 0) return { image: o.image, seed: o.seed, droppedTokens: 0, stepsRun: 0 };
+  if (strength === 0) return { image: { ...source, data: new Uint8ClampedArray(source.data) }, seed: o.seed, droppedTokens: 0, stepsRun: 0 };
 
   let embeddings: Embeddings | null = null;
   try {
-    // 2. Encode prompt, image and (9ch) masked image
+    // 2. Encode the prompt
     embeddings = await encodePromptAsync(ctx, o.prompt, o.negativePrompt ?? '', o.guidanceScale);
+    // 3. Encode the image (and, for 9 channels, the masked image); latent mask
     const dims = latentShape(ctx, o.width, o.height);
     const [, c, h, w] = dims;
-    const f = ctx.manifest.vaeScale;
-    const latentMask = downsampleMaskNearest(binary, o.width, o.height, f);
-    const imageLatents = await encodeImageAsync(ctx, o.image);
-    let maskedImageLatents: Float32Array | null = null;
-    if (mode === '9ch') {
-      const masked: RgbaImage = { width: o.width, height: o.height, data: new Uint8ClampedArray(o.image.data) };
-      // masked_image = image · (mask < 0.5): masked pixels become 0 in [-1,1] space, i.e. mid grey.
-      for (let p = 0; p < binary.length; p++) if (binary[p]! >= 0.5) masked.data.set([128, 128, 128, 255], p * 4);
-      maskedImageLatents = await encodeImageAsync(ctx, masked);
-    }
-    // 3. Timesteps
-    const scheduler = createScheduler(ctx.manifest.scheduler, o.steps);
-    const startIndex = Math.min(getImg2ImgStartIndex(o.steps, o.strength), o.steps - 1);
-    // 4. Initial latents: pure noise at full strength (9ch), else the noised image
+    const latentMask = downsampleMask(binary, o.width, o.height, ctx.manifest.vaeScale, 'max');
+    const pixels = imageToTensor(source);
+    const { imageLatents, maskedImageLatents } = await stageAsync(ctx, 'encode', async () => ({
+      imageLatents: await encodePixelsAsync(ctx, pixels, o.width, o.height),
+      maskedImageLatents: mode === '9ch' ? await encodePixelsAsync(ctx, maskImageTensor(pixels, binary), o.width, o.height) : null,
+    }));
+    // 4. Start step and initial latents
     const generator = createTorchGenerator(o.seed);
     const noise = generator.randn(dims);
-    const latents = o.strength >= 1 && mode === '9ch'
-      ? noise.map((v) => v * scheduler.initNoiseSigma)
-      : scheduler.addNoise(imageLatents, noise, startIndex);
-    const plane = h * w;
+    const { startIndex, latents } = startLatents(scheduler, getImg2ImgStartIndex(o.steps, strength), imageLatents, noise, strength === 1);
     // 5. Denoise
-    const final = await denoiseAsync(ctx, {
-      scheduler, latents, latentDims: dims, startIndex, embeddings, guidance: o.guidanceScale, generator,
-      hooks: mode === '9ch'
-        ? {
-            buildSample: (scaled) => {
-              const data = new Float32Array((2 * c + 1) * plane);
-              data.set(scaled, 0);
-              data.set(latentMask, c * plane);
-              data.set(maskedImageLatents!, (c + 1) * plane);
-              return float32([1, 2 * c + 1, h, w], data);
-            },
-          }
-        : {
-            afterStep: (next, i) => {
-              const last = i === scheduler.timesteps.length - 1;
-              const proper = last ? imageLatents : scheduler.addNoise(imageLatents, noise, i + 1);
-              const out = new Float32Array(next.length);
-              for (let k = 0; k < next.length; k++) {
-                const m = latentMask[k % plane]!;
-                out[k] = (1 - m) * proper[k]! + m * next[k]!;
-              }
-              return out;
-            },
-          },
-    });
-    // 6. Decode and composite
+    const last = scheduler.timesteps.length - 1;
+    const hooks: DenoiseHooks = mode === '9ch'
+      ? { buildSample: (scaled) => ({ dims: [1, 2 * c + 1, h, w], data: concatChannels([scaled, latentMask, maskedImageLatents!]) }) }
+      : { afterStep: (next, i) => blendByMask(i < last ? scheduler.addNoise(imageLatents, noise, i + 1) : imageLatents, next, latentMask) };
+    const final = await denoiseAsync(ctx, { scheduler, latents, latentDims: dims, startIndex, embeddings, guidance: o.guidanceScale, generator, hooks });
+    // 6. Decode, 7. composite over the original with the soft pixel mask
     const generated = await decodeLatentsAsync(ctx, final, dims, o.width, o.height);
-    const image = compositeWithMask(o.image, generated, maskToWeights(o.mask));
-    return { image, seed: o.seed, droppedTokens: embeddings.droppedTokens, stepsRun: o.steps - startIndex };
+    const image = compositeWithMask(source, generated, maskToWeights(maskImage));
+    return { image, seed: o.seed, droppedTokens: embeddings.droppedTokens, stepsRun: scheduler.timesteps.length - startIndex };
   } finally {
-    disposeTensor(embeddings?.cond);
-    disposeTensor(embeddings?.uncond);
+    disposeEmbeddings(embeddings);
   }
 }

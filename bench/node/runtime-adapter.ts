@@ -1,0 +1,35 @@
+/**
+ * Where the Node bench meets ui/runtime: its downloader (ui/runtime/downloader.ts `downloadFileAsync`) into a
+ * memory store (what Figma's inline mode uses), with sha256 verification on, behind the allowlist (the loopback
+ * origin is the only allowed host).
+ */
+import { createHash } from 'node:crypto';
+import { downloadFileAsync } from '../../ui/runtime/downloader';
+import { createMemoryStore } from '../../ui/runtime/store/memory-store';
+import { createSha256 } from '../../ui/runtime/sha256';
+import type { BenchPaths } from './node-bench';
+import type { DownloadFn } from './download-bench';
+
+/** MiB/s of the runtime's streaming sha256 (pure JS) over `file`: a ceiling on the downloader's throughput. */
+export function runtimeSha256Rate(file: Uint8Array): number {
+  const t = performance.now();
+  const h = createSha256();
+  for (let o = 0; o < file.length; o += 1 << 16) h.update(file.subarray(o, o + (1 << 16)));
+  h.digestHex();
+  return file.length / 2 ** 20 / ((performance.now() - t) / 1000);
+}
+
+export async function createRuntimeDownload(_paths: BenchPaths, file: Uint8Array): Promise<{ download: DownloadFn | null; reason: string; hashRate: number | null }> {
+  const sha256 = createHash('sha256').update(file).digest('hex');
+  const download: DownloadFn = async (url, bytes) => {
+    const store = createMemoryStore({ reason: 'bench' });
+    const origin = new URL(url).origin;
+    await downloadFileAsync(
+      { url, storePath: 'unet/model.onnx', bytes, sha256, kind: 'onnx', label: 'unet/model.onnx' },
+      { store, network: { domains: [origin] }, sleep: async () => undefined },
+    );
+    const blob = await store.getAsync('unet/model.onnx');
+    if (!blob || blob.size !== bytes) throw new Error(`downloaded ${blob?.size ?? 0} of ${bytes} bytes`);
+  };
+  return { download, reason: '', hashRate: runtimeSha256Rate(file) };
+}

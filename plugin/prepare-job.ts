@@ -1,0 +1,182 @@
+/// <reference path="../node_modules/@figma/plugin-typings/plugin-api.d.ts" />
+/**
+ * `prepare-job` → `job-inputs`: the working canvas size, where the result goes (placement), the source exported at
+ * working size (padded by edge repetition when its aspect differs from the canvas), the inpaint mask and the
+ * wireframe outlines in working px. Reads the document only; never writes.
+ */
+import { AppError } from '../protocol/errors';
+import type { Mode, PathData, Placement, PluginToUi, UiToPlugin } from '../protocol/messages';
+import { boundsToContent, coverage, transformPath, type Box } from './geometry';
+import { nodePaths, outlinePaths, type NodePathsResult } from './node-paths';
+import { decodePng, encodePng, placeOnCanvas, readPngSize } from './png';
+import { absoluteBox, describeNode, pageOf, type SelectionPlan } from './selection-plan';
+import { computeWorkingSize, fitConstraint, fitContent, type Size } from './working-size';
+
+export type PrepareJobMessage = Extract<UiToPlugin, { type: 'prepare-job' }>;
+export type JobInputsMessage = Extract<PluginToUi, { type: 'job-inputs' }>;
+
+/** Below this share of the source the mask counts as empty; above 1 − this, as covering everything. */
+export const MASK_MIN_COVERAGE = 0.001;
+
+/** What insert-result compares against to detect a source deleted or changed during generation. */
+export interface SourceSnapshot {
+  readonly nodeId: string;
+  readonly name: string;
+  readonly pageId: string;
+  /** Absolute bounds at prepare time. */
+  readonly box: Box;
+}
+
+export interface PreparedJob {
+  readonly reply: JobInputsMessage;
+  readonly snapshot: SourceSnapshot | null;
+}
+
+const MODE_NEEDS: Readonly<Record<Exclude<Mode, 'generate'>, string>> = {
+  edit: 'Edit needs one frame, image or shape selected',
+  inpaint: 'Inpaint needs an image with a shape over it (the area to change), or a mask layer',
+  wireframe: 'Wireframe needs a frame (or shape) with shapes or text in it',
+};
+
+function checkGenerateSize(size: { width: number; height: number }, req: PrepareJobMessage['size']): Size {
+  const maxGrid = Math.floor(req.maxSide / req.multiple) * req.multiple;
+  for (const [label, v] of [['width', size.width], ['height', size.height]] as const) {
+    if (v % req.multiple !== 0 || v < req.multiple || v > maxGrid) {
+      throw new AppError('INVALID_INPUT', `The image ${label} ${v} px is not allowed: it must be a multiple of ${req.multiple} between ${req.multiple} and ${maxGrid}.`, {
+        hint: 'Pick one of the sizes offered for this model.',
+      });
+    }
+  }
+  return { width: size.width, height: size.height };
+}
+
+function snapshotOf(node: SceneNode): SourceSnapshot {
+  return { nodeId: node.id, name: node.name, pageId: pageOf(node)?.id ?? '', box: absoluteBox(node) };
+}
+
+/** Exports `node` at the canvas' fit size and pads/crops it onto the canvas; returns the PNG and the content box. */
+async function exportSourceAsync(node: SceneNode, box: Box, canvas: Size, notes: string[]): Promise<{ png: Uint8Array; content: Box }> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await node.exportAsync({ format: 'PNG', constraint: fitConstraint(box.width, box.height, canvas), useAbsoluteBounds: true, colorProfile: 'SRGB' });
+  } catch (err) {
+    throw new AppError('INVALID_SELECTION', `Figma could not export '${node.name}' (${err instanceof Error ? err.message : String(err)}).`, {
+      hint: 'Check that the layer is visible and on the open page, then try again.',
+      cause: err,
+    });
+  }
+  const exported = readPngSize(bytes);
+  const content = fitContent(box.width, box.height, canvas, exported);
+  if (exported.width === canvas.width && exported.height === canvas.height) return { png: bytes, content };
+  const placed = placeOnCanvas(decodePng(bytes), canvas.width, canvas.height, content.x, content.y);
+  notes.push(`'${node.name}' (${exported.width}×${exported.height} at working scale) was padded to ${canvas.width}×${canvas.height}; the result is cropped back to its bounds.`);
+  return { png: encodePng(placed), content };
+}
+
+function maskPaths(plan: SelectionPlan, toWorking: ReturnType<typeof boundsToContent>, content: Box, source: SceneNode): { paths: PathData[]; nodeIds: string[] } {
+  const out: NodePathsResult = { paths: [], skipped: [] };
+  for (const m of plan.maskNodes) nodePaths(m, toWorking, 'mask', out);
+  const names = plan.maskNodes.map((m) => `'${m.name}'`).slice(0, 3).join(', ');
+  if (out.skipped.length > 0) {
+    throw new AppError('INVALID_SELECTION', `The mask shape ${out.skipped.map((s) => `'${s}'`).join(', ')} is too complex to use.`, {
+      hint: 'Simplify the shape (fewer points) or use a simpler mask shape.',
+    });
+  }
+  const toContent: ReturnType<typeof boundsToContent> = [[1, 0, -content.x], [0, 1, -content.y]];
+  const share = out.paths.length === 0 ? 0 : coverage(
+    out.paths.map((p) => ({ d: transformPath(p.d, toContent), windingRule: p.windingRule })),
+    content.width,
+    content.height,
+  );
+  if (share < MASK_MIN_COVERAGE) {
+    throw new AppError('INVALID_SELECTION', `The mask ${names} covers none of '${source.name}', so there is nothing to change.`, {
+      hint: 'Draw a filled shape over the part of the image to change and select both.',
+    });
+  }
+  if (share > 1 - MASK_MIN_COVERAGE) {
+    throw new AppError('INVALID_SELECTION', `The mask ${names} covers all of '${source.name}'. Inpaint changes only part of an image.`, {
+      hint: 'Use Edit to change the whole image, or make the mask shape smaller.',
+    });
+  }
+  return { paths: out.paths, nodeIds: [...new Set(out.paths.map((p) => p.nodeId))] };
+}
+
+/**
+ * Builds the job inputs for `request` from the selection `plan` (computed from the live selection at the time of
+ * the request; insert-result later uses the returned snapshot's ids, never the live selection).
+ * Throws AppError: INVALID_SELECTION (mode not possible, problem with the selection, empty or all-covering mask,
+ * wireframe without outlines, export failure), INVALID_INPUT (generate size), IMAGE_DECODE_FAILED.
+ */
+export async function prepareJobAsync(figma: PluginAPI, request: PrepareJobMessage, plan: SelectionPlan): Promise<PreparedJob> {
+  const { mode, size: sizeRequest, requestId } = request;
+  const notes: string[] = [];
+
+  // 1. Generate: the asked size; covers the selected node when there is a usable one, else the view's centre.
+  if (mode === 'generate') {
+    const canvas = request.generateSize
+      ? checkGenerateSize(request.generateSize, sizeRequest)
+      : computeWorkingSize(1, 1, sizeRequest);
+    const source = plan.source;
+    if (plan.problem) notes.push(`The selection was not used (${plan.problem}) — the image goes in the middle of the view.`);
+    let placement: Placement;
+    if (source) {
+      const box = absoluteBox(source);
+      placement = { sourceNodeId: source.id, ...box, content: fitContent(box.width, box.height, canvas) };
+      notes.push(`The image covers ${describeNode(source)}, cropped to its shape.`);
+    } else {
+      const c = figma.viewport.center;
+      placement = {
+        x: Math.round(c.x - canvas.width / 2),
+        y: Math.round(c.y - canvas.height / 2),
+        width: canvas.width,
+        height: canvas.height,
+        content: { x: 0, y: 0, width: canvas.width, height: canvas.height },
+      };
+    }
+    return {
+      reply: { type: 'job-inputs', requestId, mode, ...canvas, placement, sourceNodeIds: source ? [source.id] : [], notes },
+      snapshot: source ? snapshotOf(source) : null,
+    };
+  }
+
+  // 2. Check the selection can run this mode.
+  if (plan.problem) throw new AppError('INVALID_SELECTION', plan.problem);
+  const source = plan.source;
+  if (!source || !plan.info.availableModes.includes(mode)) {
+    throw new AppError('INVALID_SELECTION', `${MODE_NEEDS[mode]}; the selection is ${plan.info.hint}.`, {
+      hint: `Change the selection, or choose ${plan.info.availableModes.filter((m) => m !== mode).join(' or ') || 'Generate'}.`,
+    });
+  }
+  const page = pageOf(source);
+  if (page !== figma.currentPage) {
+    throw new AppError('INVALID_SELECTION', `'${source.name}' is on page '${page?.name ?? '?'}', which is not the open page.`, { hint: 'Open that page and try again.' });
+  }
+
+  // 3. Working size and the source image on the canvas.
+  const box = absoluteBox(source);
+  const canvas = computeWorkingSize(box.width, box.height, sizeRequest);
+  const { png, content } = await exportSourceAsync(source, box, canvas, notes);
+  const toWorking = boundsToContent(box, content);
+  const placement: Placement = { sourceNodeId: source.id, ...box, content };
+  const reply: JobInputsMessage = {
+    type: 'job-inputs', requestId, mode, ...canvas, placement,
+    image: { png, width: canvas.width, height: canvas.height },
+    sourceNodeIds: [source.id],
+    notes,
+  };
+
+  // 4. Mode-specific geometry.
+  if (mode === 'inpaint') {
+    reply.mask = maskPaths(plan, toWorking, content, source);
+  } else if (mode === 'wireframe') {
+    const outlines = outlinePaths(source, toWorking);
+    if (outlines.paths.length === 0) {
+      throw new AppError('INVALID_SELECTION', `'${source.name}' has no visible shapes or text to use as a wireframe.`, {
+        hint: 'Select a frame that contains the wireframe shapes and text.',
+      });
+    }
+    notes.push(...outlines.notes);
+    reply.outlines = { paths: outlines.paths, nodeIds: outlines.nodeIds };
+  }
+  return { reply, snapshot: snapshotOf(source) };
+}

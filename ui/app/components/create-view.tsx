@@ -1,0 +1,277 @@
+/** The Create view: mode tabs, what is selected, prompt, style, mode-specific and advanced settings, seed. */
+import { useId, useRef, useState } from 'preact/hooks';
+import { MODES, type Mode } from '../../../protocol/messages';
+import { formatBytes } from '../format';
+import { clampParam, modeAvailability, modelControlType, sizeOptions } from '../model-params';
+import { SEED_POLICIES, normalizeSeed, type SeedPolicy } from '../seed-policy';
+import { CONTROL_TYPES, LIMITS, newPresetId, type ControlType, type InsertTarget, type StylePreset } from '../settings';
+import type { AppStore } from '../store';
+import { copyTextAsync, Field, NumberField, SelectField, SliderField } from './fields';
+import { IconCopy, IconEdit, IconInfo, IconReset, IconWarning } from './icons';
+
+export const MODE_LABEL: Readonly<Record<Mode, string>> = { generate: 'Generate', edit: 'Edit', inpaint: 'Inpaint', wireframe: 'Wireframe' };
+const MODE_TITLE: Readonly<Record<Mode, string>> = {
+  generate: 'Text to image',
+  edit: 'Edit the selection (image to image)',
+  inpaint: 'Repaint the area under a mask shape',
+  wireframe: 'Wireframe → mockup (ControlNet from the outlines)',
+};
+const POLICY_LABEL: Readonly<Record<SeedPolicy, string>> = { random: 'Random', fixed: 'Fixed', increment: '+1' };
+const POLICY_TITLE: Readonly<Record<SeedPolicy, string>> = {
+  random: 'A new random seed every run',
+  fixed: 'The same seed every run (reproducible)',
+  increment: 'The seed goes up by one every run',
+};
+const CONTROL_LABEL: Readonly<Record<ControlType, string>> = { lineart: 'Line art', scribble: 'Scribble (thick lines)', canny: 'Canny edges (thin)', mlsd: 'Straight lines (M-LSD)' };
+
+function ModeTabs({ store }: { store: AppStore }) {
+  const refs = useRef<(HTMLButtonElement | null)[]>([]);
+  const current = store.mode.value;
+  const selection = store.selection.value;
+  const move = (from: number, dir: number): void => {
+    for (let k = 1; k <= MODES.length; k++) {
+      const i = (from + dir * k + MODES.length) % MODES.length;
+      const m = MODES[i] as Mode;
+      if (modeAvailability(selection, m).enabled) {
+        store.setMode(m);
+        refs.current[i]?.focus();
+        return;
+      }
+    }
+  };
+  return (
+    <div class="segmented" role="tablist" aria-label="Mode">
+      {MODES.map((m, i) => {
+        const a = modeAvailability(selection, m);
+        return (
+          <button
+            key={m} ref={(el) => { refs.current[i] = el; }} type="button" role="tab" id={`mode-${m}`}
+            aria-selected={current === m} aria-disabled={!a.enabled} tabIndex={current === m ? 0 : -1}
+            title={a.enabled ? MODE_TITLE[m] : `${MODE_TITLE[m]} — ${a.reason ?? 'not available for this selection'}`}
+            onClick={() => { if (a.enabled) store.setMode(m); }}
+            onKeyDown={(e) => {
+              if (e.key === 'ArrowRight') { e.preventDefault(); move(i, 1); }
+              if (e.key === 'ArrowLeft') { e.preventDefault(); move(i, -1); }
+            }}
+          >{MODE_LABEL[m]}</button>
+        );
+      })}
+    </div>
+  );
+}
+
+function PresetEditor({ store, onClose }: { store: AppStore; onClose: () => void }) {
+  const s = store.settings.value;
+  const preset = s.presets.find((p) => p.id === s.presetId);
+  const nameId = useId();
+  const posId = useId();
+  const negId = useId();
+  const patch = (next: Partial<StylePreset>): void => {
+    if (!preset) return;
+    store.update({ presets: s.presets.map((p) => (p.id === preset.id ? { ...p, ...next } : p)) });
+  };
+  const add = (): void => {
+    if (s.presets.length >= LIMITS.presets) return;
+    const id = newPresetId(s.presets);
+    store.update({ presets: [...s.presets, { id, name: 'New style', prompt: '', negativePrompt: '' }], presetId: id });
+  };
+  const remove = (): void => {
+    if (!preset) return;
+    store.update({ presets: s.presets.filter((p) => p.id !== preset.id), presetId: 'none' });
+  };
+  return (
+    <div class="preset-editor stack" role="group" aria-label="Edit style presets">
+      {preset ? (
+        <>
+          <Field label="Style name" htmlFor={nameId}>
+            <input id={nameId} type="text" value={preset.name} maxLength={60} onInput={(e) => patch({ name: (e.currentTarget as HTMLInputElement).value })} />
+          </Field>
+          <Field label="Added to the prompt" htmlFor={posId}>
+            <textarea id={posId} rows={2} value={preset.prompt} onInput={(e) => patch({ prompt: (e.currentTarget as HTMLTextAreaElement).value })} />
+          </Field>
+          <Field label="Added to the negative prompt" htmlFor={negId}>
+            <textarea id={negId} rows={2} value={preset.negativePrompt} onInput={(e) => patch({ negativePrompt: (e.currentTarget as HTMLTextAreaElement).value })} />
+          </Field>
+        </>
+      ) : <p class="muted" style="margin:0">Pick a style to edit it, or add a new one.</p>}
+      <div class="row">
+        <button type="button" class="btn" onClick={add}>Add style</button>
+        {preset && <button type="button" class="btn danger" onClick={remove}>Delete “{preset.name}”</button>}
+        <span class="grow" />
+        <button type="button" class="btn" onClick={onClose}>Done</button>
+      </div>
+    </div>
+  );
+}
+
+function SeedRow({ store }: { store: AppStore }) {
+  const s = store.settings.value;
+  const seedId = useId();
+  const [copied, setCopied] = useState(false);
+  const last = store.lastSeeds.value;
+  const copySeed = last.length > 0 && s.seedPolicy !== 'fixed' ? (last[0] as number) : s.seed;
+  return (
+    <div class="field">
+      <div class="field-head">
+        <label for={seedId}>Seed</label>
+        {last.length > 0 && <span class="muted small">Last run: {last.length === 1 ? last[0] : `${last[0]}–${last[last.length - 1]}`}</span>}
+      </div>
+      <div class="row">
+        <input id={seedId} class="grow" type="number" min={0} max={0xffffffff} step={1} value={String(s.seed)}
+          aria-describedby={`${seedId}-policy`}
+          onChange={(e) => {
+            const v = Number((e.currentTarget as HTMLInputElement).value);
+            if (Number.isFinite(v)) store.update({ seed: normalizeSeed(v) });
+          }} />
+        <button type="button" class="btn icon ghost" aria-label={`Copy seed ${copySeed}`} title={copied ? 'Copied' : `Copy seed ${copySeed}`}
+          onClick={() => { void copyTextAsync(String(copySeed)).then((ok) => { setCopied(ok); setTimeout(() => setCopied(false), 1200); }); }}>
+          <IconCopy />
+        </button>
+        <div class="segmented compact" role="group" aria-label="Seed policy" id={`${seedId}-policy`}>
+          {SEED_POLICIES.map((p) => (
+            <button key={p} type="button" aria-pressed={s.seedPolicy === p} title={POLICY_TITLE[p]} aria-label={`Seed: ${POLICY_TITLE[p]}`}
+              onClick={() => store.update({ seedPolicy: p })}>{POLICY_LABEL[p]}</button>
+          ))}
+        </div>
+      </div>
+      {copied && <span class="small ok-text" role="status">Seed copied.</span>}
+    </div>
+  );
+}
+
+export function CreateView({ store }: { store: AppStore }) {
+  const s = store.settings.value;
+  const mode = store.mode.value;
+  const model = store.model.value;
+  const capable = store.capableModels.value;
+  const params = store.params.value;
+  const tokens = store.tokens.value;
+  const selection = store.selection.value;
+  const [editingPresets, setEditingPresets] = useState(false);
+  const promptId = useId();
+  const negId = useId();
+  const modelId = useId();
+  const size = store.generateSize.value;
+  const sizes = sizeOptions(model);
+  const sizeValue = `${size.width}x${size.height}`;
+  const native = modelControlType(model);
+
+  return (
+    <div class="stack" role="tabpanel" aria-labelledby={`mode-${mode}`}>
+      <ModeTabs store={store} />
+      <div class="hint" aria-live="polite" data-testid="selection-hint"><IconInfo /><span>{store.hintLine.value}</span></div>
+      {selection?.problem && (
+        <div class="callout warning" role="status" data-testid="selection-problem">
+          <span class="callout-icon"><IconWarning /></span><p>{selection.problem}</p>
+        </div>
+      )}
+      {store.relaunchNote.value && <div class="callout info" role="status"><p>{store.relaunchNote.value}</p></div>}
+
+      <Field label="Model" htmlFor={modelId}>
+        <select id={modelId} value={model?.id ?? ''} disabled={capable.length === 0} onChange={(e) => store.setModel((e.currentTarget as HTMLSelectElement).value)}>
+          {capable.length === 0 && <option value="">No model can do {MODE_LABEL[mode]}</option>}
+          {capable.map((m) => (
+            <option key={m.id} value={m.id}>
+              {m.name}{m.status === 'ready' ? '' : m.status === 'downloading' ? ' — downloading…' : ` — not downloaded (${formatBytes(m.totalBytes)})`}
+            </option>
+          ))}
+        </select>
+      </Field>
+      {model && model.status !== 'ready' && (
+        <div class="callout warning" data-testid="model-not-ready">
+          <span class="callout-icon"><IconWarning /></span>
+          <p class="grow">
+            {model.name} {model.status === 'downloading' ? 'is downloading.' : `needs to be downloaded first (${formatBytes(model.totalBytes)}).`}
+            {store.capabilities.value?.persistentStorage === false && ' Here it is kept only until you close the plugin.'}
+          </p>
+          <button type="button" class="link" onClick={() => { store.view.value = 'models'; }}>Open Models</button>
+        </div>
+      )}
+      {store.modelsLoaded.value && capable.length === 0 && (
+        <div class="callout warning"><span class="callout-icon"><IconWarning /></span>
+          <p class="grow">None of the available models can do {MODE_LABEL[mode]}.</p>
+          <button type="button" class="link" onClick={() => { store.view.value = 'models'; }}>Open Models</button>
+        </div>
+      )}
+
+      <Field
+        label="Prompt" htmlFor={promptId}
+        aside={tokens && (
+          <span class={`counter${tokens.dropped > 0 ? ' over' : ''}`} id={`${promptId}-count`} data-testid="token-counter"
+            title="Tokens in the prompt (with the style) / the model's limit">
+            {tokens.count} / {tokens.limit} tokens{tokens.dropped > 0 ? ` · ${tokens.dropped} dropped` : ''}
+          </span>
+        )}
+      >
+        <textarea id={promptId} rows={3} value={s.prompt} maxLength={LIMITS.prompt}
+          aria-describedby={tokens ? `${promptId}-count` : undefined}
+          placeholder={mode === 'generate' ? 'A cabin in the mountains at dusk, warm light' : mode === 'wireframe' ? 'What the mockup shows: a travel app, photos of beaches' : 'What the result should look like'}
+          onInput={(e) => store.update({ prompt: (e.currentTarget as HTMLTextAreaElement).value })} />
+      </Field>
+
+      <SelectField
+        label="Style" value={s.presetId}
+        options={[{ value: 'none', label: 'None' }, ...s.presets.map((p) => ({ value: p.id, label: p.name }))]}
+        onChange={(v) => store.update({ presetId: v })}
+        aside={<button type="button" class="link" aria-expanded={editingPresets} onClick={() => setEditingPresets(!editingPresets)}>
+          <span style="display:inline-flex;align-items:center;gap:2px"><IconEdit />{editingPresets ? 'Close styles' : 'Edit styles'}</span>
+        </button>}
+      />
+      {editingPresets && <PresetEditor store={store} onClose={() => setEditingPresets(false)} />}
+
+      <Field label="Negative prompt" htmlFor={negId}>
+        <textarea id={negId} rows={2} value={s.negativePrompt} maxLength={LIMITS.prompt} placeholder="What to avoid: blurry, text, watermark"
+          onInput={(e) => store.update({ negativePrompt: (e.currentTarget as HTMLTextAreaElement).value })} />
+      </Field>
+
+      {mode === 'generate' && (
+        <SelectField
+          label="Size" value={sizeValue}
+          options={sizes.map((o) => ({ value: `${o.width}x${o.height}`, label: `${o.label} · ${o.width}×${o.height}` }))}
+          onChange={(v) => { const [w, h] = v.split('x').map(Number); store.update({ size: { width: w as number, height: h as number } }); }}
+        />
+      )}
+      {(mode === 'edit' || mode === 'inpaint') && (
+        <SliderField label="Strength (how much changes)" value={params.strength} min={0} max={1} step={0.05} format={(v) => v.toFixed(2)}
+          onChange={(v) => store.setParam('strength', clampParam.strength(v))} />
+      )}
+      {mode === 'inpaint' && (
+        <SliderField label="Mask feather (px)" value={s.maskFeather} min={0} max={LIMITS.maskFeather.max} step={1}
+          onChange={(v) => store.update({ maskFeather: clampParam.maskFeather(v) })} />
+      )}
+      {mode === 'wireframe' && (
+        <>
+          <SelectField
+            label="Control type" value={store.controlType.value}
+            options={CONTROL_TYPES.map((c) => ({ value: c, label: `${CONTROL_LABEL[c]}${c === native ? ' (model’s own)' : ''}` }))}
+            onChange={(v) => store.update({ controlType: v })}
+          />
+          <SliderField label="Control strength" value={params.controlScale} min={0} max={LIMITS.controlScale.max} step={0.05} format={(v) => v.toFixed(2)}
+            onChange={(v) => store.setParam('controlScale', clampParam.controlScale(v))} />
+        </>
+      )}
+
+      <div class="grid2">
+        <NumberField label="Steps" value={params.steps} min={LIMITS.steps.min} max={LIMITS.steps.max} step={1} onChange={(v) => store.setParam('steps', clampParam.steps(v))} />
+        <NumberField label="Guidance" value={params.guidance} min={LIMITS.guidance.min} max={LIMITS.guidance.max} step={0.5} onChange={(v) => store.setParam('guidance', clampParam.guidance(v))} />
+      </div>
+      <div class="grid2">
+        <NumberField label="Images" value={s.batchCount} min={LIMITS.batchCount.min} max={LIMITS.batchCount.max} step={1} onChange={(v) => store.update({ batchCount: clampParam.batchCount(v) })} />
+        <SelectField<InsertTarget>
+          label="Insert as" value={s.target}
+          options={[{ value: 'new-layer', label: 'New layer' }, { value: 'replace-fill', label: 'Fill of the selection' }]}
+          onChange={(v) => store.update({ target: v })}
+        />
+      </div>
+      {model && (
+        <div class="row small muted">
+          <span class="grow">Defaults for {model.name}: {model.defaults.steps} steps, guidance {model.defaults.guidance_scale}</span>
+          <button type="button" class="link" onClick={() => store.resetParams()}>
+            <span style="display:inline-flex;align-items:center;gap:2px"><IconReset />Reset</span>
+          </button>
+        </div>
+      )}
+      <SeedRow store={store} />
+    </div>
+  );
+}

@@ -1,0 +1,169 @@
+/** Models and this device: capabilities, storage, and each model's licence, size, status and actions. */
+import { useId } from 'preact/hooks';
+import type { ModelEntry } from '../env';
+import { formatBytes, formatDuration, wasmEstimateLine, withHint } from '../format';
+import { modelSupportsMode } from '../model-params';
+import type { AppStore } from '../store';
+import { MODES } from '../../../protocol/messages';
+import { MODE_LABEL } from './create-view';
+import { IconWarning } from './icons';
+
+export function DevicePanel({ store }: { store: AppStore }) {
+  const caps = store.capabilities.value;
+  if (!caps) return <section class="card" aria-label="This device"><span class="muted">Checking this device…</span></section>;
+  const gpuModel = store.models.value.find((m) => m.status === 'ready') ?? store.models.value[0] ?? null;
+  return (
+    <section class="card" aria-labelledby="device-title" data-testid="device-panel">
+      <div class="card-title" id="device-title">This device</div>
+      <dl class="kv">
+        <dt>WebGPU</dt><dd>{caps.webgpu ? <span class="ok-text">Yes</span> : <span class="warn-text">No</span>}{caps.adapterName ? ` — ${caps.adapterName}` : ''}</dd>
+        <dt>16-bit shaders</dt><dd>{caps.shaderF16 ? 'Yes (shader-f16)' : 'No — 16-bit models run on the CPU'}</dd>
+        <dt>Runs on</dt><dd><strong>{caps.provider === 'webgpu' ? 'GPU (WebGPU)' : 'CPU (WebAssembly)'}</strong> — {caps.reason}</dd>
+        <dt>CPU threads</dt><dd>{caps.crossOriginIsolated ? `${caps.wasmThreads ?? 'several'}` : '1 (Figma’s window is not cross-origin isolated)'}</dd>
+      </dl>
+      {caps.provider === 'wasm' && (
+        <div class="callout warning" data-testid="wasm-estimate"><span class="callout-icon"><IconWarning /></span>
+          <p>{wasmEstimateLine(gpuModel, caps.wasmThreads ?? 1)} A GPU with WebGPU is 20–100× faster.</p>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function StoragePanel({ store }: { store: AppStore }) {
+  const caps = store.capabilities.value;
+  const st = store.storage.value;
+  return (
+    <section class="stack" aria-label="Storage" data-testid="storage-panel">
+      {caps && !caps.persistentStorage && (
+        <div class="callout warning" data-testid="storage-warning"><span class="callout-icon"><IconWarning /></span>
+          <p>Models can’t be kept between runs here{caps.storageReason ? `: ${caps.storageReason.replace(/[.\s]*$/, '')}.` : '.'} They are downloaded again each time you open the plugin{store.canLoadFromFiles ? ' — or load them from a folder on your disk.' : '.'}</p>
+        </div>
+      )}
+      {st && (
+        <div class="row muted">
+          <span class="grow">Storage used: <strong>{formatBytes(st.usedBytes)}</strong>{st.quotaBytes !== undefined ? ` of ${formatBytes(st.quotaBytes)} available` : ''}</span>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function statusLine(m: ModelEntry): preact.JSX.Element {
+  switch (m.status) {
+    case 'ready': return <span class="badge ok">Ready</span>;
+    case 'not-downloaded': return <span class="badge">Not downloaded</span>;
+    case 'downloading': return <span class="badge">Downloading</span>;
+    case 'failed': return <span class="badge err">Failed</span>;
+  }
+}
+
+function ModelCard({ store, model: m }: { store: AppStore; model: ModelEntry }) {
+  const folderId = useId();
+  const pending = store.pendingLicence.value === m.id;
+  const caps = store.capabilities.value;
+  const p = m.progress;
+  const pct = p && p.total > 0 ? Math.min(100, Math.round((p.bytes / p.total) * 100)) : 0;
+  return (
+    <li class="card" data-testid={`model-${m.id}`} aria-labelledby={`${folderId}-name`}>
+      <div class="card-head">
+        <div class="grow" style="flex:1;min-width:0">
+          <div class="card-title" id={`${folderId}-name`}>{m.name}</div>
+          <div class="muted">{m.description}</div>
+        </div>
+        {statusLine(m)}
+      </div>
+      <div class="badges">
+        <span class="badge">{formatBytes(m.totalBytes)}</span>
+        <span class="badge">{m.dtype === 'float16' ? '16-bit' : '32-bit'}</span>
+        <span class="badge">{m.licence.name}</span>
+        {!m.licence.commercial_use && <span class="badge warn" title="This licence does not allow commercial use">Non-commercial</span>}
+        {MODES.filter((mode) => modelSupportsMode(m, mode)).map((mode) => <span key={mode} class="badge">{MODE_LABEL[mode]}</span>)}
+      </div>
+      {m.dtype === 'float16' && caps && !caps.shaderF16 && caps.webgpu && (
+        <div class="small warn-text">This GPU has no 16-bit shader support, so this model will run on the CPU (slow).</div>
+      )}
+      {m.status === 'downloading' && p && (
+        <div class="stack" style="gap:4px" data-testid="download-progress">
+          <div class="progress" role="progressbar" aria-label={`Downloading ${m.name}`} aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct}><div style={{ width: `${pct}%` }} /></div>
+          <div class="run-line small">
+            <span>{formatBytes(p.bytes)} of {formatBytes(p.total)} ({pct}%)</span>
+            <span>{p.rate > 0 ? `${formatBytes(p.rate)}/s` : ''}{p.etaSeconds !== undefined ? ` · ${formatDuration(p.etaSeconds)} left` : ''}</span>
+          </div>
+        </div>
+      )}
+      {m.status === 'failed' && m.error && (() => {
+        const e = withHint(m.error);
+        return <div class="callout error" role="alert"><div class="grow"><p class="callout-title">{e.message}</p>{e.hint && <p>{e.hint}</p>}</div></div>;
+      })()}
+      {pending && (
+        <div class="callout warning" role="alertdialog" aria-label="Licence check" data-testid="licence-confirm">
+          <div class="grow stack" style="gap:6px">
+            <p><strong>{m.name}</strong> is under “{m.licence.name}”, which does <strong>not</strong> allow commercial use. Images you make with it can’t be used in paid work.</p>
+            <div class="row">
+              <button type="button" class="btn primary" onClick={() => void store.downloadAsync(m.id, { confirmed: true })}>I understand, download</button>
+              <button type="button" class="btn" onClick={() => { store.pendingLicence.value = null; }}>Cancel</button>
+              <a class="link" href={m.licence.url} target="_blank" rel="noreferrer">Read the licence</a>
+            </div>
+          </div>
+        </div>
+      )}
+      <div class="row" style="flex-wrap:wrap">
+        {(m.status === 'not-downloaded' || m.status === 'failed') && !pending && (
+          <button type="button" class="btn primary" onClick={() => void store.downloadAsync(m.id)} aria-label={`Download ${m.name}, ${formatBytes(m.totalBytes)}`}>
+            {m.status === 'failed' ? 'Retry download' : `Download ${formatBytes(m.totalBytes)}`}
+          </button>
+        )}
+        {store.canLoadFromFiles && m.status !== 'ready' && m.status !== 'downloading' && (
+          <label class="btn" for={folderId}>
+            Load from folder…
+            <input id={folderId} type="file" class="sr-only" multiple
+              // Chromium's folder picker; files keep their relative paths (webkitRelativePath).
+              {...{ webkitdirectory: '' }}
+              aria-label={`Load ${m.name} from a folder`}
+              onChange={(e) => {
+                const files = Array.from((e.currentTarget as HTMLInputElement).files ?? []);
+                if (files.length > 0) void store.loadFromFilesAsync(m.id, files);
+              }} />
+          </label>
+        )}
+        {m.status === 'ready' && (
+          <button type="button" class="btn danger" onClick={() => void store.deleteModelAsync(m.id)} aria-label={`Delete ${m.name}`}>
+            {store.capabilities.value?.persistentStorage === false ? 'Unload' : 'Delete'}
+          </button>
+        )}
+      </div>
+    </li>
+  );
+}
+
+function AppearanceRow({ store }: { store: AppStore }) {
+  // Inline UIs follow Figma's theme; hosted UIs get none from Figma, so the user picks (saved in settings).
+  if (store.figmaTheme.value) return null;
+  const t = store.effectiveTheme.value;
+  return (
+    <div class="row">
+      <span class="grow muted" id="theme-label">Theme</span>
+      <div class="segmented compact" role="group" aria-labelledby="theme-label">
+        {(['light', 'dark'] as const).map((v) => (
+          <button key={v} type="button" aria-pressed={t === v} onClick={() => store.setTheme(v)}>{v === 'light' ? 'Light' : 'Dark'}</button>
+        ))}
+      </div>
+    </div>
+  );
+}
+
+export function ModelsView({ store }: { store: AppStore }) {
+  const models = store.models.value;
+  return (
+    <div class="stack">
+      <DevicePanel store={store} />
+      <AppearanceRow store={store} />
+      <StoragePanel store={store} />
+      <div class="section-title">Models</div>
+      {!store.modelsLoaded.value ? <p class="muted">Loading the model list…</p>
+        : models.length === 0 ? <p class="empty">No models are listed in this build.</p>
+        : <ul class="stack" style="list-style:none;margin:0;padding:0">{models.map((m) => <ModelCard key={m.id} store={store} model={m} />)}</ul>}
+    </div>
+  );
+}

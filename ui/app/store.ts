@@ -1,0 +1,505 @@
+/**
+ * The app's state (signals) and actions. DOM-free: Node tests drive it with a fake bridge and a fake engine.
+ *
+ * Generate flow: `prepare-job` → `job-inputs` → prepareJob (decode, rasterise) → for each batch image
+ * engine.generateAsync (progress + preview per step, AbortSignal) → `insert-result` → (last one) `insert-done`.
+ */
+import { batch, computed, effect, signal, type ReadonlySignal } from '@preact/signals';
+import { AppError, toAppError, type ErrorData } from '../../protocol/errors';
+import { newRequestId, type HistoryEntry, type Mode, type PluginToUi, type SelectionInfo } from '../../protocol/messages';
+import type { AppEnv, EngineCapabilities, ModelEntry, RgbaImage, StorageInfo } from './env';
+import { formatBytes, withHint } from './format';
+import { makeRecipe, prepareJob, type JobForm, type Rasterizer } from './job';
+import {
+  chooseMode, effectiveParams, effectiveSize, modelControlType, modelsForMode, pickModel, selectionHintLine,
+  workingSizeRequest, type EffectiveParams,
+} from './model-params';
+import { settingsFromRecipe, type RecipeAction } from './recipe-form';
+import { planSeeds } from './seed-policy';
+import {
+  applyPreset, parseSettings, serializeSettings, DEFAULT_SETTINGS, type ControlType, type ModelParams, type Settings,
+} from './settings';
+
+export type View = 'create' | 'history' | 'models';
+
+export interface RunState {
+  readonly jobId: string;
+  readonly phase: 'preparing' | 'generating' | 'inserting';
+  readonly batchIndex: number;
+  readonly batchCount: number;
+  readonly step: number;
+  readonly total: number;
+  readonly stage: 'text' | 'encode' | 'denoise' | 'decode' | null;
+  readonly etaSeconds?: number;
+  readonly cancelling: boolean;
+}
+
+export interface TokenInfo {
+  /** Content tokens (no BOS/EOS). */
+  readonly count: number;
+  /** Content tokens that fit (max length − 2). */
+  readonly limit: number;
+  readonly dropped: number;
+}
+
+export interface StoreDeps {
+  readonly raster: Rasterizer;
+  /** [0, 1) random source for seeds (injected: tests are deterministic). */
+  readonly random?: () => number;
+  /** ms clock for ETAs. */
+  readonly now?: () => number;
+  readonly saveDelayMs?: number;
+  readonly tokenDelayMs?: number;
+}
+
+/**
+ * ETA for a batch run, from the average time per denoise step so far in this image.
+ * `stepMs` is that average; remaining = this image's remaining steps + every later image's steps.
+ */
+export function estimateRunEta(p: { step: number; total: number; batchIndex: number; batchCount: number; stepMs: number }): number | undefined {
+  if (!(p.stepMs > 0) || p.step < 1) return undefined;
+  const remainingSteps = Math.max(0, p.total - p.step) + Math.max(0, p.batchCount - 1 - p.batchIndex) * p.total;
+  return (remainingSteps * p.stepMs) / 1000;
+}
+
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new AppError('CANCELLED', 'Cancelled.'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new AppError('CANCELLED', 'Cancelled.'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => { signal.removeEventListener('abort', onAbort); resolve(v); },
+      (e: unknown) => { signal.removeEventListener('abort', onAbort); reject(e); },
+    );
+  });
+}
+
+export type AppStore = ReturnType<typeof createAppStore>;
+
+export function createAppStore(env: AppEnv, deps: StoreDeps) {
+  const { bridge, engine } = env;
+  const random = deps.random ?? Math.random;
+  const now = deps.now ?? (() => performance.now());
+
+  // ---- state -------------------------------------------------------------------------------------------------
+  const ready = signal(false);
+  const pluginVersion = signal('0.0.0');
+  /** The theme the plugin sent (init.theme / theme messages). */
+  const theme = signal<'light' | 'dark'>('light');
+  /** Figma's own theme class on <html> (inline mode with themeColors); wins when present. */
+  const figmaTheme = signal<'light' | 'dark' | null>(null);
+  const selection = signal<SelectionInfo | null>(null);
+  const mode = signal<Mode>('generate');
+  const settings = signal<Settings>(DEFAULT_SETTINGS);
+  const models = signal<readonly ModelEntry[]>([]);
+  const modelsLoaded = signal(false);
+  const capabilities = signal<EngineCapabilities | null>(null);
+  const storage = signal<StorageInfo | null>(null);
+  const view = signal<View>('create');
+  const tokens = signal<TokenInfo | null>(null);
+  const run = signal<RunState | null>(null);
+  const preview = signal<RgbaImage | null>(null);
+  const lastResultPng = signal<Uint8Array | null>(null);
+  /** Node ids the last run inserted (for "Show on canvas"). */
+  const lastInserted = signal<readonly string[]>([]);
+  /** Average ms per denoise step per model, from earlier runs this session (first ETA before step 1). */
+  const stepMsByModel = new Map<string, number>();
+  const lastSeeds = signal<readonly number[]>([]);
+  const error = signal<ErrorData | null>(null);
+  const notice = signal<string | null>(null);
+  const history = signal<readonly HistoryEntry[]>([]);
+  const historyState = signal<'idle' | 'loading' | 'loaded'>('idle');
+  const pendingLicence = signal<string | null>(null);
+  const relaunchNote = signal<string | null>(null);
+
+  // ---- derived -----------------------------------------------------------------------------------------------
+  const capableModels = computed(() => modelsForMode(models.value, mode.value));
+  const model = computed<ModelEntry | null>(() => pickModel(models.value, mode.value, settings.value.modelByMode[mode.value]));
+  const params = computed<EffectiveParams>(() => effectiveParams(model.value, model.value ? settings.value.paramsByModel[model.value.id] : undefined));
+  const controlType = computed<ControlType>(() => settings.value.controlType ?? modelControlType(model.value) ?? 'lineart');
+  const generateSize = computed(() => effectiveSize(model.value, settings.value.size));
+  const hintLine = computed(() => selectionHintLine(selection.value, mode.value, model.value, generateSize.value));
+  const finalPrompts = computed(() => applyPreset(settings.value));
+  const running = computed(() => run.value !== null);
+  const effectiveTheme = computed(() => figmaTheme.value ?? theme.value);
+
+  // ---- settings persistence (debounced save-settings) --------------------------------------------------------
+  let saveTimer: ReturnType<typeof setTimeout> | undefined;
+  let lastSaved = '';
+  const flushSave = (): void => {
+    if (saveTimer !== undefined) clearTimeout(saveTimer);
+    saveTimer = undefined;
+    const data = serializeSettings(settings.value);
+    const text = JSON.stringify(data);
+    if (text === lastSaved) return;
+    lastSaved = text;
+    bridge.send({ type: 'save-settings', requestId: newRequestId('s'), settings: data });
+  };
+  const disposers: (() => void)[] = [];
+  disposers.push(effect(() => {
+    const text = JSON.stringify(serializeSettings(settings.value));
+    if (!ready.peek() || text === lastSaved) return;
+    if (saveTimer !== undefined) clearTimeout(saveTimer);
+    saveTimer = setTimeout(flushSave, deps.saveDelayMs ?? 600);
+  }));
+
+  // ---- live token counter (debounced) -------------------------------------------------------------------------
+  let tokenTimer: ReturnType<typeof setTimeout> | undefined;
+  let tokenSeq = 0;
+  disposers.push(effect(() => {
+    const m = model.value;
+    const text = finalPrompts.value.prompt;
+    if (tokenTimer !== undefined) clearTimeout(tokenTimer);
+    if (!m) { tokens.value = null; return; }
+    const seq = ++tokenSeq;
+    const limit = (m.maxTokens ?? 77) - 2;
+    tokenTimer = setTimeout(() => {
+      engine.tokenCountAsync(m.id, text).then(
+        (count) => { if (seq === tokenSeq) tokens.value = { count, limit, dropped: Math.max(0, count - limit) }; },
+        () => { if (seq === tokenSeq) tokens.value = null; },
+      );
+    }, deps.tokenDelayMs ?? 250);
+  }));
+
+  // ---- actions -----------------------------------------------------------------------------------------------
+  const update = (patch: Partial<Settings>): void => {
+    settings.value = { ...settings.value, ...patch };
+  };
+
+  const setParam = (key: keyof ModelParams, value: number): void => {
+    const m = model.value;
+    if (!m) return;
+    const cur = settings.value.paramsByModel[m.id] ?? {};
+    update({ paramsByModel: { ...settings.value.paramsByModel, [m.id]: { ...cur, [key]: value } } });
+  };
+
+  const resetParams = (): void => {
+    const m = model.value;
+    if (!m) return;
+    const next = { ...settings.value.paramsByModel };
+    delete next[m.id];
+    update({ paramsByModel: next });
+  };
+
+  const setModel = (id: string): void => {
+    update({ modelByMode: { ...settings.value.modelByMode, [mode.value]: id } });
+  };
+
+  /** Hosted mode's theme switch: stored in settings (the plugin reads it back for init.theme). */
+  const setTheme = (next: 'light' | 'dark'): void => {
+    batch(() => {
+      theme.value = next;
+      update({ theme: next });
+    });
+  };
+
+  const setMode = (next: Mode): void => {
+    mode.value = next;
+  };
+
+  const showError = (err: unknown): void => {
+    const e = toAppError(err);
+    if (e.code === 'CANCELLED') return;
+    error.value = withHint(e.toData());
+  };
+
+  const loadRecipe = (recipe: HistoryEntry['recipe'], action: RecipeAction): void => {
+    const r = settingsFromRecipe(settings.value, recipe, action);
+    batch(() => {
+      settings.value = r.settings;
+      mode.value = r.mode;
+      view.value = 'create';
+      relaunchNote.value = action === 'variations'
+        ? `Loaded the recipe — new seeds each run.`
+        : `Loaded the recipe — seed ${recipe.seed}.`;
+    });
+  };
+
+  const applyInit = (msg: Extract<PluginToUi, { type: 'init' }>): void => {
+    batch(() => {
+      pluginVersion.value = msg.pluginVersion;
+      theme.value = msg.theme;
+      selection.value = msg.selection;
+      settings.value = parseSettings(msg.settings);
+      lastSaved = JSON.stringify(serializeSettings(settings.value));
+      mode.value = chooseMode(msg.selection, null);
+      if (msg.relaunch) loadRecipe(msg.relaunch.recipe, msg.relaunch.action);
+      ready.value = true;
+    });
+  };
+
+  const handleMessage = (msg: PluginToUi): void => {
+    switch (msg.type) {
+      case 'init': applyInit(msg); break;
+      case 'selection-changed':
+        batch(() => {
+          selection.value = msg.selection;
+          if (!run.peek()) mode.value = chooseMode(msg.selection, mode.peek());
+        });
+        break;
+      case 'theme': theme.value = msg.theme; break;
+      case 'error': showError(AppError.fromData(msg.error)); break;
+      default: break;
+    }
+  };
+
+  const refreshModelsAsync = async (): Promise<void> => {
+    try {
+      const list = await engine.listModelsAsync();
+      // Keep live progress of downloads this UI started (the engine's list may lag behind).
+      const live = new Map(models.peek().filter((m) => m.status === 'downloading').map((m) => [m.id, m]));
+      models.value = list.map((m) => (m.status === 'downloading' && live.has(m.id) ? { ...m, progress: live.get(m.id)?.progress ?? m.progress } : m));
+    } catch (err) {
+      showError(err);
+    } finally {
+      modelsLoaded.value = true;
+    }
+  };
+
+  const refreshStorageAsync = async (): Promise<void> => {
+    try {
+      storage.value = await engine.storageAsync();
+    } catch {
+      storage.value = null;
+    }
+  };
+
+  const patchModel = (id: string, patch: Partial<ModelEntry>): void => {
+    models.value = models.value.map((m) => (m.id === id ? { ...m, ...patch } : m));
+  };
+
+  const downloadAsync = async (id: string, opts: { confirmed?: boolean } = {}): Promise<void> => {
+    const m = models.value.find((x) => x.id === id);
+    if (!m || m.status === 'downloading') return;
+    if (!m.licence.commercial_use && !opts.confirmed) {
+      pendingLicence.value = id;
+      return;
+    }
+    pendingLicence.value = null;
+    patchModel(id, { status: 'downloading', progress: { bytes: 0, total: m.totalBytes, rate: 0 } });
+    try {
+      await engine.downloadModelAsync(id, (p) => patchModel(id, { status: 'downloading', progress: p }));
+      patchModel(id, { status: 'ready', progress: undefined });
+    } catch (err) {
+      const e = toAppError(err);
+      patchModel(id, { status: 'failed', error: withHint(e.toData()), progress: undefined });
+    }
+    await Promise.all([refreshModelsAsync(), refreshStorageAsync()]);
+  };
+
+  const loadFromFilesAsync = async (id: string, files: readonly File[]): Promise<void> => {
+    const load = engine.loadModelFromFilesAsync;
+    if (!load) return;
+    patchModel(id, { status: 'downloading', progress: { bytes: 0, total: 0, rate: 0 } });
+    try {
+      await load.call(engine, id, files, (p) => patchModel(id, { status: 'downloading', progress: p }));
+      patchModel(id, { status: 'ready', progress: undefined });
+    } catch (err) {
+      patchModel(id, { status: 'failed', error: withHint(toAppError(err).toData()), progress: undefined });
+    }
+    await refreshModelsAsync();
+  };
+
+  const deleteModelAsync = async (id: string): Promise<void> => {
+    try {
+      await engine.deleteModelAsync(id);
+    } catch (err) {
+      showError(err);
+    }
+    await Promise.all([refreshModelsAsync(), refreshStorageAsync()]);
+  };
+
+  const refreshHistoryAsync = async (): Promise<void> => {
+    historyState.value = 'loading';
+    try {
+      const reply = await bridge.requestAsync({ type: 'get-history', requestId: newRequestId('h') }, 30_000);
+      if (reply.type === 'history') history.value = reply.entries;
+    } catch (err) {
+      showError(err);
+    } finally {
+      historyState.value = 'loaded';
+    }
+  };
+
+  const focusNode = (nodeId: string): void => {
+    bridge.send({ type: 'focus-node', requestId: newRequestId('f'), nodeId });
+  };
+
+  let controller: AbortController | null = null;
+
+  const cancel = (): void => {
+    if (!controller || !run.value) return;
+    run.value = { ...run.value, cancelling: true };
+    controller.abort();
+  };
+
+  /** The form as the job sees it, or an AppError explaining what is missing. */
+  const currentJobForm = (): JobForm => {
+    const m = model.value;
+    if (!m) {
+      throw new AppError('MODEL_NOT_READY', `No model in the list can do ${mode.value === 'wireframe' ? 'Wireframe → mockup' : mode.value}.`, {
+        hint: 'Open Models to see which models are available.',
+      });
+    }
+    if (m.status !== 'ready') {
+      throw new AppError('MODEL_NOT_READY', `${m.name} is not downloaded yet.`, { hint: `Open Models and download it (${formatBytes(m.totalBytes)}).` });
+    }
+    const { prompt, negativePrompt } = finalPrompts.value;
+    if ((mode.value === 'generate' || mode.value === 'wireframe') && prompt.trim().length === 0) {
+      throw new AppError('INVALID_INPUT', 'The prompt is empty.', { hint: 'Describe the image you want, e.g. "a cabin in the mountains at dusk".' });
+    }
+    const p = params.value;
+    return {
+      mode: mode.value,
+      modelId: m.id,
+      prompt,
+      negativePrompt,
+      steps: p.steps,
+      guidance: p.guidance,
+      strength: p.strength,
+      maskFeather: settings.value.maskFeather,
+      controlType: controlType.value,
+      controlScale: p.controlScale,
+    };
+  };
+
+  const generateAsync = async (): Promise<void> => {
+    if (run.value) return;
+    let form: JobForm;
+    try {
+      const avail = selection.value?.availableModes;
+      if (avail && !avail.includes(mode.value)) {
+        throw new AppError('INVALID_SELECTION', selection.value?.problem ?? `The selection cannot be used for ${mode.value}.`, { hint: 'Change the selection or pick another mode.' });
+      }
+      form = currentJobForm();
+    } catch (err) {
+      showError(err);
+      return;
+    }
+    const m = model.value as ModelEntry;
+    const plan = planSeeds(settings.value.seedPolicy, settings.value.seed, settings.value.batchCount, random);
+    const jobId = newRequestId('job');
+    const ctl = new AbortController();
+    controller = ctl;
+    const target = settings.value.target;
+    const inserted: string[] = [];
+    let insertedCount = 0;
+    batch(() => {
+      error.value = null;
+      notice.value = null;
+      relaunchNote.value = null;
+      preview.value = null;
+      lastSeeds.value = plan.seeds;
+      lastInserted.value = [];
+      update({ seed: plan.nextSeed });
+      run.value = { jobId, phase: 'preparing', batchIndex: 0, batchCount: plan.seeds.length, step: 0, total: form.steps, stage: null, cancelling: false };
+    });
+    try {
+      const reply = await abortable(bridge.requestAsync({
+        type: 'prepare-job',
+        requestId: newRequestId('p'),
+        mode: form.mode,
+        size: workingSizeRequest(m),
+        ...(form.mode === 'generate' ? { generateSize: generateSize.value } : {}),
+      }), ctl.signal);
+      if (reply.type !== 'job-inputs') throw new AppError('INVALID_MESSAGE', `The plugin answered "${reply.type}" instead of the job's inputs.`, { hint: 'Close and reopen the plugin.' });
+      const job = prepareJob(reply, form, deps.raster);
+      const notes = [...reply.notes];
+      for (let i = 0; i < plan.seeds.length; i++) {
+        const seed = plan.seeds[i] as number;
+        let firstStepAt = 0;
+        let firstStep = 0;
+        const knownStepMs = stepMsByModel.get(form.modelId);
+        const firstEta = knownStepMs !== undefined && i === 0 ? (form.steps * plan.seeds.length * knownStepMs) / 1000 : undefined;
+        run.value = { ...(run.value as RunState), phase: 'generating', batchIndex: i, step: 0, stage: null, ...(firstEta === undefined ? {} : { etaSeconds: firstEta }) };
+        const result = await abortable(engine.generateAsync({ ...job.request, seed }, {
+          signal: ctl.signal,
+          onProgress: (p) => {
+            const cur = run.peek();
+            if (!cur || cur.jobId !== jobId) return;
+            let eta = cur.etaSeconds;
+            if (p.stage === 'denoise' && p.step > 0) {
+              if (firstStepAt === 0) { firstStepAt = now(); firstStep = p.step; }
+              const done = p.step - firstStep;
+              const stepMs = done > 0 ? (now() - firstStepAt) / done : 0;
+              if (stepMs > 0) stepMsByModel.set(form.modelId, stepMs);
+              eta = estimateRunEta({ step: p.step, total: p.total, batchIndex: i, batchCount: plan.seeds.length, stepMs }) ?? eta;
+            }
+            batch(() => {
+              run.value = { ...cur, step: p.step, total: p.total, stage: p.stage, ...(eta === undefined ? {} : { etaSeconds: eta }) };
+              if (p.preview) preview.value = p.preview;
+            });
+          },
+        }), ctl.signal);
+        lastResultPng.value = result.png;
+        if (result.droppedTokens > 0 && i === 0) notice.value = `${result.droppedTokens} prompt token${result.droppedTokens === 1 ? ' was' : 's were'} beyond the 77-token limit and ignored.`;
+        run.value = { ...(run.value as RunState), phase: 'inserting' };
+        const recipe = makeRecipe(job, form, {
+          seed: result.seed, batchIndex: i, batchCount: plan.seeds.length, pluginVersion: pluginVersion.value, createdAt: new Date().toISOString(),
+        });
+        const ack = await bridge.requestAsync({
+          type: 'insert-result', requestId: newRequestId('i'), jobId, png: result.png, width: result.width, height: result.height,
+          placement: reply.placement, recipe, target, batchIndex: i, batchCount: plan.seeds.length,
+        }, 60_000);
+        insertedCount++;
+        if (ack.type === 'insert-done') {
+          inserted.push(...ack.nodeIds);
+          lastInserted.value = [...inserted];
+          notes.push(...ack.notes);
+        }
+      }
+      const n = plan.seeds.length;
+      const summary = `Inserted ${n === 1 ? 'the image' : `${n} images`} (seed ${plan.seeds.length === 1 ? plan.seeds[0] : `${plan.seeds[0]}–${plan.seeds[n - 1]}`}).`;
+      notice.value = [notice.value, summary, ...notes].filter(Boolean).join(' ');
+      void refreshHistoryAsync();
+    } catch (err) {
+      const e = toAppError(err);
+      if (e.code === 'CANCELLED' || ctl.signal.aborted) {
+        notice.value = insertedCount > 0 ? `Cancelled — ${insertedCount} of ${plan.seeds.length} images were inserted.` : 'Cancelled.';
+        if (insertedCount > 0) void refreshHistoryAsync();
+      } else {
+        error.value = withHint(e.toData());
+      }
+    } finally {
+      if (controller === ctl) controller = null;
+      run.value = null;
+    }
+  };
+
+  /** Connects to the plugin and the engine. Returns the disposer. */
+  const startAsync = async (): Promise<void> => {
+    disposers.push(bridge.on(handleMessage));
+    const modelsP = refreshModelsAsync();
+    const capsP = engine.capabilitiesAsync().then((c) => { capabilities.value = c; }, showError);
+    const storageP = refreshStorageAsync();
+    try {
+      const reply = await bridge.requestAsync({ type: 'ui-ready', requestId: newRequestId('u') }, 30_000);
+      if (reply.type === 'init') applyInit(reply);
+    } catch (err) {
+      showError(err);
+    }
+    await Promise.all([modelsP, capsP, storageP]);
+  };
+
+  const dispose = (): void => {
+    if (ready.peek()) flushSave();
+    if (tokenTimer !== undefined) clearTimeout(tokenTimer);
+    controller?.abort();
+    for (const d of disposers.splice(0)) d();
+  };
+
+  const readonlyState = {
+    ready, pluginVersion, theme, figmaTheme, effectiveTheme, selection, mode, settings, models, modelsLoaded, capabilities, storage, view, tokens,
+    run, preview, lastResultPng, lastInserted, lastSeeds, error, notice, history, historyState, pendingLicence, relaunchNote,
+    capableModels, model, params, controlType, generateSize, hintLine, finalPrompts, running,
+  } satisfies Record<string, ReadonlySignal<unknown>>;
+
+  return {
+    ...readonlyState,
+    uiMode: env.uiMode,
+    canLoadFromFiles: typeof engine.loadModelFromFilesAsync === 'function',
+    startAsync, dispose, update, setTheme, setParam, resetParams, setModel, setMode, generateAsync, cancel, refreshModelsAsync,
+    refreshStorageAsync, refreshHistoryAsync, focusNode, loadRecipe, downloadAsync, loadFromFilesAsync,
+    deleteModelAsync, flushSave,
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * In-memory ModelStore for Figma's null-origin inline mode (and tests). Nothing survives closing the plugin.
+ */
+import { checkStorePath, writeAllAsync, type ModelStore, type StoreWriter } from './model-store';
+
+/** The reason shown in the UI when the inline mode keeps models in memory only. */
+export const NULL_ORIGIN_STORAGE_REASON =
+  "Figma's plugin window has no origin of its own (origin \"null\"), and browsers deny every storage API there " +
+  '(OPFS, IndexedDB, Cache Storage, localStorage). Downloaded models are kept in memory only and must be downloaded ' +
+  'again — or loaded from a folder on your disk — each time the plugin opens. The hosted UI keeps them.';
+
+export function createMemoryStore(opts: { reason?: string; quotaBytes?: number } = {}): ModelStore {
+  const files = new Map<string, Uint8Array[]>();
+  const sizeOf = (chunks: Uint8Array[]): number => chunks.reduce((s, c) => s + c.length, 0);
+  const store: ModelStore = {
+    kind: 'memory',
+    persistent: false,
+    reason: opts.reason ?? NULL_ORIGIN_STORAGE_REASON,
+    async listAsync(prefix = '') {
+      return [...files].filter(([p]) => p.startsWith(prefix)).map(([path, chunks]) => ({ path, bytes: sizeOf(chunks) }));
+    },
+    async getAsync(path) {
+      const chunks = files.get(path);
+      return chunks ? new Blob(chunks as BlobPart[]) : null;
+    },
+    async putAsync(path, data) {
+      const w = await store.openAppendAsync(path, { truncate: true });
+      await writeAllAsync(w, data);
+      await w.closeAsync();
+    },
+    async openAppendAsync(path, o = {}) {
+      checkStorePath(path);
+      let chunks = files.get(path);
+      if (!chunks || o.truncate) { chunks = []; files.set(path, chunks); }
+      const target = chunks;
+      let size = sizeOf(target);
+      const writer: StoreWriter = {
+        get size() { return size; },
+        async writeAsync(chunk) {
+          if (opts.quotaBytes !== undefined) {
+            let used = 0;
+            for (const c of files.values()) used += sizeOf(c);
+            if (used + chunk.length > opts.quotaBytes) {
+              throw Object.assign(new Error('Quota exceeded in memory store.'), { name: 'QuotaExceededError' });
+            }
+          }
+          target.push(chunk.slice()); // copy: callers may reuse their buffers
+          size += chunk.length;
+        },
+        async closeAsync() {},
+      };
+      return writer;
+    },
+    async moveAsync(from, to) {
+      checkStorePath(to);
+      const chunks = files.get(from);
+      if (!chunks) throw new Error(`No file "${from}" to move.`);
+      files.delete(from);
+      files.set(to, chunks);
+    },
+    async deleteAsync(path) {
+      files.delete(path);
+      for (const p of [...files.keys()]) if (p.startsWith(`${path}/`)) files.delete(p);
+    },
+    async usageAsync() {
+      let used = 0;
+      for (const c of files.values()) used += sizeOf(c);
+      return opts.quotaBytes === undefined ? { usedBytes: used } : { usedBytes: used, quotaBytes: opts.quotaBytes };
+    },
+  };
+  return store;
+}
