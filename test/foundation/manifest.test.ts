@@ -21,10 +21,17 @@ describe('manifest.json', () => {
     expect(net.reasoning.length).toBeGreaterThan(40);
     expect(net.allowedDomains.length).toBeGreaterThan(0);
     for (const d of net.allowedDomains) {
-      expect(d).toMatch(/^https:\/\/[a-z0-9.-]+$/);
-      expect(d).not.toMatch(/localhost|\*/);
+      // https only; a leading "*." subdomain wildcard is the one pattern Figma allows.
+      expect(d).toMatch(/^https:\/\/(\*\.)?[a-z0-9.-]+$/);
+      expect(d).not.toMatch(/localhost/);
     }
     for (const d of net.devAllowedDomains) expect(d).toMatch(/^http:\/\/localhost:\d+$/);
+  });
+
+  it('lists exactly the hosts the runtime may fetch from (ui/runtime/allowed-hosts.ts)', async () => {
+    const { ALLOWED_DOMAINS, DEV_ALLOWED_DOMAINS } = await import('../../ui/runtime/allowed-hosts');
+    expect([...manifest.networkAccess.allowedDomains].sort()).toEqual([...ALLOWED_DOMAINS].sort());
+    expect([...manifest.networkAccess.devAllowedDomains].sort()).toEqual([...DEV_ALLOWED_DOMAINS].sort());
   });
 
   it('declares the relaunch buttons the plugin sets on results', () => {

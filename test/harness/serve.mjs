@@ -66,11 +66,13 @@ async function buildHarnessPageAsync(outdir) {
 
 /** Writes the proof models and their catalogue (test/harness/proof-catalog.ts) into dir, for the given base URL. */
 async function writeProofCatalogAsync(dir, baseUrl) {
-  const tmp = path.join(dir, '..', 'proof-catalog.mjs');
+  // Bundle inside the project (so bare imports resolve to node_modules); test/helpers/paths.ts finds the project
+  // root from import.meta.url, so pin that to its source location.
+  const tmp = path.join(ROOT, 'dist', '.tmp', `proof-catalog-${process.pid}.mjs`);
   await esbuild.build({
     entryPoints: [path.join(ROOT, 'test/harness/proof-catalog.ts')],
     bundle: true, outfile: tmp, format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning',
-    packages: 'external',
+    define: { 'import.meta.url': JSON.stringify(pathToFileURL(path.join(ROOT, 'test/helpers/paths.ts')).href) },
   });
   const mod = await import(pathToFileURL(tmp).href + `?t=${Date.now()}`);
   await mod.writeProofCatalogAsync(dir, baseUrl);

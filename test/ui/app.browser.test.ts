@@ -106,13 +106,15 @@ describe('plugin UI in Chromium', () => {
     await page.getByLabel('Steps').press('Tab');
     await page.keyboard.press('Control+Enter');
     await page.waitForFunction(() => /Step [3-9]\/40/.test(document.querySelector('[data-testid=run-step]')?.textContent ?? ''));
-    const step = await page.evaluate(() => (window as any).__t.store.run.value.step as number);
     await page.keyboard.press('Escape');
-    await page.waitForSelector('[data-testid=run-panel]', { state: 'detached', timeout: 500 });
+    await page.waitForSelector('[data-testid=run-panel]', { state: 'detached', timeout: 2000 });
     await expect(page.textContent('[data-testid=notice]')).resolves.toBe('Cancelled.');
     await page.waitForTimeout(300);
-    const stepsRun = await page.evaluate(() => (window as any).__t.engine.stepsRun[0] as number);
-    expect(stepsRun).toBeLessThanOrEqual(step + 1);
+    // The engine saw the abort, and no step ran after it.
+    const { run, atAbort } = await page.evaluate(() => ({ run: (window as any).__t.engine.stepsRun[0], atAbort: (window as any).__t.engine.stepsAtAbort[0] }));
+    expect(atAbort).toBeGreaterThanOrEqual(3);
+    expect(run).toBe(atAbort);
+    expect(run).toBeLessThan(40);
     const sent = await page.evaluate(() => (window as any).__t.bridge.sent.map((m: any) => m.type));
     expect(sent).not.toContain('insert-result');
     await page.close();

@@ -107,6 +107,8 @@ export interface FakeEngine extends EngineClient {
   readonly requests: GenerateRequest[];
   /** Steps actually run per request (to prove cancel stops within one step). */
   readonly stepsRun: number[];
+  /** stepsRun at the moment each request's AbortSignal fired (absent when never aborted). */
+  readonly stepsAtAbort: (number | undefined)[];
   readonly downloads: string[];
   models: ModelEntry[];
 }
@@ -120,6 +122,7 @@ export function createFakeEngine(opts: FakeEngineOptions = {}): FakeEngine {
   };
   const requests: GenerateRequest[] = [];
   const stepsRun: number[] = [];
+  const stepsAtAbort: (number | undefined)[] = [];
   const downloads: string[] = [];
   const setModel = (id: string, patch: Partial<ModelEntry>): void => {
     models = models.map((m) => (m.id === id ? { ...m, ...patch } : m));
@@ -149,6 +152,7 @@ export function createFakeEngine(opts: FakeEngineOptions = {}): FakeEngine {
   const engine: FakeEngine = {
     requests,
     stepsRun,
+    stepsAtAbort,
     downloads,
     models,
     async capabilitiesAsync() { return caps; },
@@ -162,6 +166,7 @@ export function createFakeEngine(opts: FakeEngineOptions = {}): FakeEngine {
     async generateAsync(request, { onProgress, signal } = {}): Promise<GenerateResult> {
       requests.push(request);
       const index = stepsRun.push(0) - 1;
+      signal?.addEventListener('abort', () => { stepsAtAbort[index] = stepsRun[index]; }, { once: true });
       const m = models.find((x) => x.id === request.modelId);
       if (!m || m.status !== 'ready') throw new AppError('MODEL_NOT_READY', `${request.modelId} is not downloaded.`);
       onProgress?.({ step: 0, total: request.steps, stage: 'text' });

@@ -22,6 +22,8 @@ export interface DownloadTarget {
   readonly bytes: number;
   readonly sha256?: string;
   readonly kind: FileKind;
+  /** The size is only a guess (tokenizer files): accept whatever size the server announces. */
+  readonly sizeUnknown?: boolean;
   /** For messages: "unet/model.onnx". */
   readonly label: string;
 }
@@ -230,7 +232,7 @@ export async function downloadFileAsync(target: DownloadTarget, opts: DownloadOp
     const len = res.headers.get('content-length');
     if (status === 200 && len !== null) total = Number(len);
     else if (status === 206 && total === null && len !== null) total = start + Number(len);
-    if (total !== null) {
+    if (total !== null && !target.sizeUnknown) {
       const ok = exact ? total === target.bytes : Math.abs(total - target.bytes) <= target.bytes * 0.05;
       if (!ok) {
         await res.body?.cancel().catch(() => undefined);

@@ -1,0 +1,414 @@
+/**
+ * The engine: catalogue, downloads, store, sessions and pipelines behind the app's EngineClient interface. It runs
+ * inside the engine worker (./worker/engine-worker.ts) or, for tests, in the calling thread ("in-thread mode").
+ */
+import { AppError, toAppError } from '../../protocol/errors';
+import type { ComponentSpec, ModelManifest } from '../core/manifest';
+import type { ModelRole, ModelSession } from '../core/session';
+import { createClipTokenizer, type ClipTokenizer } from '../core/tokenizer/clip-tokenizer';
+import { encodePng } from '../core/image';
+import { controlNetAsync, imageToImageAsync, inpaintAsync, textToImageAsync } from '../core/pipelines';
+import type { PipelineContext, PipelineResult } from '../core/pipelines';
+import type {
+  DownloadProgress, EngineCapabilities, EngineClient, GenerateRequest, GenerateResult, ModelEntry, ModelStatus, StorageInfo,
+} from '../app/env';
+import { addCustomModelAsync, builtinCatalog, loadCatalogIndexAsync, resolveUrl, storePathFor, type CatalogEntry } from './catalog';
+import { checkMagic, downloadFilesAsync, type DownloadOptions, type DownloadTarget, type EstimateFn } from './downloader';
+import type { NetworkPolicy } from './fetch-allowed';
+import { createOrtSessionAsync, type DeviceWatch, type OrtLike } from './ort-session';
+import { chooseProvider, type AdapterInfo, type Provider, type ProviderChoice } from './provider-choice';
+import { createSessionManager, type MemoryPolicy, type SessionEvent, type SessionManager } from './session-manager';
+import { createSha256 } from './sha256';
+import { createFolderStore, matchPickedFiles, pickedFromFileList, type PickedFile } from './store/local-folder';
+import type { ModelStore } from './store/model-store';
+
+export interface EngineOptions {
+  readonly ort: OrtLike;
+  readonly store: ModelStore;
+  readonly network: NetworkPolicy;
+  readonly adapter: AdapterInfo;
+  readonly adapterName?: string;
+  readonly policy?: MemoryPolicy;
+  /** Defaults to the built-in catalogue. */
+  readonly catalog?: readonly CatalogEntry[];
+  /** An extra catalogue index URL (dev builds, the harness). */
+  readonly devCatalogUrl?: string;
+  readonly estimate?: EstimateFn;
+  readonly deviceWatch?: DeviceWatch;
+  /** Run on a software WebGPU adapter instead of preferring wasm (tests on SwiftShader). */
+  readonly allowFallbackAdapter?: boolean;
+  /** Overrides the provider choice (tests comparing WebGPU and wasm); the shader-f16 gate still applies. */
+  readonly forceProvider?: Provider;
+  readonly crossOriginIsolated?: boolean;
+  readonly wasmThreads?: number;
+  /** Called after a device loss, before sessions are made again; returns the new adapter state. */
+  readonly recoverDeviceAsync?: () => Promise<AdapterInfo>;
+  readonly downloadTuning?: Pick<DownloadOptions, 'sleep' | 'stallTimeoutMs' | 'maxAttempts' | 'now' | 'progressIntervalMs'>;
+  /** Skip the all-zero output check (proof models with legitimately zero outputs). */
+  readonly allowZeroOutput?: boolean;
+  readonly onSessionEvent?: (e: SessionEvent) => void;
+}
+
+export interface Engine extends EngineClient {
+  /** Adds a model by manifest URL, pasted JSON text or object; returns its list entry. */
+  addCustomModelAsync(input: string | object): Promise<ModelEntry>;
+  loadModelFromPickedAsync(id: string, picked: readonly PickedFile[], onProgress: (p: DownloadProgress) => void): Promise<void>;
+  /** Releases every session. */
+  closeAsync(): Promise<void>;
+  /** The provider the next generation of `modelId` will use, and why. */
+  providerFor(modelId: string): ProviderChoice;
+}
+
+const TOKENIZER_PATHS = { vocab: 'tokenizer/vocab.json', merges: 'tokenizer/merges.txt' } as const;
+
+interface FileRef { readonly target: DownloadTarget; readonly spec?: { role: ModelRole; path: string; externalDataFor?: string } }
+
+function filesOf(entry: CatalogEntry): FileRef[] {
+  const m = entry.manifest;
+  const refs: FileRef[] = [];
+  for (const [role, spec] of Object.entries(m.components) as [ModelRole, ComponentSpec | undefined][]) {
+    if (!spec) continue;
+    for (const f of spec.files) {
+      const url = resolveUrl(entry, f.url);
+      refs.push({
+        target: {
+          url, storePath: storePathFor(url, f.sha256), bytes: f.bytes, ...(f.sha256 ? { sha256: f.sha256 } : {}),
+          kind: f.path === spec.model ? 'onnx' : 'data', label: `${m.name}: ${f.path}`,
+        },
+        spec: { role, path: f.path, ...(f.external_data_for ? { externalDataFor: f.external_data_for } : {}) },
+      });
+    }
+  }
+  const tok = m.raw.tokenizer;
+  for (const [key, kind] of [['vocab_url', 'json'], ['merges_url', 'text']] as const) {
+    const url = resolveUrl(entry, tok[key]);
+    refs.push({ target: { url, storePath: storePathFor(url), bytes: 1_000_000, kind, label: `${m.name}: ${key === 'vocab_url' ? TOKENIZER_PATHS.vocab : TOKENIZER_PATHS.merges}`, sizeUnknown: true } });
+  }
+  // Shared files (same URL in two components) are fetched once.
+  const seen = new Set<string>();
+  return refs.filter((r) => (seen.has(r.target.storePath) ? false : (seen.add(r.target.storePath), true)));
+}
+
+export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
+  const { store, network } = opts;
+  const policy = opts.policy ?? 'fast';
+  const entries = new Map<string, CatalogEntry>();
+  for (const e of opts.catalog ?? builtinCatalog()) entries.set(e.manifest.id, e);
+  const catalogErrors: string[] = [];
+  if (opts.devCatalogUrl) {
+    try {
+      for (const e of await loadCatalogIndexAsync(opts.devCatalogUrl, network, 'dev')) entries.set(e.manifest.id, e);
+    } catch (err) {
+      catalogErrors.push(toAppError(err).message);
+    }
+  }
+  // Custom models added earlier (persistent stores only).
+  for (const f of await store.listAsync('catalog/custom/')) {
+    try {
+      const blob = await store.getAsync(f.path);
+      if (blob) {
+        const saved = JSON.parse(await blob.text()) as { base_url?: string; manifest?: unknown };
+        const e = await addCustomModelAsync(saved.manifest ?? {}, network);
+        entries.set(e.manifest.id, saved.base_url ? { ...e, baseUrl: saved.base_url } : e);
+      }
+    } catch (err) {
+      catalogErrors.push(toAppError(err).message);
+    }
+  }
+
+  let adapter = opts.adapter;
+  let deviceLost = false;
+  const downloads = new Map<string, { promise: Promise<void>; progress?: DownloadProgress }>();
+  const failures = new Map<string, AppError>();
+  /** Files the user picked from a folder, by store path (read before the store). */
+  const picked = new Map<string, Blob>();
+  const tokenizers = new Map<string, ClipTokenizer>();
+  let current: { id: string; provider: Provider; manager: SessionManager } | null = null;
+
+  const entryOf = (id: string): CatalogEntry => {
+    const e = entries.get(id);
+    if (!e) throw new AppError('INVALID_INPUT', `Unknown model "${id}". Known: ${[...entries.keys()].join(', ')}.`);
+    return e;
+  };
+  const readAsync = async (path: string): Promise<Blob | null> => picked.get(path) ?? (await store.getAsync(path));
+
+  const providerFor = (id: string): ProviderChoice => {
+    const m = entryOf(id).manifest;
+    const auto = chooseProvider(adapter, m.dtype, { allowFallbackAdapter: opts.allowFallbackAdapter === true });
+    if (!opts.forceProvider || opts.forceProvider === auto.provider) return auto;
+    if (opts.forceProvider === 'webgpu' && (!adapter.available || (m.dtype === 'float16' && !adapter.shaderF16))) return auto;
+    return { provider: opts.forceProvider, reason: `Forced to ${opts.forceProvider} by the engine options.` };
+  };
+
+  const statusOf = async (entry: CatalogEntry, present: ReadonlyMap<string, number>): Promise<ModelStatus> => {
+    const id = entry.manifest.id;
+    if (downloads.has(id)) return 'downloading';
+    const all = filesOf(entry).every((r) => picked.has(r.target.storePath) || present.has(r.target.storePath));
+    if (all) return 'ready';
+    return failures.has(id) ? 'failed' : 'not-downloaded';
+  };
+
+  const summaryOf = (m: ModelManifest): Omit<ModelEntry, 'status'> => ({
+    id: m.id, name: m.name, description: m.raw.description, licence: m.raw.licence, dtype: m.dtype,
+    capabilities: m.raw.capabilities, sizes: m.raw.sizes, defaults: m.raw.defaults, totalBytes: m.totalBytes, maxTokens: m.maxLength,
+  });
+
+  const entryFor = async (entry: CatalogEntry, present: ReadonlyMap<string, number>): Promise<ModelEntry> => {
+    const status = await statusOf(entry, present);
+    const d = downloads.get(entry.manifest.id);
+    const err = failures.get(entry.manifest.id);
+    return {
+      ...summaryOf(entry.manifest), status,
+      ...(d?.progress ? { progress: d.progress } : {}),
+      ...(status === 'failed' && err ? { error: err.toData() } : {}),
+    };
+  };
+
+  const presentMapAsync = async (): Promise<Map<string, number>> => new Map((await store.listAsync('blobs/')).map((e) => [e.path, e.bytes]));
+
+  const tokenizerForAsync = async (entry: CatalogEntry): Promise<ClipTokenizer> => {
+    const id = entry.manifest.id;
+    const hit = tokenizers.get(id);
+    if (hit) return hit;
+    const tok = entry.manifest.raw.tokenizer;
+    const vocabBlob = await readAsync(storePathFor(resolveUrl(entry, tok.vocab_url)));
+    const mergesBlob = await readAsync(storePathFor(resolveUrl(entry, tok.merges_url)));
+    if (!vocabBlob || !mergesBlob) throw new AppError('MODEL_NOT_READY', `${entry.manifest.name} is not downloaded yet (its tokenizer is missing).`, { hint: 'Download the model first.' });
+    let vocab: Record<string, number>;
+    try {
+      vocab = JSON.parse(await vocabBlob.text()) as Record<string, number>;
+    } catch {
+      throw new AppError('INVALID_MANIFEST', `${entry.manifest.name}: the tokenizer vocabulary is not valid JSON.`);
+    }
+    const t = createClipTokenizer(vocab, await mergesBlob.text());
+    tokenizers.set(id, t);
+    return t;
+  };
+
+  const createSessionFor = (entry: CatalogEntry, provider: Provider) => async (role: ModelRole, ctx: { policy: MemoryPolicy }): Promise<ModelSession> => {
+    const m = entry.manifest;
+    const spec = m.components[role];
+    if (!spec) throw new AppError('MODEL_MISMATCH', `${m.name} has no ${role} component, which this task needs.`);
+    const refs = filesOf(entry).filter((r) => r.spec?.role === role);
+    const readBytesAsync = async (r: FileRef): Promise<Uint8Array> => {
+      const blob = await readAsync(r.target.storePath);
+      if (!blob) throw new AppError('MODEL_NOT_READY', `${m.name} is not fully downloaded (${r.spec?.path} is missing).`, { hint: 'Download the model again.' });
+      return new Uint8Array(await blob.arrayBuffer());
+    };
+    const modelRef = refs.find((r) => r.spec?.path === spec.model)!;
+    const model = await readBytesAsync(modelRef);
+    const externalData: { path: string; data: Uint8Array }[] = [];
+    for (const r of refs) if (r.spec?.externalDataFor) externalData.push({ path: r.spec.externalDataFor, data: await readBytesAsync(r) });
+    // Outputs another model consumes stay on the GPU in "fast" mode (in "low-memory" the producer is released first).
+    const gpuOutputs = ctx.policy === 'fast' && (role === 'text_encoder' || role === 'controlnet') ? spec.outputs.map((o) => o.name) : [];
+    return createOrtSessionAsync({
+      ort: opts.ort, role, modelName: m.name, spec, model, externalData, provider, gpuOutputs,
+      ...(opts.deviceWatch ? { deviceWatch: opts.deviceWatch } : {}),
+      ...(opts.allowZeroOutput ? { allowZeroOutput: true } : {}),
+    });
+  };
+
+  const managerForAsync = async (entry: CatalogEntry): Promise<SessionManager> => {
+    if (deviceLost) {
+      deviceLost = false;
+      adapter = opts.recoverDeviceAsync
+        ? await opts.recoverDeviceAsync().catch((err: unknown) => ({ available: false, shaderF16: false, isFallback: false, unavailableReason: `the GPU could not be restarted: ${toAppError(err).message}` }))
+        : { available: false, shaderF16: false, isFallback: false, unavailableReason: 'the GPU device was lost; reopen the plugin to use the GPU again' };
+    }
+    const provider = providerFor(entry.manifest.id).provider;
+    if (current && current.id === entry.manifest.id && current.provider === provider) return current.manager;
+    if (current) await current.manager.releaseAllAsync().catch(() => undefined);
+    const manager = createSessionManager({
+      policy,
+      createSessionAsync: createSessionFor(entry, provider),
+      onDeviceLost: () => { deviceLost = true; current = null; },
+      ...(opts.onSessionEvent ? { onEvent: opts.onSessionEvent } : {}),
+    });
+    current = { id: entry.manifest.id, provider, manager };
+    return manager;
+  };
+
+  const requireImage = (name: string, img: GenerateRequest['image']) => {
+    if (!img) throw new AppError('INVALID_INPUT', `This mode needs ${name}, but none was given.`);
+    return img;
+  };
+
+  const engine: Engine = {
+    providerFor,
+    async capabilitiesAsync(): Promise<EngineCapabilities> {
+      const fp32 = chooseProvider(adapter, 'float32', { allowFallbackAdapter: opts.allowFallbackAdapter === true });
+      const fp16 = chooseProvider(adapter, 'float16', { allowFallbackAdapter: opts.allowFallbackAdapter === true });
+      const reason = fp16.provider === fp32.provider ? fp32.reason : `${fp32.reason} Half-precision models: ${fp16.reason}`;
+      return {
+        webgpu: adapter.available,
+        ...(opts.adapterName ? { adapterName: opts.adapterName } : {}),
+        shaderF16: adapter.shaderF16,
+        provider: fp32.provider,
+        reason,
+        crossOriginIsolated: opts.crossOriginIsolated === true,
+        persistentStorage: store.persistent,
+        ...(store.reason ? { storageReason: store.reason } : {}),
+        wasmThreads: opts.wasmThreads ?? 1,
+      };
+    },
+    async listModelsAsync() {
+      const present = await presentMapAsync();
+      return Promise.all([...entries.values()].map((e) => entryFor(e, present)));
+    },
+    downloadModelAsync(id, onProgress) {
+      const entry = entryOf(id);
+      const running = downloads.get(id);
+      if (running) return running.promise;
+      const state: { promise: Promise<void>; progress?: DownloadProgress } = { promise: Promise.resolve() };
+      state.promise = (async () => {
+        failures.delete(id);
+        try {
+          await downloadFilesAsync(filesOf(entry).map((r) => r.target), {
+            store, network, ...opts.downloadTuning,
+            ...(opts.estimate ? { estimate: opts.estimate } : {}),
+            onProgress: (p) => { state.progress = p; onProgress(p); },
+          });
+        } catch (err) {
+          const e = toAppError(err);
+          failures.set(id, e);
+          throw e;
+        } finally {
+          downloads.delete(id);
+        }
+      })();
+      downloads.set(id, state);
+      return state.promise;
+    },
+    async deleteModelAsync(id) {
+      const entry = entryOf(id);
+      if (current?.id === id) { await current.manager.releaseAllAsync().catch(() => undefined); current = null; }
+      tokenizers.delete(id);
+      const present = await presentMapAsync();
+      const keep = new Set<string>();
+      for (const other of entries.values()) {
+        if (other.manifest.id === id) continue;
+        if ((await statusOf(other, present)) === 'ready') for (const r of filesOf(other)) keep.add(r.target.storePath);
+      }
+      for (const r of filesOf(entry)) {
+        picked.delete(r.target.storePath);
+        if (keep.has(r.target.storePath)) continue;
+        if (store.kind === 'folder') continue;
+        await store.deleteAsync(r.target.storePath);
+        await store.deleteAsync(`${r.target.storePath}.part`);
+      }
+      failures.delete(id);
+    },
+    async storageAsync(): Promise<StorageInfo> {
+      return store.usageAsync();
+    },
+    async generateAsync(request, { onProgress, signal } = {}): Promise<GenerateResult> {
+      const entry = entryOf(request.modelId);
+      const present = await presentMapAsync();
+      if ((await statusOf(entry, present)) !== 'ready') {
+        throw new AppError('MODEL_NOT_READY', `${entry.manifest.name} is not downloaded yet.`, { hint: 'Download it from the Models tab first.' });
+      }
+      if (signal?.aborted) throw new AppError('CANCELLED', 'Generation cancelled.');
+      const tokenizer = await tokenizerForAsync(entry);
+      const manager = await managerForAsync(entry);
+      const ctx: PipelineContext = {
+        manifest: entry.manifest, sessions: manager, tokenizer,
+        ...(signal ? { signal } : {}),
+        ...(onProgress ? { onProgress: (p) => onProgress(p.preview ? { step: p.step, total: p.total, stage: p.stage, preview: p.preview } : { step: p.step, total: p.total, stage: p.stage }) } : {}),
+      };
+      const base = {
+        prompt: request.prompt, negativePrompt: request.negativePrompt, width: request.width, height: request.height,
+        steps: request.steps, guidanceScale: request.guidanceScale, seed: request.seed,
+      };
+      let result: PipelineResult;
+      try {
+        switch (request.mode) {
+          case 'generate': result = await textToImageAsync(ctx, base); break;
+          case 'edit': result = await imageToImageAsync(ctx, { ...base, image: requireImage('a source image', request.image), strength: request.strength ?? entry.manifest.raw.defaults.strength }); break;
+          case 'inpaint': result = await inpaintAsync(ctx, { ...base, image: requireImage('a source image', request.image), mask: requireImage('a mask', request.mask), strength: request.strength ?? 1 }); break;
+          case 'wireframe': result = await controlNetAsync(ctx, {
+            ...base, control: requireImage('a control image', request.control),
+            controlScale: request.controlScale ?? entry.manifest.raw.defaults.control_scale ?? 1,
+            ...(request.image ? { image: request.image, strength: request.strength ?? 1 } : {}),
+          }); break;
+          default: throw new AppError('INVALID_INPUT', `Unknown mode ${JSON.stringify((request as { mode: unknown }).mode)}; expected generate, edit, inpaint or wireframe.`);
+        }
+      } finally {
+        if (policy === 'low-memory') await manager.releaseAllAsync().catch(() => undefined);
+      }
+      const png = encodePng(result.image);
+      return { png, width: result.image.width, height: result.image.height, seed: result.seed, droppedTokens: result.droppedTokens };
+    },
+    async tokenCountAsync(modelId, text) {
+      const tokenizer = await tokenizerForAsync(entryOf(modelId));
+      return tokenizer.countTokens(text);
+    },
+    async loadModelFromFilesAsync(id, files, onProgress) {
+      return engine.loadModelFromPickedAsync(id, pickedFromFileList(files), onProgress);
+    },
+    async loadModelFromPickedAsync(id, pickedFiles, onProgress) {
+      const entry = entryOf(id);
+      const refs = filesOf(entry);
+      const modelRefs = refs.filter((r) => r.spec);
+      const matched = matchPickedFiles(modelRefs.map((r) => ({ path: r.spec!.path, bytes: r.target.bytes, exactBytes: r.target.sha256 !== undefined })), pickedFiles);
+      const total = [...matched.values()].reduce((s, b) => s + b.size, 0);
+      let done = 0;
+      const t0 = Date.now();
+      for (const r of modelRefs) {
+        const blob = matched.get(r.spec!.path)!;
+        // Verify before first use, as for downloads.
+        const reader = (blob.stream() as ReadableStream<Uint8Array>).getReader();
+        const h = createSha256();
+        let first = true;
+        for (;;) {
+          const { done: end, value } = await reader.read();
+          if (end) break;
+          if (first) {
+            first = false;
+            const problem = checkMagic(r.target.kind, value);
+            if (problem) throw new AppError('INVALID_INPUT', `${r.spec!.path} in the picked folder is not usable: ${problem}.`);
+          }
+          if (r.target.sha256) h.update(value);
+          done += value.length;
+          const secs = Math.max(0.001, (Date.now() - t0) / 1000);
+          onProgress({ bytes: done, total, rate: done / secs, etaSeconds: (total - done) / (done / secs) });
+        }
+        if (r.target.sha256) {
+          const digest = h.digestHex();
+          if (digest !== r.target.sha256) throw new AppError('INTEGRITY_MISMATCH', `${r.spec!.path} in the picked folder is corrupt or a different version: sha256 ${digest}, expected ${r.target.sha256}.`);
+        }
+      }
+      for (const r of modelRefs) picked.set(r.target.storePath, matched.get(r.spec!.path)!);
+      // Tokenizer files: from the folder when present (tokenizer/vocab.json, tokenizer/merges.txt), else downloaded.
+      const tokRefs = refs.filter((r) => !r.spec);
+      const folder = createFolderStore(new Map(pickedFiles.map((p) => [p.path.replace(/\\/g, '/'), p.file])));
+      const missing: DownloadTarget[] = [];
+      for (const r of tokRefs) {
+        const want = r.target.kind === 'json' ? TOKENIZER_PATHS.vocab : TOKENIZER_PATHS.merges;
+        const hit = (await folder.listAsync()).find((e) => e.path === want || e.path.endsWith(`/${want}`));
+        if (hit) picked.set(r.target.storePath, (await folder.getAsync(hit.path))!);
+        else missing.push(r.target);
+      }
+      if (missing.length > 0) await downloadFilesAsync(missing, { store, network, ...opts.downloadTuning });
+      tokenizers.delete(id);
+    },
+    async addCustomModelAsync(input) {
+      const e = await addCustomModelAsync(input, network);
+      const builtin = entries.get(e.manifest.id);
+      if (builtin?.origin === 'builtin') throw new AppError('INVALID_INPUT', `A built-in model already has the id "${e.manifest.id}"; give the custom model another id.`);
+      entries.set(e.manifest.id, e);
+      if (store.persistent && store.kind !== 'folder') {
+        await store.putAsync(`catalog/custom/${e.manifest.id}.json`, new TextEncoder().encode(JSON.stringify({ base_url: e.baseUrl, manifest: e.manifest.raw })));
+      }
+      return entryFor(e, await presentMapAsync());
+    },
+    async closeAsync() {
+      if (current) await current.manager.releaseAllAsync().catch(() => undefined);
+      current = null;
+    },
+  };
+  if (catalogErrors.length > 0) {
+    // Surface catalogue problems without blocking the built-in models.
+    console.warn(`Model catalogue problems: ${catalogErrors.join(' | ')}`);
+  }
+  return engine;
+}
