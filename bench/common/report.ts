@@ -18,12 +18,14 @@ export interface Figure {
 
 export function figure(section: string, name: string, raw: number | null, opts: {
   unit?: string; digits?: number; target?: string; pass?: (v: number) => boolean; note?: string; naReason?: string;
+  /** Appended to the display value, e.g. " (+12 ms)". */
+  suffix?: string;
 } = {}): Figure {
   if (raw === null || !Number.isFinite(raw)) {
     return { section, name, value: 'n/a', raw: null, target: opts.target ?? '', status: 'n/a', note: opts.naReason ?? opts.note };
   }
   const digits = opts.digits ?? (Math.abs(raw) >= 100 ? 0 : Math.abs(raw) >= 10 ? 1 : 3);
-  const value = `${raw.toFixed(digits)}${opts.unit ? ` ${opts.unit}` : ''}`;
+  const value = `${raw.toFixed(digits)}${opts.unit ? ` ${opts.unit}` : ''}${opts.suffix ?? ''}`;
   const status: FigureStatus = opts.pass ? (opts.pass(raw) ? 'pass' : 'miss') : 'info';
   return { section, name, value, raw, target: opts.target ?? '', status, note: opts.note };
 }

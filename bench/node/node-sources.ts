@@ -1,12 +1,13 @@
 /**
- * Node SessionSources for the bench: the model files come from bench-results/models/<set>/, sessions from the plain
- * bench source (the runtime's session manager replaces it once ui/runtime provides one; `kind` says which ran).
+ * Node SessionSources for the bench: the runtime's session manager over the bare onnxruntime-web (wasm EP, one
+ * thread, as in Figma's iframe), model files from bench-results/models/<set>/.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-web';
+import type { ModelManifest } from '../../ui/core/manifest';
 import type { ModelRole, SessionSource } from '../../ui/core/session';
-import { createPlainSessionSource, type MemoryPolicy, type OrtLike } from '../common/plain-session-source';
+import { createRuntimeSource, RUNTIME_SOURCE_KIND, type MemoryPolicy } from '../common/runtime-source';
 import type { BenchModelFile } from '../graphs/bench-model-set';
 
 export interface NodeSource {
@@ -21,12 +22,14 @@ export function configureOrt(): void {
   ort.env.logLevel = 'error';
 }
 
-export function createNodeSource(modelDir: string, files: Readonly<Partial<Record<ModelRole, BenchModelFile>>>, policy: MemoryPolicy): NodeSource {
+export function createNodeSource(
+  modelDir: string, manifest: ModelManifest, files: Readonly<Partial<Record<ModelRole, BenchModelFile>>>, policy: MemoryPolicy,
+): NodeSource {
   const loadBytesAsync = async (role: ModelRole): Promise<Uint8Array> => {
     const file = files[role];
     if (!file) throw new Error(`bench model set has no ${role}`);
     return new Uint8Array(await fs.promises.readFile(path.join(modelDir, `${file}.onnx`)));
   };
-  const plain = createPlainSessionSource({ ort: ort as unknown as OrtLike, loadBytesAsync, policy });
-  return { source: plain, kind: 'bench plain source (ui/runtime session manager not available)', releaseAllAsync: () => plain.releaseAllAsync() };
+  const manager = createRuntimeSource({ ort, manifest, provider: 'wasm', policy, loadBytesAsync });
+  return { source: manager, kind: RUNTIME_SOURCE_KIND, releaseAllAsync: () => manager.releaseAllAsync() };
 }

@@ -36,6 +36,7 @@ const engine = createFakeEngine({
   downloadChunks: 8,
   downloadChunkMs: Number(q.get('downloadMs') ?? 150),
   withLoadFromFiles: q.get('uiMode') === 'inline',
+  withAddCustomModel: true,
   capabilities: provider === 'wasm'
     ? { webgpu: false, adapterName: undefined, provider: 'wasm', reason: 'navigator.gpu is missing in this window.', persistentStorage: persistent,
         ...(persistent ? {} : { storageReason: 'Figma’s plugin window has no storage' }) }

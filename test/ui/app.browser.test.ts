@@ -88,6 +88,7 @@ describe('plugin UI in Chromium', () => {
     await expect(page.textContent('[data-testid=notice]')).resolves.toMatch(/Inserted the image \(seed \d+\)/);
     const sent = await page.evaluate(() => (window as any).__t.bridge.sent.map((m: any) => m.type));
     expect(sent.filter((t: string) => ['prepare-job', 'insert-result'].includes(t))).toEqual(['prepare-job', 'insert-result']);
+    await shot(page, 'done-light');
     await page.getByRole('button', { name: 'Show on canvas' }).click();
     expect(await page.evaluate(() => (window as any).__t.bridge.sent.filter((m: any) => m.type === 'focus-node').map((m: any) => m.nodeId))).toEqual(['9:100']);
 
@@ -212,6 +213,15 @@ describe('plugin UI in Chromium', () => {
     await shot(page, 'models-downloading-light');
     await page.waitForFunction(() => document.querySelector('[data-testid=model-sd-turbo] .badge.ok')?.textContent === 'Ready', undefined, { timeout: 10_000 });
     await expect(page.textContent('[data-testid=storage-panel]')).resolves.toContain('5.2 GB of 60 GB available');
+    // Add a model by manifest URL; a bad input is explained next to the field.
+    await page.click('[data-testid=add-model] summary');
+    await page.getByLabel('Manifest URL or JSON').fill('not a url');
+    await page.getByRole('button', { name: 'Add model' }).click();
+    await expect(page.textContent('[data-testid=add-model] [role=alert]')).resolves.toMatch(/is not a URL or JSON/);
+    await page.getByLabel('Manifest URL or JSON').fill('https://example.com/models/my-model.json');
+    await page.getByRole('button', { name: 'Add model' }).click();
+    await page.waitForSelector('[data-testid=model-my-model]');
+    await expect(page.textContent('[data-testid=model-my-model]')).resolves.toContain('Custom my-model');
     await page.close();
   });
 

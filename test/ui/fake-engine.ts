@@ -54,6 +54,8 @@ export interface FakeEngineOptions {
   /** Model ids whose download fails half-way. */
   readonly failDownloads?: readonly string[];
   readonly withLoadFromFiles?: boolean;
+  /** Accept https://…/<id>.json URLs (and manifest-like objects with id + name) in addCustomModelAsync. */
+  readonly withAddCustomModel?: boolean;
 }
 
 /** FNV-1a over a string → 32-bit. */
@@ -191,6 +193,16 @@ export function createFakeEngine(opts: FakeEngineOptions = {}): FakeEngine {
     engine.loadModelFromFilesAsync = async (id, files, onProgress) => {
       if (files.length === 0) throw new AppError('INVALID_INPUT', 'The folder is empty.');
       await runDownloadAsync(id, onProgress);
+    };
+  }
+  if (opts.withAddCustomModel) {
+    engine.addCustomModelAsync = async (input) => {
+      const id = typeof input === 'string' ? /\/([a-z0-9-]+)\.json$/.exec(input)?.[1] : (input as { id?: unknown }).id;
+      if (typeof id !== 'string') throw new AppError('INVALID_MANIFEST', 'Model manifest is invalid. At id: expected a lowercase id.');
+      const entry: ModelEntry = { ...(FAKE_MODELS[0] as ModelEntry), id, name: `Custom ${id}`, status: 'not-downloaded' };
+      models = [...models, entry];
+      engine.models = models;
+      return entry;
     };
   }
   return engine;

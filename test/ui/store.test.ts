@@ -198,3 +198,19 @@ describe('app store', () => {
     expect(estimateRunEta({ step: 0, total: 20, batchIndex: 0, batchCount: 1, stepMs: 1000 })).toBeUndefined();
   });
 });
+
+describe('custom models', () => {
+  it('adds by URL or JSON; bad input is explained without calling the engine', async () => {
+    const { store } = await setup({}, { withAddCustomModel: true });
+    expect(store.canAddCustomModel).toBe(true);
+    expect((await store.addCustomModelAsync('  '))?.message).toMatch(/Paste a manifest URL/);
+    expect((await store.addCustomModelAsync('{oops'))?.message).toMatch(/not valid JSON/);
+    expect((await store.addCustomModelAsync('ftp://x'))?.message).toMatch(/not a URL or JSON/);
+    expect((await store.addCustomModelAsync('{"name":"x"}'))?.code).toBe('INVALID_MANIFEST');
+    expect(await store.addCustomModelAsync('https://example.com/a/new-model.json')).toBeNull();
+    expect(store.models.value.map((m) => m.id)).toContain('new-model');
+    expect(await store.addCustomModelAsync('{"id":"pasted","name":"P"}')).toBeNull();
+    expect(store.models.value.map((m) => m.id)).toContain('pasted');
+    store.dispose();
+  });
+});

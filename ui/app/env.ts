@@ -121,6 +121,8 @@ export interface EngineClient {
    * Files are matched by their manifest path (e.g. "unet/model.onnx") against `webkitRelativePath` or name.
    */
   loadModelFromFilesAsync?(id: string, files: readonly File[], onProgress: (p: DownloadProgress) => void): Promise<void>;
+  /** Optional: add a model by manifest URL or manifest JSON (object); resolves with its list entry. */
+  addCustomModelAsync?(input: string | object): Promise<ModelEntry>;
 }
 
 export interface AppEnv {

@@ -300,6 +300,35 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
     await refreshModelsAsync();
   };
 
+  /**
+   * Adds a model from a manifest URL or pasted manifest JSON. Returns null on success, else the error to show
+   * next to the field (the form keeps the text so it can be fixed).
+   */
+  const addCustomModelAsync = async (input: string): Promise<ErrorData | null> => {
+    const add = engine.addCustomModelAsync;
+    const text = input.trim();
+    if (!add) return null;
+    if (text.length === 0) return { code: 'INVALID_INPUT', message: 'Paste a manifest URL or the manifest JSON.' };
+    let arg: string | object = text;
+    if (text.startsWith('{')) {
+      try {
+        arg = JSON.parse(text) as object;
+      } catch (err) {
+        return { code: 'INVALID_INPUT', message: `That is not valid JSON (${err instanceof Error ? err.message : 'parse error'}).`, hint: 'Paste the whole manifest file, or its https:// URL.' };
+      }
+    } else if (!/^https?:\/\/\S+$/.test(text)) {
+      return { code: 'INVALID_INPUT', message: `"${text.slice(0, 60)}" is not a URL or JSON.`, hint: 'Paste an https:// link to a model manifest (.json), or the JSON itself.' };
+    }
+    try {
+      const entry = await add.call(engine, arg);
+      await refreshModelsAsync();
+      notice.value = `Added ${entry.name}.`;
+      return null;
+    } catch (err) {
+      return withHint(toAppError(err).toData());
+    }
+  };
+
   const deleteModelAsync = async (id: string): Promise<void> => {
     try {
       await engine.deleteModelAsync(id);
@@ -498,8 +527,9 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
     ...readonlyState,
     uiMode: env.uiMode,
     canLoadFromFiles: typeof engine.loadModelFromFilesAsync === 'function',
+    canAddCustomModel: typeof engine.addCustomModelAsync === 'function',
     startAsync, dispose, update, setTheme, setParam, resetParams, setModel, setMode, generateAsync, cancel, refreshModelsAsync,
     refreshStorageAsync, refreshHistoryAsync, focusNode, loadRecipe, downloadAsync, loadFromFilesAsync,
-    deleteModelAsync, flushSave,
+    deleteModelAsync, addCustomModelAsync, flushSave,
   };
 }

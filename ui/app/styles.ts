@@ -189,7 +189,7 @@ body { background: var(--figma-color-bg, transparent); }
 .lda .card { border: 1px solid var(--c-border); border-radius: 6px; padding: 8px; display: flex; flex-direction: column; gap: 6px; }
 .lda .card-head { display: flex; align-items: flex-start; gap: 8px; }
 .lda .card-title { font-weight: 600; }
-.lda .badge { display: inline-block; border-radius: 4px; padding: 0 4px; font: 500 10px/16px var(--font); background: var(--c-bg-2); color: var(--c-text-2); white-space: nowrap; }
+.lda .badge { display: inline-block; border-radius: 4px; padding: 0 4px; font: 500 10px/16px var(--font); background: var(--c-bg-2); color: var(--c-text-2); white-space: nowrap; max-width: 100%; overflow: hidden; text-overflow: ellipsis; vertical-align: top; }
 .lda .badge.warn { background: var(--c-warning-bg); color: var(--c-warning); }
 .lda .badge.ok { color: var(--c-success); }
 .lda .badge.err { background: var(--c-danger-bg); color: var(--c-danger); }

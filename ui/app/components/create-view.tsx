@@ -265,7 +265,7 @@ export function CreateView({ store }: { store: AppStore }) {
       </div>
       {model && (
         <div class="row small muted">
-          <span class="grow">Defaults for {model.name}: {model.defaults.steps} steps, guidance {model.defaults.guidance_scale}</span>
+          <span class="grow">Defaults for {model.name}: {model.defaults.steps} step{model.defaults.steps === 1 ? '' : 's'}, guidance {model.defaults.guidance_scale}</span>
           <button type="button" class="link" onClick={() => store.resetParams()}>
             <span style="display:inline-flex;align-items:center;gap:2px"><IconReset />Reset</span>
           </button>

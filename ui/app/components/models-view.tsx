@@ -1,5 +1,6 @@
 /** Models and this device: capabilities, storage, and each model's licence, size, status and actions. */
-import { useId } from 'preact/hooks';
+import { useId, useState } from 'preact/hooks';
+import type { ErrorData } from '../../../protocol/errors';
 import type { ModelEntry } from '../env';
 import { formatBytes, formatDuration, wasmEstimateLine, withHint } from '../format';
 import { modelSupportsMode } from '../model-params';
@@ -19,7 +20,7 @@ export function DevicePanel({ store }: { store: AppStore }) {
         <dt>WebGPU</dt><dd>{caps.webgpu ? <span class="ok-text">Yes</span> : <span class="warn-text">No</span>}{caps.adapterName ? ` — ${caps.adapterName}` : ''}</dd>
         <dt>16-bit shaders</dt><dd>{caps.shaderF16 ? 'Yes (shader-f16)' : 'No — 16-bit models run on the CPU'}</dd>
         <dt>Runs on</dt><dd><strong>{caps.provider === 'webgpu' ? 'GPU (WebGPU)' : 'CPU (WebAssembly)'}</strong> — {caps.reason}</dd>
-        <dt>CPU threads</dt><dd>{caps.crossOriginIsolated ? `${caps.wasmThreads ?? 'several'}` : '1 (Figma’s window is not cross-origin isolated)'}</dd>
+        <dt>CPU threads</dt><dd>{caps.crossOriginIsolated ? `${caps.wasmThreads ?? 'several'}` : '1 — this window is not cross-origin isolated, so WebAssembly can’t use threads'}</dd>
       </dl>
       {caps.provider === 'wasm' && (
         <div class="callout warning" data-testid="wasm-estimate"><span class="callout-icon"><IconWarning /></span>
@@ -76,7 +77,7 @@ function ModelCard({ store, model: m }: { store: AppStore; model: ModelEntry }) 
       <div class="badges">
         <span class="badge">{formatBytes(m.totalBytes)}</span>
         <span class="badge">{m.dtype === 'float16' ? '16-bit' : '32-bit'}</span>
-        <span class="badge">{m.licence.name}</span>
+        <span class="badge" title={`Licence: ${m.licence.name}`}>{m.licence.name}</span>
         {!m.licence.commercial_use && <span class="badge warn" title="This licence does not allow commercial use">Non-commercial</span>}
         {MODES.filter((mode) => modelSupportsMode(m, mode)).map((mode) => <span key={mode} class="badge">{MODE_LABEL[mode]}</span>)}
       </div>
@@ -153,6 +154,35 @@ function AppearanceRow({ store }: { store: AppStore }) {
   );
 }
 
+function AddModel({ store }: { store: AppStore }) {
+  const id = useId();
+  const [text, setText] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [err, setErr] = useState<ErrorData | null>(null);
+  if (!store.canAddCustomModel) return null;
+  const submit = async (): Promise<void> => {
+    setBusy(true);
+    const e = await store.addCustomModelAsync(text);
+    setBusy(false);
+    setErr(e);
+    if (!e) setText('');
+  };
+  return (
+    <details class="card" data-testid="add-model">
+      <summary>Add a model…</summary>
+      <div class="stack">
+        <label for={id}>Manifest URL or JSON</label>
+        <textarea id={id} rows={2} value={text} placeholder="https://huggingface.co/…/manifest.json" aria-invalid={err ? true : undefined}
+          aria-describedby={err ? `${id}-err` : undefined}
+          onInput={(e) => setText((e.currentTarget as HTMLTextAreaElement).value)} />
+        {err && <div class="small danger-text" id={`${id}-err`} role="alert">{err.message}{err.hint ? ` ${err.hint}` : ''}</div>}
+        <div class="row"><span class="grow muted small">The manifest lists the model’s files, licence and defaults.</span>
+          <button type="button" class="btn" disabled={busy} onClick={() => void submit()}>{busy ? 'Adding…' : 'Add model'}</button></div>
+      </div>
+    </details>
+  );
+}
+
 export function ModelsView({ store }: { store: AppStore }) {
   const models = store.models.value;
   return (
@@ -164,6 +194,7 @@ export function ModelsView({ store }: { store: AppStore }) {
       {!store.modelsLoaded.value ? <p class="muted">Loading the model list…</p>
         : models.length === 0 ? <p class="empty">No models are listed in this build.</p>
         : <ul class="stack" style="list-style:none;margin:0;padding:0">{models.map((m) => <ModelCard key={m.id} store={store} model={m} />)}</ul>}
+      <AddModel store={store} />
     </div>
   );
 }

@@ -300,7 +300,7 @@ export function startLatents(
   noise: Float32Array,
   pureNoise: boolean,
 ): { startIndex: number; latents: Float32Array } {
-  const startIndex = Math.min(startIndexRaw, scheduler.timesteps.length - 1);
+  const startIndex = Math.max(0, Math.min(startIndexRaw, scheduler.timesteps.length - 1) - 1);
   const latents = pureNoise ? noise.map((v) => v * scheduler.initNoiseSigma) : scheduler.addNoise(imageLatents, noise, startIndex);
   return { startIndex, latents };
 }

@@ -1,0 +1,168 @@
+import { describe, expect, it } from 'vitest';
+import * as ortModule from 'onnxruntime-web';
+import { AppError } from '../../protocol/errors';
+import type { ComponentSpec } from '../../ui/core/manifest';
+import { float32, type DeviceTensor } from '../../ui/core/tensor';
+import {
+  createOrtSessionAsync, floatToHalf, gpuReadCounter, halfToFloat, resetGpuReadCounter, type OrtLike, type OrtSessionLike, type OrtTensorLike,
+} from '../../ui/runtime/ort-session';
+import { createGraphBuilder } from '../models/graph-builder';
+
+const ort = ortModule as unknown as OrtLike;
+ort.env.wasm.numThreads = 1;
+
+/** y = x · k (float32 [1,4]). */
+function scaleGraph(k: number, inputName = 'x'): Uint8Array {
+  const b = createGraphBuilder();
+  const x = b.input(inputName, 'float32', [1, 4]);
+  b.output(b.op('Mul', [x, b.scalar(k)]), 'y', 'float32', [1, 4]);
+  return b.toBytes('scale');
+}
+/** y = sqrt(x) (NaN for negative x). */
+function sqrtGraph(): Uint8Array {
+  const b = createGraphBuilder();
+  const x = b.input('x', 'float32', [1, 4]);
+  b.output(b.op('Sqrt', [x]), 'y', 'float32', [1, 4]);
+  return b.toBytes('sqrt');
+}
+
+const spec = (o: Partial<ComponentSpec> = {}): ComponentSpec => ({
+  files: [{ path: 'm.onnx', url: 'https://huggingface.co/x/m.onnx', bytes: 1 }], model: 'm.onnx',
+  inputs: [{ name: 'x', dtype: 'float32', dims: [1, 4] }], outputs: [{ name: 'y', dtype: 'float32', dims: [1, 4] }], ...o,
+});
+
+const open = (model: Uint8Array, s: ComponentSpec = spec()) =>
+  createOrtSessionAsync({ ort, role: 'unet', modelName: 'Test', spec: s, model, provider: 'wasm' });
+
+async function appError(p: Promise<unknown>): Promise<AppError> {
+  const e = await p.then(() => null, (x: unknown) => x);
+  expect(e).toBeInstanceOf(AppError);
+  return e as AppError;
+}
+
+describe('ORT session wrapper (onnxruntime-web wasm in Node)', () => {
+  it('runs a model and returns checked host tensors', async () => {
+    const s = await open(scaleGraph(2));
+    try {
+      const out = await s.runAsync({ x: float32([1, 4], Float32Array.of(1, 2, 3, 4)) });
+      expect(out.y).toMatchObject({ kind: 'host', dtype: 'float32', dims: [1, 4] });
+      expect([...(out.y!.data as Float32Array)]).toEqual([2, 4, 6, 8]);
+    } finally {
+      await s.releaseAsync();
+    }
+  });
+
+  it('names and dtypes that differ from the manifest → MODEL_MISMATCH naming the difference', async () => {
+    const e1 = await appError(open(scaleGraph(2, 'x'), spec({ inputs: [{ name: 'sample', dtype: 'float32', dims: [1, 4] }] })));
+    expect(e1.code).toBe('MODEL_MISMATCH');
+    expect(e1.message).toMatch(/unet of Test does not match its manifest: the model has no input "sample"; the model has unexpected input "x"/);
+    const e2 = await appError(open(scaleGraph(2), spec({ inputs: [{ name: 'x', dtype: 'int64', dims: [1, 4] }] })));
+    expect(e2.message).toMatch(/input "x" is float32 in the model but int64 in the manifest/);
+    const e3 = await appError(open(scaleGraph(2), spec({ outputs: [{ name: 'y', dtype: 'float32', dims: [1, 4, 1] }] })));
+    expect(e3.message).toMatch(/output "y" has rank 2 in the model but 3 in the manifest/);
+  });
+
+  it('missing or unexpected feeds → MODEL_MISMATCH before ORT runs', async () => {
+    const s = await open(scaleGraph(2));
+    try {
+      const e = await appError(s.runAsync({ sample: float32([1, 4]) }));
+      expect(e.code).toBe('MODEL_MISMATCH');
+      expect(e.message).toMatch(/missing "x" unexpected "sample"/);
+    } finally {
+      await s.releaseAsync();
+    }
+  });
+
+  it('an all-zero output → BAD_MODEL_OUTPUT; NaN → BAD_MODEL_OUTPUT naming the index', async () => {
+    const zero = await open(scaleGraph(0));
+    const nan = await open(sqrtGraph());
+    try {
+      const e = await appError(zero.runAsync({ x: float32([1, 4], Float32Array.of(1, 2, 3, 4)) }));
+      expect(e.code).toBe('BAD_MODEL_OUTPUT');
+      expect(e.message).toMatch(/"y" \(all 4 values are zero\) on wasm/);
+      const e2 = await appError(nan.runAsync({ x: float32([1, 4], Float32Array.of(1, 4, -1, 9)) }));
+      expect(e2.code).toBe('BAD_MODEL_OUTPUT');
+      expect(e2.message).toMatch(/NaN at index 2/);
+    } finally {
+      await zero.releaseAsync();
+      await nan.releaseAsync();
+    }
+  });
+
+  it('a file that is not ONNX → INTERNAL naming the component, never a crash', async () => {
+    const e = await appError(open(new TextEncoder().encode('<html>nope</html>')));
+    expect(e.code).toBe('INTERNAL');
+    expect(e.message).toMatch(/Could not load the unet of Test on wasm/);
+  });
+
+  it('float16 helpers round-trip exactly representable values and round to nearest even', () => {
+    for (const v of [0, 1, -2, 0.5, 65504, 6.103515625e-5, 5.960464477539063e-8]) expect(halfToFloat(floatToHalf(v))).toBe(v);
+    expect(halfToFloat(floatToHalf(1 + 2 ** -11))).toBe(1); // tie → even
+    expect(halfToFloat(floatToHalf(1e6))).toBe(Infinity);
+    expect(Number.isNaN(halfToFloat(floatToHalf(NaN)))).toBe(true);
+  });
+});
+
+describe('ORT session wrapper with a fake WebGPU ORT', () => {
+  /** A fake ORT whose outputs can live on the "GPU" and whose device can be lost. */
+  function fakeOrt(opts: { loseDevice?: boolean } = {}) {
+    const fed: OrtTensorLike[] = [];
+    const produced: OrtTensorLike[] = [];
+    let disposed = 0;
+    const session = (inputs: string[], outputs: string[]): OrtSessionLike => ({
+      inputNames: inputs, outputNames: outputs,
+      inputMetadata: inputs.map((name) => ({ name, isTensor: true, type: 'float32', shape: [1, 2] })),
+      outputMetadata: outputs.map((name) => ({ name, isTensor: true, type: 'float32', shape: [1, 2] })),
+      async run(feeds) {
+        if (opts.loseDevice) throw new Error('Failed to run: the GPU device was lost (Device was lost)');
+        fed.push(...Object.values(feeds));
+        const out = Object.fromEntries(outputs.map((n) => [n, {
+          type: 'float32', dims: [1, 2], location: 'gpu-buffer',
+          getData: async () => Float32Array.of(1, 2), dispose: () => { disposed++; },
+        } satisfies OrtTensorLike]));
+        produced.push(...Object.values(out));
+        return out;
+      },
+      async release() {},
+    });
+    const m: OrtLike = {
+      InferenceSession: { async create(_b, o) { return (o as { _io: [string[], string[]] } | undefined)?._io ? session(...(o as { _io: [string[], string[]] })._io) : session(['x'], ['y']); } },
+      Tensor: class { type: string; data: unknown; dims: readonly number[]; constructor(t: string, d: unknown, dims: readonly number[]) { this.type = t; this.data = d; this.dims = dims; } } as unknown as OrtLike['Tensor'],
+      env: { wasm: {} },
+    };
+    return { m, fed, produced, disposed: () => disposed };
+  }
+  const s2 = (inputs: string[], outputs: string[]): ComponentSpec => spec({
+    inputs: inputs.map((name) => ({ name, dtype: 'float32', dims: [1, 2] })), outputs: outputs.map((name) => ({ name, dtype: 'float32', dims: [1, 2] })),
+  });
+
+  it('GPU outputs come back as DeviceTensors that feed the next model without a readback; reads are counted', async () => {
+    const f = fakeOrt();
+    const create = f.m.InferenceSession.create;
+    let call = 0;
+    (f.m.InferenceSession as { create: typeof create }).create = (b, o) => create(b, { ...o, _io: call++ === 0 ? [['x'], ['h']] : [['h'], ['y']] });
+    const te = await createOrtSessionAsync({ ort: f.m, role: 'text_encoder', modelName: 'T', spec: s2(['x'], ['h']), model: new Uint8Array(1), provider: 'webgpu', gpuOutputs: ['h'] });
+    const unet = await createOrtSessionAsync({ ort: f.m, role: 'unet', modelName: 'T', spec: s2(['h'], ['y']), model: new Uint8Array(1), provider: 'webgpu' });
+    resetGpuReadCounter();
+    const { h } = await te.runAsync({ x: float32([1, 2]) });
+    expect(h!.kind).toBe('device');
+    const out = await unet.runAsync({ h: h! });
+    expect(gpuReadCounter.reads).toBe(0); // h went GPU → GPU
+    expect(f.fed.at(-1)).toBe(f.produced[0]); // the very tensor ORT produced for the text encoder
+    const host = await (out.y as DeviceTensor).downloadAsync();
+    expect([...(host.data as Float32Array)]).toEqual([1, 2]);
+    expect(gpuReadCounter).toEqual({ reads: 1, bytes: 8 });
+    (h as DeviceTensor).dispose();
+    (h as DeviceTensor).dispose();
+    expect(f.disposed()).toBe(1);
+  });
+
+  it('a lost device during a run → DEVICE_LOST with a clear message', async () => {
+    const f = fakeOrt({ loseDevice: true });
+    const s = await createOrtSessionAsync({ ort: f.m, role: 'unet', modelName: 'T', spec: s2(['x'], ['y']), model: new Uint8Array(1), provider: 'webgpu' });
+    const e = await appError(s.runAsync({ x: float32([1, 2]) }));
+    expect(e.code).toBe('DEVICE_LOST');
+    expect(e.message).toMatch(/GPU stopped responding/);
+    expect(e.hint).toMatch(/Try again/);
+  });
+});

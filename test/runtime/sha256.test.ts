@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import crypto from 'node:crypto';
+import { createSha256 } from '../../ui/runtime/sha256';
+import { seededRandom } from './fault-server';
+
+describe('createSha256', () => {
+  it('matches node:crypto for many sizes and chunkings (padding edges 55/56/64)', () => {
+    const rnd = seededRandom(3);
+    for (const n of [0, 1, 55, 56, 63, 64, 65, 119, 120, 1000, 65_537]) {
+      const data = new Uint8Array(n);
+      for (let i = 0; i < n; i++) data[i] = Math.floor(rnd() * 256);
+      const want = crypto.createHash('sha256').update(data).digest('hex');
+      const h = createSha256();
+      let off = 0;
+      while (off < n) { const k = 1 + Math.floor(rnd() * 100); h.update(data.subarray(off, off + k)); off += k; }
+      expect(h.length).toBe(n);
+      expect(h.digestHex()).toBe(want);
+    }
+    expect((() => { const h = createSha256(); h.update(new TextEncoder().encode('abc')); return h.digestHex(); })())
+      .toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+});

@@ -1,0 +1,191 @@
+/**
+ * The app's EngineClient (ui/app/env.ts) over the engine worker. Every call is one typed message; progress streams
+ * back; `signal` cancels (the worker stops within one denoising step); replies are validated. After a DEVICE_LOST
+ * error the worker is terminated and the next call starts a fresh one (new ORT instance, new GPU device).
+ *
+ * Build contract (esbuild.config.mjs):
+ * - the worker is ui/runtime/worker/engine-worker.ts bundled as a classic IIFE (module workers from blob:/data: URLs
+ *   fail in Figma's null-origin iframe); inline mode passes it as a data: URL, hosted mode as a same-origin URL;
+ * - ORT's wasm (ort-wasm-simd-threaded.asyncify.wasm, for 'onnxruntime-web/webgpu') comes as bytes
+ *   (`wasm: { kind: 'bytes', loadAsync }`, inline mode) or from a folder URL (`wasm: { kind: 'url', baseUrl }`).
+ */
+import { AppError, toAppError } from '../../protocol/errors';
+import * as v from '../../protocol/validate';
+import type {
+  DownloadProgress, EngineCapabilities, EngineClient, GenerateProgress, GenerateResult, ModelEntry, StorageInfo,
+} from '../app/env';
+import { workerToClientValidator, type ClientToWorker, type EngineInitConfig, type EngineMethod, type WasmConfig } from './worker-protocol';
+
+export type WasmSource =
+  | { readonly kind: 'bytes'; readonly loadAsync: () => Promise<Uint8Array> }
+  | { readonly kind: 'url'; readonly baseUrl: string }
+  | { readonly kind: 'default' };
+
+/** What the client needs from a Worker (a MessagePort works too, for tests). */
+export interface WorkerLike {
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+  addEventListener(type: 'message' | 'error' | 'messageerror', listener: (e: Event) => void): void;
+  terminate?(): void;
+  start?(): void;
+}
+
+export interface EngineClientOptions {
+  /** URL of the engine worker bundle (data: URL inline, same-origin URL hosted). */
+  readonly workerUrl?: string;
+  /** Or a ready connection (tests: a MessagePort attached to the engine host); then no restart after DEVICE_LOST. */
+  readonly createWorker?: () => WorkerLike;
+  readonly wasm?: WasmSource;
+  readonly devCatalogUrl?: string | undefined;
+  readonly policy?: 'fast' | 'low-memory';
+  readonly extraAllowedDomains?: readonly string[];
+  readonly allowFallbackAdapter?: boolean;
+  readonly forceProvider?: 'webgpu' | 'wasm';
+  readonly memoryStore?: boolean;
+}
+
+export interface RuntimeEngineClient extends EngineClient {
+  /** Adds a model by manifest URL or manifest JSON (text or object). */
+  addCustomModelAsync(input: string | object): Promise<ModelEntry>;
+  /** Stops the worker (the next call starts a new one). */
+  terminate(): void;
+}
+
+const generateResultValidator = v.object({
+  png: v.uint8Array({ minBytes: 8 }),
+  width: v.number({ integer: true, min: 1 }),
+  height: v.number({ integer: true, min: 1 }),
+  seed: v.number({ integer: true, min: 0 }),
+  droppedTokens: v.number({ integer: true, min: 0 }),
+});
+
+interface Pending {
+  readonly resolve: (v: unknown) => void;
+  readonly reject: (e: AppError) => void;
+  readonly onProgress?: (p: unknown) => void;
+}
+
+export function createEngineClient(opts: EngineClientOptions): RuntimeEngineClient {
+  if (!opts.workerUrl && !opts.createWorker) throw new AppError('INTERNAL', 'createEngineClient needs workerUrl or createWorker.');
+  let conn: { worker: WorkerLike; ready: Promise<void> } | null = null;
+  let nextId = 1;
+  const pending = new Map<number, Pending>();
+  let wasmBytes: Uint8Array | null = null;
+
+  const failAll = (err: AppError): void => {
+    for (const p of pending.values()) p.reject(err);
+    pending.clear();
+  };
+
+  const resolveWasmAsync = async (): Promise<WasmConfig> => {
+    const w = opts.wasm ?? { kind: 'default' as const };
+    if (w.kind !== 'bytes') return w;
+    wasmBytes ??= await w.loadAsync();
+    return { kind: 'bytes', bytes: wasmBytes };
+  };
+
+  const connect = (): { worker: WorkerLike; ready: Promise<void> } => {
+    const worker = opts.createWorker ? opts.createWorker() : (new Worker(opts.workerUrl!) as unknown as WorkerLike);
+    let readyResolve!: () => void;
+    let readyReject!: (e: AppError) => void;
+    const ready = new Promise<void>((res, rej) => { readyResolve = res; readyReject = rej; });
+    worker.addEventListener('message', (ev) => {
+      let msg;
+      try {
+        msg = workerToClientValidator.validate((ev as MessageEvent).data);
+      } catch (err) {
+        console.warn('engine client: dropped an invalid message from the worker', err);
+        return;
+      }
+      if (msg.type === 'ready') { readyResolve(); return; }
+      if (msg.type === 'init-failed') { readyReject(AppError.fromData(msg.error)); return; }
+      const p = pending.get(msg.id);
+      if (!p) return;
+      if (msg.type === 'progress') { p.onProgress?.(msg.progress); return; }
+      pending.delete(msg.id);
+      if (msg.type === 'result') p.resolve(msg.value);
+      else {
+        const err = AppError.fromData(msg.error);
+        if (err.code === 'DEVICE_LOST') restart();
+        p.reject(err);
+      }
+    });
+    worker.addEventListener('error', (ev) => {
+      const message = (ev as ErrorEvent).message || 'the engine worker failed to start';
+      const err = new AppError('INTERNAL', `The engine stopped: ${message}.`, { hint: 'Reopen the plugin.' });
+      readyReject(err);
+      failAll(err);
+      conn = null;
+    });
+    worker.start?.();
+    const c = { worker, ready };
+    void (async () => {
+      try {
+        const config: EngineInitConfig = {
+          wasm: await resolveWasmAsync(),
+          policy: opts.policy ?? 'fast',
+          ...(opts.devCatalogUrl ? { devCatalogUrl: opts.devCatalogUrl } : {}),
+          ...(opts.extraAllowedDomains ? { extraAllowedDomains: opts.extraAllowedDomains } : {}),
+          ...(opts.allowFallbackAdapter ? { allowFallbackAdapter: true } : {}),
+          ...(opts.forceProvider ? { forceProvider: opts.forceProvider } : {}),
+          ...(opts.memoryStore ? { memoryStore: true } : {}),
+        };
+        const msg: ClientToWorker = { type: 'init', config };
+        worker.postMessage(msg);
+      } catch (err) {
+        readyReject(toAppError(err));
+      }
+    })();
+    return c;
+  };
+
+  function restart(): void {
+    if (!conn || !opts.workerUrl) return; // an injected connection cannot be recreated
+    conn.worker.terminate?.();
+    conn = null;
+  }
+
+  const callAsync = async <T>(method: EngineMethod, args: unknown[], o: { onProgress?: (p: unknown) => void; signal?: AbortSignal } = {}): Promise<T> => {
+    conn ??= connect();
+    const c = conn;
+    await c.ready;
+    if (o.signal?.aborted) throw new AppError('CANCELLED', 'Cancelled.');
+    const id = nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = (): void => c.worker.postMessage({ type: 'cancel', id } satisfies ClientToWorker);
+      o.signal?.addEventListener('abort', onAbort, { once: true });
+      pending.set(id, {
+        resolve: (x) => { o.signal?.removeEventListener('abort', onAbort); resolve(x as T); },
+        reject: (e) => { o.signal?.removeEventListener('abort', onAbort); reject(e); },
+        ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+      });
+      c.worker.postMessage({ type: 'call', id, method, args } satisfies ClientToWorker);
+    });
+  };
+
+  return {
+    capabilitiesAsync: () => callAsync<EngineCapabilities>('capabilities', []),
+    listModelsAsync: () => callAsync<readonly ModelEntry[]>('listModels', []),
+    downloadModelAsync: (id, onProgress) => callAsync<void>('downloadModel', [id], { onProgress: (p) => onProgress(p as DownloadProgress) }),
+    deleteModelAsync: (id) => callAsync<void>('deleteModel', [id]),
+    storageAsync: () => callAsync<StorageInfo>('storage', []),
+    async generateAsync(request, { onProgress, signal } = {}) {
+      const value = await callAsync<unknown>('generate', [request], {
+        ...(onProgress ? { onProgress: (p: unknown) => onProgress(p as GenerateProgress) } : {}),
+        ...(signal ? { signal } : {}),
+      });
+      try {
+        return generateResultValidator.validate(value) as GenerateResult;
+      } catch (err) {
+        throw new AppError('INVALID_MESSAGE', `The engine returned a bad result. ${err instanceof Error ? err.message : String(err)}`);
+      }
+    },
+    tokenCountAsync: (modelId, text) => callAsync<number>('tokenCount', [modelId, text]),
+    loadModelFromFilesAsync: (id, files, onProgress) => callAsync<void>('loadModelFromFiles', [id, [...files]], { onProgress: (p) => onProgress(p as DownloadProgress) }),
+    addCustomModelAsync: (input) => callAsync<ModelEntry>('addCustomModel', [input]),
+    terminate() {
+      conn?.worker.terminate?.();
+      conn = null;
+      failAll(new AppError('CANCELLED', 'The engine was stopped.'));
+    },
+  };
+}
