@@ -39,6 +39,12 @@ const MODE_NEEDS: Readonly<Record<Exclude<Mode, 'generate'>, string>> = {
 };
 
 function checkGenerateSize(size: { width: number; height: number }, req: PrepareJobMessage['size']): Size {
+  if (req.fixed && req.fixed.length > 0) {
+    if (req.fixed.some((f) => f.width === size.width && f.height === size.height)) return { width: size.width, height: size.height };
+    throw new AppError('INVALID_INPUT', `The image size ${size.width}×${size.height} is not allowed: this model only runs at ${req.fixed.map((f) => `${f.width}×${f.height}`).join(', ')}.`, {
+      hint: 'Pick one of the sizes offered for this model.',
+    });
+  }
   const maxGrid = Math.floor(req.maxSide / req.multiple) * req.multiple;
   for (const [label, v] of [['width', size.width], ['height', size.height]] as const) {
     if (v % req.multiple !== 0 || v < req.multiple || v > maxGrid) {

@@ -15,11 +15,21 @@ export interface Size {
  * down so no side exceeds `maxSide`, then each side snapped to the nearest multiple of `multiple` (at least
  * `multiple`, at most `maxSide` rounded down to the grid). Same rule as the UI's hint line (ui/app/model-params
  * fitWorkingSize), so what the user is told is what runs: 1440×900 at 512² → 640×384; a square → 512×512.
+ * With `fixed` sizes (static-shape models) it returns the fixed size of closest aspect instead.
  * Throws AppError INVALID_INPUT for a non-positive source or when `maxSide < multiple`.
  */
 export function computeWorkingSize(sourceWidth: number, sourceHeight: number, req: WorkingSizeRequest): Size {
   if (!(sourceWidth > 0) || !(sourceHeight > 0) || !Number.isFinite(sourceWidth) || !Number.isFinite(sourceHeight)) {
     throw new AppError('INVALID_INPUT', `The source size ${sourceWidth}×${sourceHeight} is not usable; both sides must be above 0.`);
+  }
+  if (req.fixed && req.fixed.length > 0) {
+    // A static-shape model: the fixed size whose aspect is closest (first wins ties), as the UI's hint does.
+    const aspect = sourceWidth / sourceHeight;
+    let best = req.fixed[0]!;
+    for (const f of req.fixed) {
+      if (Math.abs(Math.log(f.width / f.height / aspect)) < Math.abs(Math.log(best.width / best.height / aspect))) best = f;
+    }
+    return { width: best.width, height: best.height };
   }
   const { maxSide, multiple, targetArea } = req;
   const maxGrid = Math.floor(maxSide / multiple) * multiple;

@@ -108,6 +108,8 @@ export const workingSizeRequest = v.object({
   multiple: v.number({ integer: true, min: 8, max: 256 }),
   /** Preferred area, in pixels, e.g. 512*512: the working size keeps the aspect ratio near this area. */
   targetArea: v.number({ integer: true, min: 4096, max: 4096 * 4096 }),
+  /** Static-shape models: the only sizes they run at (manifest sizes.fixed); the plugin picks the closest aspect. */
+  fixed: v.optional(v.array(v.object({ width: side, height: side }), { minLength: 1, maxLength: 32 })),
 });
 export type WorkingSizeRequest = v.Infer<typeof workingSizeRequest>;
 

@@ -58,8 +58,8 @@ function runChildAsync(script: string, args: string[], budgetMs: number): Promis
 
 export async function mainAsync(argv: readonly string[], paths: BenchPaths, selfPath: string, opts: BenchOptions = {}): Promise<number> {
   if (argv[0] === 'memory') {
-    const policy = argv[1] === 'low-memory' ? 'low-memory' : 'fast';
-    console.log(JSON.stringify(await memoryChildAsync(paths, policy)));
+    const mode = argv[1] === 'low-memory' || argv[1] === 'unet-alone' ? argv[1] : 'fast';
+    console.log(JSON.stringify(await memoryChildAsync(paths, mode)));
     return 0;
   }
   const want = (k: string) => !opts.only || opts.only.includes(k);
@@ -106,10 +106,10 @@ export async function mainAsync(argv: readonly string[], paths: BenchPaths, self
     details.imageIo = io.details;
   }
 
-  const mem = await section('memory', 'peak memory (child processes)', 150_000, async () => {
-    const fast = await runChildAsync(selfPath, ['memory', 'fast'], 70_000);
-    const low = await runChildAsync(selfPath, ['memory', 'low-memory'], 70_000);
-    return [fast, low];
+  const mem = await section('memory', 'peak memory (child processes)', 180_000, async () => {
+    const out: Record<string, number | string>[] = [];
+    for (const mode of ['fast', 'low-memory', 'unet-alone']) out.push(await runChildAsync(selfPath, ['memory', mode], 75_000));
+    return out;
   }, (e) => [naFigure('Peak memory (RSS, wasm, Node)', 'low-memory: (peak − baseline) ÷ largest model', '≤ 1.25', e)]);
   if (mem) { figures.push(...memoryFigures(mem)); details.memory = mem; }
 

@@ -8,7 +8,9 @@ import { AppError } from '../../protocol/errors';
 import { controlNetAsync, imageToImageAsync, inpaintAsync, textToImageAsync } from '../../ui/core/pipelines';
 import { createUntouchableSource } from '../helpers/ort-node-source';
 import { BASE, LCM, proof, runFor, untouchable } from '../models/pipeline-test-kit';
-import { paintImage, patternImage } from '../models/proof-expect';
+import { maxDiff, maxDiffFromColour, paintImage, patternImage } from '../models/proof-expect';
+import { WORD_COLOURS } from '../models/proof-fixture';
+import { fromHalf } from '../../ui/core/tensor-math';
 
 const image = patternImage(64, 64);
 const mask = paintImage(64, 64, (x) => (x < 32 ? [255, 255, 255, 255] : [0, 0, 0, 255]));
@@ -76,6 +78,27 @@ describe('pipeline input checks (before any session)', () => {
     const noEncoder = untouchable(proof({ vaeEncoder: false }), createUntouchableSource());
     await expectInvalid(() => imageToImageAsync(noEncoder, { ...BASE, image, strength: 0.5 }), /cannot edit images/);
     await expectInvalid(() => controlNetAsync(t2i, { ...BASE, control, controlScale: 1 }), /cannot follow a wireframe/);
+  });
+});
+
+describe('float16 I/O models (WebNN-style exports: fp16 sample, hidden states, timestep and outputs)', () => {
+  it('converts feeds to half floats and outputs back: every task still lands on its known answer', async () => {
+    const pm = proof({ ioDtype: 'float16', timestepDtype: 'float16', controlnet: 'separate', unet: 'plain' });
+    const { ctx, src } = runFor(pm);
+    const red = await textToImageAsync(ctx, { ...BASE, steps: 2 });
+    expect(maxDiffFromColour(red.image, WORD_COLOURS.red)).toBeLessThanOrEqual(3);
+    const feed = src.feeds.unet![0]!;
+    expect([feed.sample!.dtype, feed.timestep!.dtype, feed.encoder_hidden_states!.dtype]).toEqual(['float16', 'float16', 'float16']);
+    expect(fromHalf((feed.timestep!.data as Uint16Array)[0]!)).toBe(999);
+    const edited = await imageToImageAsync(ctx, { ...BASE, image, strength: 1 });
+    expect(maxDiffFromColour(edited.image, WORD_COLOURS.red)).toBeLessThanOrEqual(3);
+    const ctl = await controlNetAsync(ctx, { ...BASE, control, controlScale: 1 });
+    expect(maxDiffFromColour(ctl.image, WORD_COLOURS.red, (x) => x >= 32)).toBeLessThanOrEqual(3);
+    expect(maxDiffFromColour(ctl.image, WORD_COLOURS.red, (x) => x < 32)).toBeGreaterThan(40);
+    const ninePm = proof({ ioDtype: 'float16', unet: '9ch' });
+    const inpainted = await inpaintAsync(runFor(ninePm).ctx, { ...BASE, image, mask, strength: 1 });
+    expect(maxDiffFromColour(inpainted.image, WORD_COLOURS.red, (x) => x < 32)).toBeLessThanOrEqual(3);
+    expect(maxDiff({ ...inpainted.image, data: inpainted.image.data.slice() }, inpainted.image)).toBe(0);
   });
 });
 

@@ -4,9 +4,9 @@
  * variants, scale 0 = no control, scale k shifts the decoded colour by k·0.5 where the control is white, and CFG.
  */
 import { describe, expect, it } from 'vitest';
-import { controlNetAsync, textToImageAsync } from '../../ui/core/pipelines';
+import { controlNetAsync, inpaintAsync, textToImageAsync } from '../../ui/core/pipelines';
 import { BASE, proof, runFor } from '../models/pipeline-test-kit';
-import { bytesOf, maxDiff, maxDiffFromColour, paintImage, unitOf } from '../models/proof-expect';
+import { bytesOf, maxDiff, maxDiffFromColour, paintImage, patternImage, unitOf } from '../models/proof-expect';
 import { WORD_COLOURS } from '../models/proof-fixture';
 import { PROOF_CONTROL_GAIN } from '../models/proof-model';
 
@@ -94,5 +94,21 @@ describe('controlNetAsync', () => {
     expect(maxDiffFromColour(r.image, shifted(RED, 1), left)).toBeLessThanOrEqual(1);
     const same = await controlNetAsync(ctx, { ...BASE, image, strength: 0, control, controlScale: 1 });
     expect(maxDiff(same.image, image)).toBe(0);
+  });
+
+  it('a ControlNet-wired UNet used without control (txt2img, inpaint) makes the plain model’s image', async () => {
+    const opts = { ...BASE, prompt: 'blue slightly', seed: 3, steps: 2 };
+    const mask = paintImage(64, 64, (x, y) => (x < 24 && y > 16 ? [255, 255, 255, 255] : [0, 0, 0, 255]));
+    const image = patternImage(64, 64);
+    const plainT2i = await textToImageAsync(runFor(proof()).ctx, opts);
+    const plainInpaint = await inpaintAsync(runFor(proof()).ctx, { ...opts, image, mask, strength: 1 });
+    for (const variant of ['separate', 'fused', 'fused-multi'] as const) {
+      const { ctx, src } = runFor(proof({ controlnet: variant }));
+      expect(maxDiff((await textToImageAsync(ctx, opts)).image, plainT2i.image), variant).toBe(0);
+      expect(maxDiff((await inpaintAsync(ctx, { ...opts, image, mask, strength: 1 })).image, plainInpaint.image), variant).toBe(0);
+      // The separate ControlNet runs once per generation (to learn its residual shapes), not per step.
+      expect(src.runs('controlnet'), variant).toBe(variant === 'separate' ? 2 : 0);
+      expect(src.held(), variant).toEqual([]);
+    }
   });
 });

@@ -28,7 +28,8 @@ describe('proof models', () => {
   });
 
   it('declares the same inputs/outputs in the manifest as in the ONNX graphs', async () => {
-    for (const variant of [{}, { unet: '9ch' as const }, { controlnet: 'separate' as const }, { controlnet: 'fused' as const }, { guidanceEmbeddingDim: 256 }]) {
+    for (const variant of [{}, { unet: '9ch' as const }, { controlnet: 'separate' as const }, { controlnet: 'fused' as const }, { guidanceEmbeddingDim: 256 },
+      { ioDtype: 'float16' as const, timestepDtype: 'float16' as const, controlnet: 'separate' as const }]) {
       const pm = createColourProofModel(variant);
       const src = createOrtNodeSource(pm.models);
       sources.push(src);

@@ -99,8 +99,11 @@ export interface FakeHost {
   onNotify(cb: (message: string, options?: NotificationOptions) => void): () => void;
   /** Any document mutation (coalesced per microtask). */
   onChange(cb: () => void): () => void;
-  /** Waits until queued events and the plugin's handler promises have settled; rethrows the first new handler error. */
-  settleAsync(): Promise<void>;
+  /**
+   * Waits until queued events and the plugin's handler promises have settled; rethrows the first new handler error.
+   * Rejects if handlers are still pending after `timeoutMs` (default 10 s), e.g. one awaiting a UI reply.
+   */
+  settleAsync(opts?: { timeoutMs?: number }): Promise<void>;
   /** Clears the mutation log and undo history (call after building a fixture: "the saved document"). */
   markSaved(): void;
   /** Synchronous lookup for tests (null when missing or removed). */
@@ -715,11 +718,15 @@ export function createFakeFigma(opts: FakeFigmaOptions = {}): { figma: PluginAPI
       changeListeners.add(cb);
       return () => changeListeners.delete(cb);
     },
-    async settleAsync() {
-      for (let i = 0; i < 10_000; i++) {
+    async settleAsync(o = {}) {
+      const deadline = Date.now() + (o.timeoutMs ?? 10_000);
+      for (;;) {
         await new Promise((r) => setTimeout(r, 0));
         if (pending.size === 0 && scheduled === 0) break;
-        await Promise.all([...pending]);
+        if (Date.now() > deadline) {
+          throw new Error(`host.settleAsync: ${pending.size} plugin handler promise(s) still pending after ${o.timeoutMs ?? 10_000} ms`);
+        }
+        await Promise.race([Promise.all([...pending]), new Promise((r) => setTimeout(r, 20))]);
       }
       if (errors.length > reportedErrors) {
         const err = errors[reportedErrors];

@@ -53,7 +53,7 @@ function valueNoise(x: number, y: number, seed: number): number {
 }
 
 const fbm = (x: number, y: number, seed: number): number =>
-  valueNoise(x, y, seed) * 0.5 + valueNoise(x * 2, y * 2, seed + 1) * 0.25 + valueNoise(x * 4, y * 4, seed + 2) * 0.125 + valueNoise(x * 8, y * 8, seed + 3) * 0.0625;
+  valueNoise(x, y, seed) * 0.57 + valueNoise(x * 2, y * 2, seed + 1) * 0.29 + valueNoise(x * 4, y * 4, seed + 2) * 0.14;
 
 function ridge(width: number, height: number, base: number, amp: number, freq: number, seed: number): string {
   let d = `M 0 ${height}`;
@@ -69,6 +69,19 @@ function ridge(width: number, height: number, base: number, amp: number, freq: n
  * table, fruit and a box). Deterministic for a given (kind, width, height, seed).
  */
 export function makePhotoPng(kind: 'landscape' | 'still-life', width: number, height: number, seed = 1): Uint8Array {
+  const key = `${kind}:${width}:${height}:${seed}`;
+  let png = photoCache.get(key);
+  if (!png) {
+    png = renderPhotoPng(kind, width, height, seed);
+    photoCache.set(key, png);
+  }
+  return png.slice();
+}
+
+/** Generated photos are pure functions of their arguments; cached so fixtures stay fast. */
+const photoCache = new Map<string, Uint8Array>();
+
+function renderPhotoPng(kind: 'landscape' | 'still-life', width: number, height: number, seed: number): Uint8Array {
   const c = createCanvas(width, height, [0, 0, 0, 255]);
   const d = c.data;
   if (kind === 'landscape') {
@@ -138,8 +151,8 @@ export async function createDemoDocument(figma: PluginAPI): Promise<DemoIds> {
   await figma.loadFontAsync({ family: 'Inter', style: 'Regular' });
   await figma.loadFontAsync({ family: 'Inter', style: 'Bold' });
   const page = figma.currentPage;
-  const landscape = figma.createImage(makePhotoPng('landscape', 960, 600, 1));
-  const stillLife = figma.createImage(makePhotoPng('still-life', 800, 600, 2));
+  const landscape = figma.createImage(makePhotoPng('landscape', 720, 450, 1));
+  const stillLife = figma.createImage(makePhotoPng('still-life', 600, 450, 2));
 
   const put = <T extends SceneNode>(parent: ChildrenMixin, node: T, x: number, y: number): T => {
     parent.appendChild(node);

@@ -70,6 +70,19 @@ function checkerboard(width: number, height: number): RgbaImage {
   return { width: w, height: h, data };
 }
 
+/** Decoded pixels by hash, shared by all stores (a hash names the bytes, so this is a pure cache). */
+const decodeCache = new Map<string, RgbaImage>();
+const DECODE_CACHE_ENTRIES = 8;
+
+function decodeCached(hash: string, bytes: Uint8Array): RgbaImage {
+  const hit = decodeCache.get(hash);
+  if (hit) return hit;
+  const px = decodePng(bytes);
+  decodeCache.set(hash, px);
+  if (decodeCache.size > DECODE_CACHE_ENTRIES) decodeCache.delete(decodeCache.keys().next().value!);
+  return px;
+}
+
 export function createImageStore(): ImageStore {
   const images = new Map<string, StoredImage>();
   const decoded = new Map<string, RgbaImage>();
@@ -87,7 +100,7 @@ export function createImageStore(): ImageStore {
       if (head.format === 'PNG') {
         let px: RgbaImage;
         try {
-          px = decodePng(bytes);
+          px = decodeCached(hash, bytes);
         } catch (err) {
           throw new Error(`in createImage: Image is invalid (${err instanceof Error ? err.message : String(err)})`);
         }

@@ -454,6 +454,7 @@ function buildApi(ctx: NodeApiContext, rec: NodeRecord): BaseNode {
     ro('absoluteTransform', () => absoluteTransformOf(rec).map((row) => [...row]));
     ro('absoluteBoundingBox', () => boxOut(absoluteBoundingBoxOf(rec)));
     ro('absoluteRenderBounds', () => {
+      for (let p = rec.parent; p; p = p.parent) if (!p.visible) return null; // inside a hidden frame / group
       const b = renderBoundsOf(rec);
       return b ? boxOut(b) : null;
     });

@@ -4,20 +4,21 @@
  */
 import { onnx } from 'onnx-proto';
 
-export type GraphDType = 'float32' | 'float64' | 'int32' | 'int64';
+export type GraphDType = 'float32' | 'float16' | 'float64' | 'int32' | 'int64';
 /** A dim is a number or a symbolic (free) dimension name. */
 export type GraphDim = number | string;
 export type AttrValue = number | number[] | string | { floats: number[] } | { float: number };
 
 const DTYPE_CODE: Record<GraphDType, number> = {
   float32: onnx.TensorProto.DataType.FLOAT,
+  float16: onnx.TensorProto.DataType.FLOAT16,
   float64: onnx.TensorProto.DataType.DOUBLE,
   int32: onnx.TensorProto.DataType.INT32,
   int64: onnx.TensorProto.DataType.INT64,
 };
 
 /** ONNX TensorProto data-type codes, for Cast's `to` attribute. */
-export const ONNX_TYPE = { float32: 1, int32: 6, int64: 7, float64: 11 } as const;
+export const ONNX_TYPE = { float32: 1, int32: 6, int64: 7, float16: 10, float64: 11 } as const;
 
 export const PROOF_OPSET = 17;
 

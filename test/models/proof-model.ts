@@ -75,7 +75,10 @@ export interface ProofModelOptions {
   /** Default 4 (M above is 3 × 4). */
   readonly latentChannels?: 4;
   readonly vaeScalingFactor?: number;
-  readonly timestepDtype?: 'int64' | 'float32';
+  /** `timestep` dtype; float16 as in WebNN/Axodox exports. Default int64. */
+  readonly timestepDtype?: 'int64' | 'float32' | 'float16';
+  /** Float I/O dtype of every graph (float16 like the WebNN SD 1.5 exports; compute stays float32 inside). */
+  readonly ioDtype?: 'float32' | 'float16';
   readonly scheduler?: SchedulerConfig;
   /** Adds a VAE encoder (img2img, inpainting). Default true. */
   readonly vaeEncoder?: boolean;
@@ -106,7 +109,7 @@ export interface ProofModel {
   readonly manifest: ModelManifest;
   /** ONNX bytes per component. */
   readonly models: Partial<Record<ModelRole, Uint8Array>>;
-  readonly options: Required<Pick<ProofModelOptions, 'hiddenSize' | 'vaeScalingFactor' | 'timestepDtype' | 'scheduler'>>;
+  readonly options: Required<Pick<ProofModelOptions, 'hiddenSize' | 'vaeScalingFactor' | 'timestepDtype' | 'scheduler' | 'ioDtype'>>;
 }
 
 // ---------- small linear algebra (float64) ----------
@@ -178,13 +181,28 @@ export function proofSigmaTable(config: SchedulerConfig): Float64Array {
 // ---------- graphs ----------
 
 const LATENT: GraphDim[] = ['batch', 'channels', 'height', 'width'];
+type FloatIo = 'float32' | 'float16';
+type TimestepDType = 'int64' | 'float32' | 'float16';
 
-function timestepInput(g: GraphBuilder, dtype: 'int64' | 'float32'): string {
-  return g.input('timestep', dtype, [1]);
+/** Declares a float input of dtype `io`; returns a float32 value (Cast when float16). */
+function inF(g: GraphBuilder, io: FloatIo, name: string, dims: readonly GraphDim[]): string {
+  const x = g.input(name, io, dims);
+  return io === 'float16' ? g.op('Cast', [x], { to: ONNX_TYPE.float32 }) : x;
+}
+
+/** Declares a float32 value as output `name` of dtype `io` (Cast when float16). */
+function outF(g: GraphBuilder, io: FloatIo, value: string, name: string, dims: readonly GraphDim[]): void {
+  g.output(io === 'float16' ? g.op('Cast', [value], { to: ONNX_TYPE.float16 }) : value, name, io, dims);
+}
+
+/** The `timestep` input as a value: int64 stays int64, float dtypes become float32. */
+function timestepInput(g: GraphBuilder, dtype: TimestepDType): string {
+  const t = g.input('timestep', dtype, [1]);
+  return dtype === 'float16' ? g.op('Cast', [t], { to: ONNX_TYPE.float32 }) : t;
 }
 
 /** σ(t) [1] from the table, interpolated for float timesteps (as np.interp over integer timesteps). */
-function sigmaOf(g: GraphBuilder, t: string, dtype: 'int64' | 'float32', table: Float64Array): string {
+function sigmaOf(g: GraphBuilder, t: string, dtype: TimestepDType, table: Float64Array): string {
   const tab = g.floats([table.length], table, 'sigmas');
   const last = table.length - 1;
   if (dtype === 'int64') return g.op('Gather', [tab, t], { axis: 0 });
@@ -203,7 +221,7 @@ function conv1x1(g: GraphBuilder, x: string, matrix: readonly (readonly number[]
   return g.op('Conv', [x, w]);
 }
 
-function textEncoderGraph(o: { vocab: number; d: number; table: ReadonlyMap<number, readonly number[]> }): Uint8Array {
+function textEncoderGraph(o: { vocab: number; d: number; table: ReadonlyMap<number, readonly number[]>; io: FloatIo }): Uint8Array {
   const g = createGraphBuilder();
   const ids = g.input('input_ids', 'int32', ['batch', 'sequence']);
   const e = new Float32Array(o.vocab * o.d);
@@ -212,7 +230,7 @@ function textEncoderGraph(o: { vocab: number; d: number; table: ReadonlyMap<numb
     vec.forEach((v, k) => (e[id * o.d + k] = v));
   }
   const emb = g.floats([o.vocab, o.d], e, 'token_embedding');
-  g.output(g.op('Gather', [emb, ids], { axis: 0 }), 'last_hidden_state', 'float32', ['batch', 'sequence', o.d]);
+  outF(g, o.io, g.op('Gather', [emb, ids], { axis: 0 }), 'last_hidden_state', ['batch', 'sequence', o.d]);
   return g.toBytes('proof_text_encoder');
 }
 
@@ -225,20 +243,20 @@ function controlShift(g: GraphBuilder, cond: string, scale: string, scaleDtype: 
 }
 
 function unetGraph(o: {
-  d: number; c: number; ts: 'int64' | 'float32'; table: Float64Array; nineCh: boolean;
+  d: number; c: number; ts: TimestepDType; io: FloatIo; table: Float64Array; nineCh: boolean;
   control: 'none' | 'separate' | 'fused' | 'fused-multi'; scaleDtype: 'float64' | 'float32'; guidanceDim?: number;
 }): Uint8Array {
   const g = createGraphBuilder();
   const { c } = o;
-  const sample = g.input('sample', 'float32', ['batch', o.nineCh ? 2 * c + 1 : c, 'height', 'width']);
+  const sample = inF(g, o.io, 'sample', ['batch', o.nineCh ? 2 * c + 1 : c, 'height', 'width']);
   const t = timestepInput(g, o.ts);
-  const ehs = g.input('encoder_hidden_states', 'float32', ['batch', 'sequence', o.d]);
+  const ehs = inF(g, o.io, 'encoder_hidden_states', ['batch', 'sequence', o.d]);
   const s = g.op('ReduceSum', [ehs, g.ints([1])], { keepdims: 0 });
   const slice = (x: string, from: number, to: number, axis: number) => g.op('Slice', [x, g.ints([from]), g.ints([to]), g.ints([axis])]);
   let x0 = g.op('Unsqueeze', [slice(s, 0, c, 1), g.ints([2, 3])]);
   const lazy = g.op('Unsqueeze', [slice(s, c, c + 1, 1), g.ints([2, 3])]);
   if (o.guidanceDim) {
-    const tc = g.input('timestep_cond', 'float32', ['batch', o.guidanceDim]);
+    const tc = inF(g, o.io, 'timestep_cond', ['batch', o.guidanceDim]);
     // sin(w·1e-4) sits at index half−1 (diffusers get_guidance_scale_embedding); g = 1 + w/1000 = 1 + 10·asin(·).
     const half = o.guidanceDim / 2;
     const w = g.op('Asin', [slice(tc, half - 1, half, 1)]);
@@ -249,16 +267,16 @@ function unetGraph(o: {
     const total = RESIDUAL_NAMES.reduce((acc, _, i) => acc + (i + 1) ** 2, 0);
     let sum = '';
     RESIDUAL_NAMES.forEach((name, i) => {
-      const r = g.op('Mul', [g.input(name, 'float32', LATENT), g.scalar((i + 1) / total)]);
+      const r = g.op('Mul', [inF(g, o.io, name, LATENT), g.scalar((i + 1) / total)]);
       sum = sum ? g.op('Add', [sum, r]) : r;
     });
     x0 = g.op('Add', [x0, sum]);
   } else if (o.control === 'fused') {
-    const cond = g.input('controlnet_cond', 'float32', ['batch', 3, 'image_height', 'image_width']);
+    const cond = inF(g, o.io, 'controlnet_cond', ['batch', 3, 'image_height', 'image_width']);
     const scale = g.input('conditioning_scale', o.scaleDtype, [1]);
     x0 = g.op('Add', [x0, controlShift(g, cond, scale, o.scaleDtype)]);
   } else if (o.control === 'fused-multi') {
-    const conds = g.input('controlnet_conds', 'float32', [1, 'batch', 3, 'image_height', 'image_width']);
+    const conds = inF(g, o.io, 'controlnet_conds', [1, 'batch', 3, 'image_height', 'image_width']);
     const scales = g.input('conditioning_scales', o.scaleDtype, [1]);
     const cond = g.op('Squeeze', [conds, g.ints([0])]);
     x0 = g.op('Add', [x0, controlShift(g, cond, scales, o.scaleDtype)]);
@@ -276,44 +294,44 @@ function unetGraph(o: {
   const a = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [g.op('Mul', [sigma, sigma]), g.scalar(1)])])]);
   const b = g.op('Mul', [sigma, a]);
   const eps = g.op('Div', [g.op('Sub', [xIn, g.op('Mul', [a, x0])]), b]);
-  g.output(g.op('Mul', [eps, g.op('Sub', [g.scalar(1), lazy])]), 'out_sample', 'float32', LATENT);
+  outF(g, o.io, g.op('Mul', [eps, g.op('Sub', [g.scalar(1), lazy])]), 'out_sample', LATENT);
   return g.toBytes('proof_unet');
 }
 
-function controlnetGraph(o: { d: number; c: number; ts: 'int64' | 'float32'; scaleDtype: 'float64' | 'float32'; names: readonly string[] }): Uint8Array {
+function controlnetGraph(o: { d: number; c: number; ts: TimestepDType; io: FloatIo; scaleDtype: 'float64' | 'float32'; names: readonly string[] }): Uint8Array {
   const g = createGraphBuilder();
-  g.input('sample', 'float32', LATENT);
-  timestepInput(g, o.ts);
-  g.input('encoder_hidden_states', 'float32', ['batch', 'sequence', o.d]);
-  const cond = g.input('controlnet_cond', 'float32', ['batch', 3, 'image_height', 'image_width']);
+  g.input('sample', o.io, LATENT);
+  g.input('timestep', o.ts, [1]);
+  g.input('encoder_hidden_states', o.io, ['batch', 'sequence', o.d]);
+  const cond = inF(g, o.io, 'controlnet_cond', ['batch', 3, 'image_height', 'image_width']);
   const scale = g.input('conditioning_scale', o.scaleDtype, [1]);
   const r = controlShift(g, cond, scale, o.scaleDtype);
-  o.names.forEach((name, i) => g.output(g.op('Mul', [r, g.scalar(i + 1)]), name, 'float32', LATENT));
+  o.names.forEach((name, i) => outF(g, o.io, g.op('Mul', [r, g.scalar(i + 1)]), name, LATENT));
   return g.toBytes('proof_controlnet');
 }
 
-function vaeDecoderGraph(sf: number): Uint8Array {
+function vaeDecoderGraph(sf: number, io: FloatIo): Uint8Array {
   const g = createGraphBuilder();
-  const z = g.input('latent_sample', 'float32', ['batch', 'channels', 'height', 'width']);
+  const z = inF(g, io, 'latent_sample', ['batch', 'channels', 'height', 'width']);
   const rgb = conv1x1(g, z, PROOF_M, sf);
   const up = g.op('Resize', [rgb, '', g.floats([4], [1, 1, 8, 8], 'scales')], {
     mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor',
   });
-  g.output(up, 'sample', 'float32', ['batch', 3, 'image_height', 'image_width']);
+  outF(g, io, up, 'sample', ['batch', 3, 'image_height', 'image_width']);
   return g.toBytes('proof_vae_decoder');
 }
 
-function vaeEncoderGraph(sf: number): Uint8Array {
+function vaeEncoderGraph(sf: number, io: FloatIo): Uint8Array {
   const g = createGraphBuilder();
-  const x = g.input('sample', 'float32', ['batch', 3, 'image_height', 'image_width']);
+  const x = inF(g, io, 'sample', ['batch', 3, 'image_height', 'image_width']);
   const pooled = g.op('AveragePool', [x], { kernel_shape: [8, 8], strides: [8, 8] });
-  g.output(conv1x1(g, pooled, PROOF_M_PINV, 1 / sf), 'latent_sample', 'float32', ['batch', 'channels', 'height', 'width']);
+  outF(g, io, conv1x1(g, pooled, PROOF_M_PINV, 1 / sf), 'latent_sample', ['batch', 'channels', 'height', 'width']);
   return g.toBytes('proof_vae_encoder');
 }
 
 // ---------- manifest ----------
 
-type Io = { name: string; dtype: 'float32' | 'float64' | 'int32' | 'int64'; dims: (number | string)[] };
+type Io = { name: string; dtype: 'float32' | 'float16' | 'float64' | 'int32' | 'int64'; dims: (number | string)[] };
 const io = (name: string, dtype: Io['dtype'], dims: (number | string)[]): Io => ({ name, dtype, dims });
 
 /** Builds the proof models and a manifest that passes parseManifest (dummy https URLs, real byte counts). */
@@ -323,6 +341,7 @@ export function createProofModel(opts: ProofModelOptions = {}): ProofModel {
   const c = opts.latentChannels ?? 4;
   const sf = opts.vaeScalingFactor ?? 0.18215;
   const ts = opts.timestepDtype ?? 'int64';
+  const f = opts.ioDtype ?? 'float32';
   const scheduler = opts.scheduler ?? SD_TURBO_SCHEDULER;
   const control = opts.controlnet ?? 'none';
   const scaleDtype = opts.conditioningScaleDtype ?? 'float64';
@@ -333,30 +352,30 @@ export function createProofModel(opts: ProofModelOptions = {}): ProofModel {
   const cnNames = opts.controlnetOutputNames ?? RESIDUAL_NAMES;
 
   const models: Partial<Record<ModelRole, Uint8Array>> = {
-    text_encoder: textEncoderGraph({ vocab: opts.vocabSize ?? 49408, d, table: opts.tokenEmbeddings ?? new Map() }),
-    unet: unetGraph({ d, c, ts, table, nineCh, control, scaleDtype, ...(opts.guidanceEmbeddingDim ? { guidanceDim: opts.guidanceEmbeddingDim } : {}) }),
-    vae_decoder: vaeDecoderGraph(sf),
+    text_encoder: textEncoderGraph({ vocab: opts.vocabSize ?? 49408, d, table: opts.tokenEmbeddings ?? new Map(), io: f }),
+    unet: unetGraph({ d, c, ts, io: f, table, nineCh, control, scaleDtype, ...(opts.guidanceEmbeddingDim ? { guidanceDim: opts.guidanceEmbeddingDim } : {}) }),
+    vae_decoder: vaeDecoderGraph(sf, f),
   };
-  if (hasEncoder) models.vae_encoder = vaeEncoderGraph(sf);
-  if (control === 'separate') models.controlnet = controlnetGraph({ d, c, ts, scaleDtype, names: cnNames });
+  if (hasEncoder) models.vae_encoder = vaeEncoderGraph(sf, f);
+  if (control === 'separate') models.controlnet = controlnetGraph({ d, c, ts, io: f, scaleDtype, names: cnNames });
 
-  const latentIo = (name: string, ch: number | string = c) => io(name, 'float32', ['batch', ch, 'height', 'width']);
-  const unetInputs: Io[] = [latentIo('sample', nineCh ? 2 * c + 1 : c), io('timestep', ts, [1]), io('encoder_hidden_states', 'float32', ['batch', 'sequence', d])];
-  if (opts.guidanceEmbeddingDim) unetInputs.push(io('timestep_cond', 'float32', ['batch', opts.guidanceEmbeddingDim]));
+  const latentIo = (name: string, ch: number | string = c) => io(name, f, ['batch', ch, 'height', 'width']);
+  const unetInputs: Io[] = [latentIo('sample', nineCh ? 2 * c + 1 : c), io('timestep', ts, [1]), io('encoder_hidden_states', f, ['batch', 'sequence', d])];
+  if (opts.guidanceEmbeddingDim) unetInputs.push(io('timestep_cond', f, ['batch', opts.guidanceEmbeddingDim]));
   if (control === 'separate') for (const n of RESIDUAL_NAMES) unetInputs.push(latentIo(n));
-  if (control === 'fused') unetInputs.push(io('controlnet_cond', 'float32', ['batch', 3, 'image_height', 'image_width']), io('conditioning_scale', scaleDtype, [1]));
-  if (control === 'fused-multi') unetInputs.push(io('controlnet_conds', 'float32', [1, 'batch', 3, 'image_height', 'image_width']), io('conditioning_scales', scaleDtype, [1]));
+  if (control === 'fused') unetInputs.push(io('controlnet_cond', f, ['batch', 3, 'image_height', 'image_width']), io('conditioning_scale', scaleDtype, [1]));
+  if (control === 'fused-multi') unetInputs.push(io('controlnet_conds', f, [1, 'batch', 3, 'image_height', 'image_width']), io('conditioning_scales', scaleDtype, [1]));
 
   const specs: Partial<Record<ModelRole, { inputs: Io[]; outputs: Io[] }>> = {
-    text_encoder: { inputs: [io('input_ids', 'int32', ['batch', 'sequence'])], outputs: [io('last_hidden_state', 'float32', ['batch', 'sequence', d])] },
+    text_encoder: { inputs: [io('input_ids', 'int32', ['batch', 'sequence'])], outputs: [io('last_hidden_state', f, ['batch', 'sequence', d])] },
     unet: { inputs: unetInputs, outputs: [latentIo('out_sample')] },
-    vae_decoder: { inputs: [latentIo('latent_sample')], outputs: [io('sample', 'float32', ['batch', 3, 'image_height', 'image_width'])] },
+    vae_decoder: { inputs: [latentIo('latent_sample')], outputs: [io('sample', f, ['batch', 3, 'image_height', 'image_width'])] },
   };
-  if (hasEncoder) specs.vae_encoder = { inputs: [io('sample', 'float32', ['batch', 3, 'image_height', 'image_width'])], outputs: [latentIo('latent_sample')] };
+  if (hasEncoder) specs.vae_encoder = { inputs: [io('sample', f, ['batch', 3, 'image_height', 'image_width'])], outputs: [latentIo('latent_sample')] };
   if (control === 'separate') {
     specs.controlnet = {
-      inputs: [latentIo('sample'), io('timestep', ts, [1]), io('encoder_hidden_states', 'float32', ['batch', 'sequence', d]),
-        io('controlnet_cond', 'float32', ['batch', 3, 'image_height', 'image_width']), io('conditioning_scale', scaleDtype, [1])],
+      inputs: [latentIo('sample'), io('timestep', ts, [1]), io('encoder_hidden_states', f, ['batch', 'sequence', d]),
+        io('controlnet_cond', f, ['batch', 3, 'image_height', 'image_width']), io('conditioning_scale', scaleDtype, [1])],
       outputs: cnNames.map((n) => latentIo(n)),
     };
   }
@@ -377,7 +396,7 @@ export function createProofModel(opts: ProofModelOptions = {}): ProofModel {
     description: 'Analytic test model with the real SD I/O names (test/models/proof-model.ts).',
     source: 'generated',
     licence: { name: 'MIT', commercial_use: true, url: 'https://proof.invalid/licence' },
-    dtype: 'float32',
+    dtype: f,
     capabilities: {
       txt2img: true,
       img2img: hasEncoder,
@@ -396,5 +415,5 @@ export function createProofModel(opts: ProofModelOptions = {}): ProofModel {
     scheduler,
     components,
   };
-  return { manifest: parseManifest(raw), models, options: { hiddenSize: d, vaeScalingFactor: sf, timestepDtype: ts, scheduler } };
+  return { manifest: parseManifest(raw), models, options: { hiddenSize: d, vaeScalingFactor: sf, timestepDtype: ts, scheduler, ioDtype: f } };
 }

@@ -41,6 +41,13 @@ describe('computeWorkingSize', () => {
     expect(s.width / s.height).toBeCloseTo(4 / 3, 1);
   });
 
+  it('uses the closest-aspect fixed size for static-shape models', () => {
+    const fixed = [{ width: 512, height: 512 }, { width: 768, height: 512 }];
+    expect(computeWorkingSize(1440, 900, { ...SD15, fixed })).toEqual({ width: 768, height: 512 });
+    expect(computeWorkingSize(300, 400, { ...SD15, fixed })).toEqual({ width: 512, height: 512 });
+    expect(computeWorkingSize(1440, 900, { maxSide: 512, multiple: 64, targetArea: 512 * 512, fixed: [{ width: 512, height: 512 }] })).toEqual({ width: 512, height: 512 });
+  });
+
   it('rejects unusable inputs with AppError naming the values', () => {
     expect(() => computeWorkingSize(0, 100, SD15)).toThrow(/0×100/);
     expect(() => computeWorkingSize(100, 100, { maxSide: 64, multiple: 128, targetArea: 4096 })).toThrow(AppError);

@@ -94,9 +94,9 @@ describe('catalogue loading and custom models', () => {
     m.components.unet.files[0].bytes = -1;
     server.set('/cat2/index.json', enc({ models: ['bad.json'] }), { contentType: 'application/json' });
     server.set('/cat2/bad.json', enc(m), { contentType: 'application/json' });
-    const err = await loadCatalogIndexAsync(`${server.url}/cat2/index.json`, network()).catch((e: unknown) => e as AppError);
-    expect(err.code).toBe('INVALID_MANIFEST');
-    expect(err.message).toMatch(/Catalogue entry 0 \(bad\.json\).*At components\.unet\.files\.0\.bytes/);
+    const err = await loadCatalogIndexAsync(`${server.url}/cat2/index.json`, network()).then(() => null, (e: unknown) => e as AppError);
+    expect(err?.code).toBe('INVALID_MANIFEST');
+    expect(err?.message).toMatch(/Catalogue entry 0 \(bad\.json\).*At components\.unet\.files\.0\.bytes/);
   });
 
   it('addCustomModelAsync takes a URL, JSON text or an object; bad input and bad hosts get clear errors', async () => {

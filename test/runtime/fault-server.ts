@@ -45,7 +45,7 @@ export async function startFaultServerAsync(): Promise<FaultServer> {
     const { faults } = f;
     if (faults.status) { entry.status = faults.status; res.writeHead(faults.status, { ...base, 'content-type': 'text/plain' }).end('error'); return; }
     let body = faults.body ?? f.data;
-    if (faults.corruptAt !== undefined && !faults.body) { body = body.slice(); body[faults.corruptAt] ^= 0xff; }
+    if (faults.corruptAt !== undefined && !faults.body) { body = body.slice(); body[faults.corruptAt] = body[faults.corruptAt]! ^ 0xff; }
     let start = 0;
     const m = /^bytes=(\d+)-$/.exec(entry.range ?? '');
     const headers = { ...base, 'content-type': faults.contentType ?? 'application/octet-stream', 'accept-ranges': 'bytes' };

@@ -151,7 +151,13 @@ export function createEngineClient(opts: EngineClientOptions): RuntimeEngineClie
     if (o.signal?.aborted) throw new AppError('CANCELLED', 'Cancelled.');
     const id = nextId++;
     return new Promise<T>((resolve, reject) => {
-      const onAbort = (): void => c.worker.postMessage({ type: 'cancel', id } satisfies ClientToWorker);
+      // Tell the worker (it stops at its next step boundary) and reject now, so the UI is never kept waiting.
+      const onAbort = (): void => {
+        c.worker.postMessage({ type: 'cancel', id } satisfies ClientToWorker);
+        const p = pending.get(id);
+        pending.delete(id);
+        p?.reject(new AppError('CANCELLED', 'Cancelled.'));
+      };
       o.signal?.addEventListener('abort', onAbort, { once: true });
       pending.set(id, {
         resolve: (x) => { o.signal?.removeEventListener('abort', onAbort); resolve(x as T); },

@@ -37,6 +37,9 @@ export interface SessionManager extends SessionSource {
   releaseAllAsync(): Promise<void>;
 }
 
+/** One macrotask turn. */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
 interface Live {
   readonly session: ModelSession;
   inUse: number;
@@ -79,7 +82,11 @@ export function createSessionManager(opts: SessionManagerOptions): SessionManage
         }
         emit({ type: 'run', role });
         try {
-          return await inner.runAsync(feeds);
+          const out = await inner.runAsync(feeds);
+          // Let queued messages (a cancel from the UI) in before the next step: a wasm run can resolve on
+          // microtasks alone, which would starve the worker's message queue for a whole generation.
+          await yieldToEventLoop();
+          return out;
         } catch (err) {
           if (err instanceof AppError && err.code === 'DEVICE_LOST') {
             emit({ type: 'device-lost' });

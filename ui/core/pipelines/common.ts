@@ -13,6 +13,7 @@ import type { Scheduler } from '../schedulers';
 import type { ModelRole, ModelSession } from '../session';
 import { floatTensor, guide, hasNonFinite, toFloat32, toHalf } from '../tensor-math';
 import type { HostTensor, Tensor } from '../tensor';
+import { neutralControlFeedsAsync } from './control-feeds';
 import type { PipelineContext, PipelineStage } from './types';
 
 export function throwIfAborted(signal?: AbortSignal): void {
@@ -206,6 +207,7 @@ export async function denoiseAsync(ctx: PipelineContext, args: DenoiseArgs): Pro
   const factors = previewFactors(ctx);
   let latents = args.latents;
   let timestepCond: HostTensor | null = null;
+  let neutral: Record<string, HostTensor> | null | undefined;
   if (condDecl) {
     const dim = typeof condDecl.dims[1] === 'number' ? condDecl.dims[1] : (ctx.manifest.raw.guidance_embedding_dim ?? 256);
     timestepCond = floatTensor(condDecl.dtype, [1, dim], guidanceEmbedding(guidance, dim));
@@ -218,8 +220,15 @@ export async function denoiseAsync(ctx: PipelineContext, args: DenoiseArgs): Pro
       const built = hooks?.buildSample ? hooks.buildSample(scaled) : { dims: latentDims, data: scaled };
       const sample = floatFeed(spec, 'sample', built.dims, built.data);
       const timestep = timestepFeed(spec, scheduler.timesteps[i]!);
+      if (!hooks?.extraFeedsAsync && neutral === undefined) {
+        // A ControlNet-wired UNet run without control: zero residuals / black image at scale 0 (found once).
+        neutral = await neutralControlFeedsAsync({
+          unet: spec, controlnet: ctx.manifest.components.controlnet, sessions: ctx.sessions,
+          probe: { sample: floatFeed(spec, 'sample', latentDims, scaled), timestep, hidden: embeddings.cond }, width: w * ctx.manifest.vaeScale, height: h * ctx.manifest.vaeScale,
+        });
+      }
       const pass = async (hidden: Tensor): Promise<Float32Array> => {
-        const extra = hooks?.extraFeedsAsync ? await hooks.extraFeedsAsync({ sample, scaled, timestep, hidden, stepIndex: i }) : {};
+        const extra = hooks?.extraFeedsAsync ? await hooks.extraFeedsAsync({ sample, scaled, timestep, hidden, stepIndex: i }) : (neutral ?? {});
         try {
           const feeds: Record<string, Tensor> = { sample, timestep, encoder_hidden_states: hidden, ...extra };
           if (timestepCond) feeds.timestep_cond = timestepCond;
@@ -232,7 +241,7 @@ export async function denoiseAsync(ctx: PipelineContext, args: DenoiseArgs): Pro
           }
           return data;
         } finally {
-          for (const v of Object.values(extra)) disposeTensor(v);
+          if (hooks?.extraFeedsAsync) for (const v of Object.values(extra)) disposeTensor(v);
         }
       };
       let eps = await pass(embeddings.cond);
@@ -300,7 +309,7 @@ export function startLatents(
   noise: Float32Array,
   pureNoise: boolean,
 ): { startIndex: number; latents: Float32Array } {
-  const startIndex = Math.max(0, Math.min(startIndexRaw, scheduler.timesteps.length - 1) - 1);
+  const startIndex = Math.min(startIndexRaw, scheduler.timesteps.length - 1);
   const latents = pureNoise ? noise.map((v) => v * scheduler.initNoiseSigma) : scheduler.addNoise(imageLatents, noise, startIndex);
   return { startIndex, latents };
 }

@@ -13,12 +13,12 @@
  */
 import { AppError } from '../../../protocol/errors';
 import { imageToTensor, imageToUnitTensor, resizeBilinear } from '../image';
-import type { ComponentSpec } from '../manifest';
 import { createTorchGenerator } from '../rng/torch-generator';
 import { getImg2ImgStartIndex } from '../schedulers';
 import type { ModelSession } from '../session';
-import type { HostTensor, Tensor } from '../tensor';
+import type { Tensor } from '../tensor';
 import { floatTensor } from '../tensor-math';
+import { fusedControlFeeds, residualMapping, scaleFeed } from './control-feeds';
 import { checkBaseOptions, checkCapability, checkControlScale, checkImage, checkStrength } from './check-inputs';
 import {
   componentSpec, decodeLatentsAsync, denoiseAsync, disposeEmbeddings, disposeTensor, encodePixelsAsync, encodePromptAsync, findInput,
@@ -26,27 +26,6 @@ import {
 } from './common';
 import { toFloat32 } from '../tensor-math';
 import type { ControlNetOptions, PipelineContext, PipelineResult } from './types';
-
-const UNET_CORE_INPUTS = new Set(['sample', 'timestep', 'encoder_hidden_states', 'timestep_cond', 'controlnet_cond', 'controlnet_conds', 'conditioning_scale', 'conditioning_scales']);
-
-/** A scalar feed in the declared dtype and rank ([] when declared without dims, else [1] / [1,1]). */
-function scaleFeed(decl: ComponentSpec['inputs'][number], scale: number): HostTensor {
-  const dims = decl.dims.map(() => 1);
-  return floatTensor(decl.dtype, dims, Float32Array.from([scale]));
-}
-
-/** ControlNet output name → UNet residual input name (same name, else positional over the unmatched inputs). */
-export function residualMapping(controlnet: ComponentSpec, unet: ComponentSpec): Map<string, string> {
-  const residualInputs = unet.inputs.map((i) => i.name).filter((n) => !UNET_CORE_INPUTS.has(n));
-  const outputs = controlnet.outputs.map((o) => o.name);
-  if (outputs.length !== residualInputs.length) {
-    throw new AppError('MODEL_MISMATCH', `The ControlNet has ${outputs.length} outputs but the UNet takes ${residualInputs.length} residual inputs.`);
-  }
-  const map = new Map<string, string>();
-  const free = residualInputs.filter((n) => !outputs.includes(n));
-  for (const o of outputs) map.set(o, residualInputs.includes(o) ? o : free.shift()!);
-  return map;
-}
 
 /**
  * Generates an image that follows `control` (e.g. the design's outlines), optionally starting from `image`.
@@ -65,6 +44,7 @@ export async function controlNetAsync(ctx: PipelineContext, o: ControlNetOptions
   const unetSpec = componentSpec(ctx, 'unet');
   const cnSpec = fused ? null : componentSpec(ctx, 'controlnet');
   const mapping = cnSpec ? residualMapping(cnSpec, unetSpec) : null;
+  if (fused) fusedControlFeeds(unetSpec, new Float32Array(3 * o.width * o.height), o.width, o.height, 0); // checks the inputs exist
   throwIfAborted(ctx.signal);
   if (source && strength === 0) return { image: { ...source, data: new Uint8ClampedArray(source.data) }, seed: o.seed, droppedTokens: 0, stepsRun: 0 };
 
@@ -88,16 +68,7 @@ export async function controlNetAsync(ctx: PipelineContext, o: ControlNetOptions
     const cond = imageToUnitTensor(control);
     let extraFeedsAsync: NonNullable<DenoiseHooks['extraFeedsAsync']>;
     if (fused) {
-      const multi = !!findInput(unetSpec, 'controlnet_conds');
-      const condName = multi ? 'controlnet_conds' : 'controlnet_cond';
-      const scaleName = multi ? 'conditioning_scales' : 'conditioning_scale';
-      const condDecl = findInput(unetSpec, condName);
-      const scaleDecl = findInput(unetSpec, scaleName);
-      if (!condDecl || !scaleDecl) throw new AppError('MODEL_MISMATCH', `${ctx.manifest.name} is marked as a fused ControlNet but its UNet lacks "${condName}" / "${scaleName}".`);
-      const feeds = {
-        [condName]: floatTensor(condDecl.dtype, multi ? [1, 1, 3, o.height, o.width] : [1, 3, o.height, o.width], cond),
-        [scaleName]: scaleFeed(scaleDecl, controlScale),
-      };
+      const feeds = fusedControlFeeds(unetSpec, cond, o.width, o.height, controlScale);
       extraFeedsAsync = async () => feeds;
     } else {
       const spec = cnSpec!;

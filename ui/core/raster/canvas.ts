@@ -64,7 +64,7 @@ export interface PathOptions {
   readonly windingRule?: WindingRule;
   /** Maps path coordinates to canvas pixels (default identity). */
   readonly transform?: Affine;
-  /** Maximum chord error when flattening curves, in canvas px (default 0.05). */
+  /** Maximum chord error when flattening curves, in canvas px (default 0.01). */
   readonly tolerance?: number;
 }
 
@@ -72,7 +72,7 @@ const toSegments = (path: string | readonly PathSegment[]): readonly PathSegment
   typeof path === 'string' ? parsePathData(path) : path;
 
 /** Polylines of the path after `transform`, flattened in canvas space. */
-export function pathPolylines(path: string | readonly PathSegment[], transform: Affine = IDENTITY, tolerance = 0.05): Polyline[] {
+export function pathPolylines(path: string | readonly PathSegment[], transform: Affine = IDENTITY, tolerance = 0.01): Polyline[] {
   return flattenSegments(transformSegments(toSegments(path), transform), tolerance);
 }
 

@@ -14,7 +14,7 @@ export interface Polyline {
 
 const MAX_PIECES = 512;
 
-export function flattenSegments(segments: readonly PathSegment[], tolerance = 0.05): Polyline[] {
+export function flattenSegments(segments: readonly PathSegment[], tolerance = 0.01): Polyline[] {
   const tol = Math.max(1e-4, tolerance);
   const out: Polyline[] = [];
   let cur: number[] = [];

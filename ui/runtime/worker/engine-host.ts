@@ -19,6 +19,9 @@ import {
   clientToWorkerValidator, METHOD_ARGS, type EngineInitConfig, type WorkerToClient,
 } from '../worker-protocol';
 
+/** The wasm binary of 'onnxruntime-web/webgpu' (1.30): the asyncify build with WebGPU and CPU kernels. */
+export const ORT_WEBGPU_WASM_FILE = 'ort-wasm-simd-threaded.asyncify.wasm';
+
 export interface PortLike {
   postMessage(message: unknown, transfer?: Transferable[]): void;
   addEventListener(type: 'message', listener: (e: MessageEvent) => void): void;
@@ -30,16 +33,20 @@ export interface EngineHostDeps {
   readonly openStoreAsync?: () => Promise<ModelStore>;
   readonly probeAdapterAsync?: () => Promise<{ info: AdapterInfo; adapterName?: string; adapter?: GPUAdapter }>;
   readonly fetch?: (input: string, init?: RequestInit) => Promise<Response>;
+  /** The wasm file name of the ORT build this worker imports (for `wasm.kind === 'url'`). */
+  readonly wasmFile?: string;
 }
 
 /** Applies the ORT env flags the product needs; returns the wasm thread count. */
-export function configureOrtEnv(ort: OrtLike, wasm: EngineInitConfig['wasm']): number {
+export function configureOrtEnv(ort: OrtLike, wasm: EngineInitConfig['wasm'], wasmFile = ORT_WEBGPU_WASM_FILE): number {
   const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
   const threads = isolated ? Math.min(4, Math.max(1, (globalThis.navigator?.hardwareConcurrency ?? 2) >> 1)) : 1;
   ort.env.wasm.proxy = false; // the proxy worker cannot load from a null origin, and cannot share GPU buffers
   ort.env.wasm.numThreads = threads;
   if (wasm.kind === 'bytes') ort.env.wasm.wasmBinary = wasm.bytes;
-  else if (wasm.kind === 'url') ort.env.wasm.wasmPaths = wasm.baseUrl;
+  // Only the .wasm: a string prefix would also make the bundled ORT import its glue .mjs from there, which a
+  // classic worker (and the null origin) cannot do.
+  else if (wasm.kind === 'url') ort.env.wasm.wasmPaths = { wasm: new URL(wasmFile, wasm.baseUrl).href };
   ort.env.logLevel = 'error';
   return threads;
 }
@@ -50,7 +57,7 @@ export function attachEngineHost(port: PortLike, deps: EngineHostDeps): void {
   const post = (m: WorkerToClient, transfer?: Transferable[]): void => port.postMessage(m, transfer ?? []);
 
   const initAsync = async (config: EngineInitConfig): Promise<Engine> => {
-    const wasmThreads = configureOrtEnv(deps.ort, config.wasm);
+    const wasmThreads = configureOrtEnv(deps.ort, config.wasm, deps.wasmFile);
     const store = config.memoryStore ? createMemoryStore() : await (deps.openStoreAsync ?? (() => openBestStoreAsync()))();
     const watch: DeviceWatch = { lost: false };
     const probe = await (deps.probeAdapterAsync ?? (() => probeWebGpuAsync()))();
