@@ -14,6 +14,7 @@ import { createRuntimeSource, RUNTIME_SOURCE_KIND, type MemoryPolicy } from '../
 import { runTaskAsync, type TaskName } from '../common/pipeline-tasks';
 import { createTaskImages, IMAGE_FILES } from '../common/task-images';
 import { createTimedSource, hookOrtRuns } from '../common/timed-source';
+import { trackWasmMemory } from '../common/wasm-memory';
 
 export interface PageRunConfig {
   readonly ep: 'wasm' | 'webgpu';
@@ -54,34 +55,8 @@ export interface PageRunResult {
   readonly error?: string;
 }
 
-// --- Instrumentation (ORT instantiates its wasm lazily, at the first session, so patching here is early enough) ---
-// ORT's threaded wasm builds import a JS-created memory; others export theirs. Catch both.
-const wasmMemories = new Set<WebAssembly.Memory>();
-const OrigMemory = WebAssembly.Memory;
-(WebAssembly as unknown as { Memory: unknown }).Memory = new Proxy(OrigMemory, {
-  construct(target, args: [WebAssembly.MemoryDescriptor]) {
-    const m = new target(...args);
-    wasmMemories.add(m);
-    return m;
-  },
-});
-function captureMemories(instance: WebAssembly.Instance) {
-  for (const v of Object.values(instance.exports)) if (v instanceof OrigMemory) wasmMemories.add(v);
-}
-const origInstantiate = WebAssembly.instantiate.bind(WebAssembly) as (...a: unknown[]) => Promise<unknown>;
-(WebAssembly as unknown as { instantiate: unknown }).instantiate = async (...args: unknown[]) => {
-  const r = await origInstantiate(...args);
-  captureMemories(r instanceof WebAssembly.Instance ? r : (r as WebAssembly.WebAssemblyInstantiatedSource).instance);
-  return r;
-};
-if (WebAssembly.instantiateStreaming) {
-  const origStreaming = WebAssembly.instantiateStreaming.bind(WebAssembly);
-  WebAssembly.instantiateStreaming = async (...args: Parameters<typeof origStreaming>) => {
-    const r = await origStreaming(...args);
-    captureMemories(r.instance);
-    return r;
-  };
-}
+// --- Instrumentation (ORT instantiates its wasm lazily, at the first session, so installing here is early enough) ---
+const wasmMemory = trackWasmMemory();
 let gpuReads = 0;
 if (typeof GPUBuffer !== 'undefined') {
   const origMap = GPUBuffer.prototype.mapAsync;
@@ -90,7 +65,6 @@ if (typeof GPUBuffer !== 'undefined') {
     return origMap.call(this, mode, ...rest);
   };
 }
-const wasmBytes = () => [...wasmMemories].reduce((s, m) => s + m.buffer.byteLength, 0);
 const jsHeap = (): number | null => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? null;
 
 async function fetchBytesAsync(url: string): Promise<Uint8Array> {
@@ -220,7 +194,7 @@ async function benchRunAsync(cfg: PageRunConfig): Promise<PageRunResult> {
     source: RUNTIME_SOURCE_KIND,
     tasks: results,
     peakJsHeapBytes: peakHeap,
-    wasmMemoryBytes: wasmBytes(),
+    wasmMemoryBytes: wasmMemory.bytes(),
     largestModelBytes: Math.max(0, ...Object.values(sizes)),
     createMs,
   };

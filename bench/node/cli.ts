@@ -110,7 +110,7 @@ export async function mainAsync(argv: readonly string[], paths: BenchPaths, self
     const out: Record<string, number | string>[] = [];
     for (const mode of ['fast', 'low-memory', 'unet-alone']) out.push(await runChildAsync(selfPath, ['memory', mode], 75_000));
     return out;
-  }, (e) => [naFigure('Peak memory (RSS, wasm, Node)', 'low-memory: (peak − baseline) ÷ largest model', '≤ 1.25', e)]);
+  }, (e) => [naFigure('Peak memory (wasm, Node, 512²)', 'low-memory: wasm heap growth ÷ largest model file', '≤ 1.25', e)]);
   if (mem) { figures.push(...memoryFigures(mem)); details.memory = mem; }
 
   const dl = await section('download', 'download', 60_000, async () => {

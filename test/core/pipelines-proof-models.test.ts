@@ -7,8 +7,9 @@ import type { HostTensor } from '../../ui/core/tensor';
 import { createOrtNodeSource, type OrtNodeSource } from '../helpers/ort-node-source';
 import { colourVocabulary, createColourProofModel, loadClipTokenizer, WORD_COLOURS } from '../models/proof-fixture';
 import {
-  byteToUnit, latentToRgb, PROOF_CONTROL_GAIN, proofSigmaTable, RESIDUAL_NAMES, rgbToLatent, SD_TURBO_SCHEDULER,
+  byteToUnit, latentToRgb, PROOF_CONTROL_GAIN, proofManifestJson, proofSigmaTable, RESIDUAL_NAMES, rgbToLatent, SD_TURBO_SCHEDULER,
 } from '../models/proof-model';
+import { parseManifest } from '../../ui/core/manifest';
 
 const sources: OrtNodeSource[] = [];
 afterAll(async () => {
@@ -114,6 +115,15 @@ describe('proof models', () => {
       expect(d[0]).toBeCloseTo(r[0]! * (i + 1), 4);
       expect(d[3 * 64 + 5]).toBeCloseTo(r[3]! * (i + 1), 4);
     });
+  });
+
+  it('exports its manifest JSON with chosen URLs and hashes, and that JSON parses back', () => {
+    const pm = createColourProofModel({ controlnet: 'separate' });
+    const json = proofManifestJson(pm, { url: (role) => `https://models.test/${role}.onnx`, sha256: (b) => (b.length % 16).toString(16).repeat(64) });
+    const back = parseManifest(JSON.parse(JSON.stringify(json)));
+    expect(back.components.controlnet!.files[0]!.url).toBe('https://models.test/controlnet.onnx');
+    expect(back.components.unet!.files[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(back.components.unet!.files[0]!.bytes).toBe(pm.models.unet!.length);
   });
 
   it('knows the colour words as single tokens', () => {

@@ -30,6 +30,8 @@
  * - vae_encoder: `sample` [batch,3,H,W] → `latent_sample` [batch,C,h,w]: 8×8 average pooling then 1×1 conv with
  *   M⁺/sf, so sf·encode(image) = M⁺·pixels, and decode(encode(x)) = x for images constant on 8×8 blocks.
  *
+ * `ioDtype: 'float16'` makes every float input/output half precision (compute stays float32 inside, via Cast), like
+ * the WebNN SD 1.5 exports; `timestepDtype` may be int64, float32 or float16.
  * Pure (onnx-proto only), so it can be bundled for browser tests and benchmarks too.
  */
 import { parseManifest, type ModelManifest, type SchedulerConfig } from '../../ui/core/manifest';
@@ -416,4 +418,24 @@ export function createProofModel(opts: ProofModelOptions = {}): ProofModel {
     components,
   };
   return { manifest: parseManifest(raw), models, options: { hiddenSize: d, vaeScalingFactor: sf, timestepDtype: ts, scheduler, ioDtype: f } };
+}
+
+/**
+ * The proof model's manifest as JSON (snake_case, what models/*.json hold), with file URLs and sha256 of your
+ * choice, e.g. to serve the models from a test server and exercise download + integrity checks:
+ * `proofManifestJson(pm, { url: (role) => `${base}/${role}.onnx`, sha256: (bytes) => sha256Hex(bytes) })`.
+ */
+export function proofManifestJson(
+  pm: ProofModel,
+  opts: { url?: (role: ModelRole, path: string) => string; sha256?: (bytes: Uint8Array) => string } = {},
+): Record<string, unknown> {
+  const raw = structuredClone(pm.manifest.raw) as unknown as { components: Record<string, { files: { path: string; url: string; sha256?: string }[] }> };
+  for (const [role, comp] of Object.entries(raw.components)) {
+    const bytes = pm.models[role as ModelRole]!;
+    for (const file of comp.files) {
+      if (opts.url) file.url = opts.url(role as ModelRole, file.path);
+      if (opts.sha256) file.sha256 = opts.sha256(bytes);
+    }
+  }
+  return raw as unknown as Record<string, unknown>;
 }

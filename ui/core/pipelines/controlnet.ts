@@ -17,14 +17,13 @@ import { createTorchGenerator } from '../rng/torch-generator';
 import { getImg2ImgStartIndex } from '../schedulers';
 import type { ModelSession } from '../session';
 import type { Tensor } from '../tensor';
-import { floatTensor } from '../tensor-math';
-import { fusedControlFeeds, residualMapping, scaleFeed } from './control-feeds';
+import { floatTensor, toFloat32 } from '../tensor-math';
+import { fusedControlFeeds, fusedControlInputs, residualMapping, scaleFeed } from './control-feeds';
 import { checkBaseOptions, checkCapability, checkControlScale, checkImage, checkStrength } from './check-inputs';
 import {
   componentSpec, decodeLatentsAsync, denoiseAsync, disposeEmbeddings, disposeTensor, encodePixelsAsync, encodePromptAsync, findInput,
   latentShape, stageAsync, startLatents, throwIfAborted, toHostAsync, type DenoiseHooks, type Embeddings,
 } from './common';
-import { toFloat32 } from '../tensor-math';
 import type { ControlNetOptions, PipelineContext, PipelineResult } from './types';
 
 /**
@@ -44,7 +43,9 @@ export async function controlNetAsync(ctx: PipelineContext, o: ControlNetOptions
   const unetSpec = componentSpec(ctx, 'unet');
   const cnSpec = fused ? null : componentSpec(ctx, 'controlnet');
   const mapping = cnSpec ? residualMapping(cnSpec, unetSpec) : null;
-  if (fused) fusedControlFeeds(unetSpec, new Float32Array(3 * o.width * o.height), o.width, o.height, 0); // checks the inputs exist
+  if (fused && !fusedControlInputs(unetSpec)) {
+    throw new AppError('MODEL_MISMATCH', `${ctx.manifest.name} is marked as a fused ControlNet but its UNet lacks "controlnet_cond" / "conditioning_scale".`);
+  }
   throwIfAborted(ctx.signal);
   if (source && strength === 0) return { image: { ...source, data: new Uint8ClampedArray(source.data) }, seed: o.seed, droppedTokens: 0, stepsRun: 0 };
 
