@@ -37,14 +37,15 @@ async function openHarnessAsync(mode: Mode): Promise<{ page: Page; ui: FrameLoca
   await page.goto(`${server.url}?mode=${mode}`);
   await page.waitForFunction(() => Boolean((window as unknown as { __harness?: unknown }).__harness));
   const ui = page.frameLocator('#plugin-iframe');
-  await ui.getByRole('button', { name: /^Generate/ }).waitFor({ timeout: 60_000 });
+  await ui.getByTestId('generate').waitFor({ timeout: 60_000 });
   return { page, ui, errors };
 }
 
-async function downloadModelAsync(ui: FrameLocator, name: string): Promise<void> {
+async function downloadModelAsync(ui: FrameLocator, id: string): Promise<void> {
   await ui.getByRole('tab', { name: 'Models' }).click();
-  await ui.getByRole('button', { name: new RegExp(`^Download ${name}`) }).click();
-  await ui.getByRole('button', { name: `Delete ${name}` }).waitFor({ timeout: 60_000 });
+  const card = ui.locator(`[data-testid="model-${id}"]`);
+  await card.getByRole('button', { name: /^Download/ }).click();
+  await card.getByText('Ready', { exact: true }).waitFor({ timeout: 60_000 });
   await ui.getByRole('tab', { name: 'Create' }).click();
 }
 
@@ -77,7 +78,7 @@ async function generateAsync(page: Page, ui: FrameLocator, opts: { tab: string; 
   await ui.getByRole('tab', { name: opts.tab }).click();
   await ui.getByLabel('Model', { exact: true }).selectOption(opts.model);
   await ui.getByLabel('Prompt', { exact: true }).fill(opts.prompt);
-  await ui.getByRole('button', { name: /^Generate/ }).click();
+  await ui.getByTestId('generate').click();
   await page.waitForFunction((n) => {
     const { figma } = (window as any).__harness;
     return figma.currentPage.findAll((x: any) => x.getPluginData('recipe') !== '').length > n;
@@ -92,7 +93,7 @@ for (const mode of ['inline', 'hosted'] as const) {
     it('select a frame → Edit through the plugin → a new layer with the result appears on the canvas', async () => {
       const { page, ui, errors } = await openHarnessAsync(mode);
       const ids = await page.evaluate(() => (window as any).__harness.ids);
-      await downloadModelAsync(ui, 'Proof SD-Turbo \\(test model\\)');
+      await downloadModelAsync(ui, 'proof-turbo');
       await selectAsync(page, [ids.hero]);
       await expect.poll(() => ui.getByText(/Hero/).first().isVisible()).toBe(true);
       await generateAsync(page, ui, { tab: 'Edit', model: 'proof-turbo', prompt: 'red' });
