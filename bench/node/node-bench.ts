@@ -15,13 +15,12 @@ import { buildBenchModelSet, type BenchModelSet } from '../graphs/bench-model-se
 import { createGraphBuilder } from '../graphs/graph-builder';
 import { parseManifest } from '../../ui/core/manifest';
 import { BENCH_CONFIG, TINY_CONFIG, buildUnetBlock, type GeneratedModel } from '../graphs/sd-models';
-import { figure, naFigure, type Figure } from '../common/report';
+import { figure, type Figure } from '../common/report';
 import { runTaskAsync, TASKS, type TaskImages, type TaskTiming } from '../common/pipeline-tasks';
 import { createTaskImages, IMAGE_FILES } from '../common/task-images';
 import { createTimedSource, hookOrtRuns, sum } from '../common/timed-source';
 import { trackWasmMemory } from '../common/wasm-memory';
 import { configureOrt, createNodeSource } from './node-sources';
-import { benchDownloadAsync } from './download-bench';
 
 export interface BenchPaths {
   readonly root: string;
@@ -357,9 +356,3 @@ export function memoryFigures(results: readonly Record<string, number | string>[
   }
   return out;
 }
-
-export { benchDownloadAsync };
-export const naDownload = (reason: string): Figure[] => [
-  naFigure('Download (loopback)', 'Downloader ÷ raw fetch throughput', '≥ 0.9', reason),
-  naFigure('Download (loopback)', 'Extra bytes after a mid-file drop', '≤ 1 %', reason),
-];
