@@ -33,6 +33,11 @@ function inlineWorkerUrl(source: string): string {
   return `data:text/javascript;base64,${btoa(bin)}`;
 }
 
+/** Development builds (the harness) serve their model catalogue from a local origin the runtime must allow. */
+const devOptions = __DEV_CATALOG_URL__
+  ? { devCatalogUrl: __DEV_CATALOG_URL__, extraAllowedDomains: [new URL(__DEV_CATALOG_URL__).origin] }
+  : {};
+
 async function startAsync(): Promise<void> {
   const root = document.getElementById('root');
   if (!root) throw new Error('missing #root');
@@ -46,7 +51,7 @@ async function startAsync(): Promise<void> {
       ? createEngineClient({
           workerUrl: new URL('worker.js', location.href).href,
           wasm: { kind: 'url', baseUrl: new URL('ort/', location.href).href },
-          devCatalogUrl: __DEV_CATALOG_URL__ || undefined,
+          ...devOptions,
         })
       : createEngineClient({
           workerUrl: inlineWorkerUrl(workerSource),
@@ -58,7 +63,7 @@ async function startAsync(): Promise<void> {
               return gunzipAsync(base64ToBytes(first.gz));
             },
           },
-          devCatalogUrl: __DEV_CATALOG_URL__ || undefined,
+          ...devOptions,
         });
 
   mountApp(root, { bridge, engine, uiMode: __UI_MODE__ });

@@ -78,7 +78,23 @@ async function writeProofCatalogAsync(dir, baseUrl) {
   await mod.writeProofCatalogAsync(dir, baseUrl);
 }
 
+/** Listens first (port 0 = any free port), so the build can bake in the real origins. */
+async function listenAsync(port, host) {
+  const server = http.createServer();
+  await new Promise((resolve, reject) => {
+    server.once('error', (err) => reject(err.code === 'EADDRINUSE'
+      ? new Error(`Port ${port} is in use (is \`npm start\` already running?). Set PORT / APP_PORT to use others.`)
+      : err));
+    server.listen(port, host, resolve);
+  });
+  return server;
+}
+
 export async function startHarnessAsync({ port = 8787, appPort = 8788, outdir = path.join(ROOT, 'dist/harness-build'), host = '127.0.0.1', log = console.log } = {}) {
+  const siteServer = await listenAsync(port, host);
+  const appServer = await listenAsync(appPort, host);
+  port = siteServer.address().port;
+  appPort = appServer.address().port;
   const harnessOrigin = `http://localhost:${port}`;
   const appOrigin = `http://localhost:${appPort}`;
   const common = { figmaOrigin: harnessOrigin, devCatalog: `${harnessOrigin}/proof-models/index.json`, minify: false };
@@ -89,18 +105,17 @@ export async function startHarnessAsync({ port = 8787, appPort = 8788, outdir = 
   await buildHarnessPageAsync(path.join(outdir, 'site'));
   await writeProofCatalogAsync(path.join(outdir, 'site/proof-models'), `${harnessOrigin}/proof-models`);
 
-  const site = http.createServer(serveDir(path.join(outdir, 'site')));
-  const app = http.createServer(serveDir(path.join(outdir, 'hosted')));
-  await Promise.all([
-    new Promise((r) => site.listen(port, host, r)),
-    new Promise((r) => app.listen(appPort, host, r)),
-  ]);
+  const site = siteServer.on('request', serveDir(path.join(outdir, 'site')));
+  const app = appServer.on('request', serveDir(path.join(outdir, 'hosted')));
   log(`Harness: ${harnessOrigin}/  (hosted UI: ${harnessOrigin}/?mode=hosted, app origin ${appOrigin})`);
   return {
     url: `${harnessOrigin}/`,
     harnessOrigin,
     appOrigin,
-    closeAsync: () => Promise.all([new Promise((r) => site.close(r)), new Promise((r) => app.close(r))]),
+    closeAsync: () => Promise.all([site, app].map((server) => new Promise((r) => {
+      server.close(r);
+      server.closeAllConnections(); // keep-alive connections from the browser would hold close() open
+    }))),
   };
 }
 
