@@ -148,8 +148,16 @@ export async function buildAsync(options = {}) {
 
   if (opts.mode === 'inline') {
     const wasm = ortWasmGzipBase64();
-    const { js, css } = await buildUiAsync(opts, { 'virtual:worker-source': workerSource, 'virtual:ort-wasm': wasm });
-    const html = htmlPage({ title: manifest.name, css, body: `<script>${escapeScript(js)}</script>` });
+    // The wasm (≈9 MB of base64) sits in inert data blocks *after* the app script: the UI renders first, and the
+    // bytes are read only when the engine creates its first session.
+    const { js, css } = await buildUiAsync(opts, {
+      'virtual:worker-source': workerSource,
+      'virtual:ort-wasm': wasm.map((w) => ({ name: w.name, elementId: `ort-wasm-${w.name.replace(/[^\w-]/g, '-')}` })),
+    });
+    const data = wasm
+      .map((w) => `<script type="application/gzip+base64" id="ort-wasm-${w.name.replace(/[^\w-]/g, '-')}">${w.gz}</script>`)
+      .join('\n');
+    const html = htmlPage({ title: manifest.name, css, body: `<script>${escapeScript(js)}</script>\n${data}` });
     fs.writeFileSync(path.join(opts.outdir, 'ui.html'), html);
     written.push(path.join(opts.outdir, 'ui.html'));
   } else {

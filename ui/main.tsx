@@ -58,9 +58,14 @@ async function startAsync(): Promise<void> {
           wasm: {
             kind: 'bytes',
             loadAsync: async () => {
+              // The data block follows this script in the HTML: wait until the parser has reached it.
+              if (document.readyState === 'loading') {
+                await new Promise((resolve) => document.addEventListener('DOMContentLoaded', resolve, { once: true }));
+              }
               const first = ortWasm[0];
-              if (!first) throw new Error('This build has no ORT wasm inlined.');
-              return gunzipAsync(base64ToBytes(first.gz));
+              const text = first ? document.getElementById(first.elementId)?.textContent : null;
+              if (!text) throw new Error('This build has no ORT wasm inlined.');
+              return gunzipAsync(base64ToBytes(text.trim()));
             },
           },
           ...devOptions,

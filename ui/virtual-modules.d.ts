@@ -4,7 +4,10 @@ declare module 'virtual:worker-source' {
   export default source;
 }
 declare module 'virtual:ort-wasm' {
-  /** ORT wasm binaries, gzip-compressed and base64-encoded (inline mode); empty in hosted mode. */
-  const files: { name: string; gz: string }[];
+  /**
+   * ORT wasm binaries (inline mode): each lives gzip-compressed and base64-encoded in the text of the inert
+   * `<script type="application/gzip+base64" id={elementId}>` placed after the app script. Empty in hosted mode.
+   */
+  const files: { name: string; elementId: string }[];
   export default files;
 }
