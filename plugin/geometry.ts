@@ -5,13 +5,10 @@
  * `vectorPaths`) is an SVG subset: absolute `M L Q C Z` only.
  */
 
-/** A 2×3 affine matrix, same layout as Figma's `Transform`. */
-export type Affine = readonly [readonly [number, number, number], readonly [number, number, number]];
+import { applyAffine, invertAffine, multiplyAffine, type Affine, type Point } from '../ui/core/raster/affine';
 
-export interface Point {
-  readonly x: number;
-  readonly y: number;
-}
+export { IDENTITY } from '../ui/core/raster/affine';
+export type { Affine, Point };
 
 export interface Box {
   readonly x: number;
@@ -20,32 +17,11 @@ export interface Box {
   readonly height: number;
 }
 
-export const IDENTITY: Affine = [[1, 0, 0], [0, 1, 0]];
-
-/** `m ∘ n` (apply n first, then m). */
-export function multiply(m: Affine, n: Affine): Affine {
-  const [[a, c, e], [b, d, f]] = m;
-  const [[a2, c2, e2], [b2, d2, f2]] = n;
-  return [
-    [a * a2 + c * b2, a * c2 + c * d2, a * e2 + c * f2 + e],
-    [b * a2 + d * b2, b * c2 + d * d2, b * e2 + d * f2 + f],
-  ];
-}
-
+/** `m ∘ n` (apply n first, then m). The one affine implementation lives in ui/core/raster (pure, shared). */
+export const multiply = multiplyAffine;
 /** The inverse transform; throws on a singular matrix (zero-size or collapsed node). */
-export function invert(m: Affine): Affine {
-  const [[a, c, e], [b, d, f]] = m;
-  const det = a * d - b * c;
-  if (!Number.isFinite(det) || Math.abs(det) < 1e-12) throw new Error('The transform cannot be inverted (zero scale).');
-  return [
-    [d / det, -c / det, (c * f - d * e) / det],
-    [-b / det, a / det, (b * e - a * f) / det],
-  ];
-}
-
-export function apply(m: Affine, p: Point): Point {
-  return { x: m[0][0] * p.x + m[0][1] * p.y + m[0][2], y: m[1][0] * p.x + m[1][1] * p.y + m[1][2] };
-}
+export const invert = invertAffine;
+export const apply = (m: Affine, p: Point): Point => applyAffine(m, p.x, p.y);
 
 /** Maps absolute canvas coordinates inside `bounds` to the working canvas rectangle `content` (working px). */
 export function boundsToContent(bounds: Box, content: Box): Affine {
