@@ -72,8 +72,8 @@ export function createLayers(g: GraphBuilder, seed: number): Layers {
     },
     groupNorm(x, c, groups, eps = 1e-5) {
       const grouped = g.op('Reshape', [x, g.ints([0, groups, -1])]);
-      const ones = g.floats(new Array<number>(groups).fill(1));
-      const zeros = g.floats(new Array<number>(groups).fill(0));
+      const ones = g.consts(new Array<number>(groups).fill(1));
+      const zeros = g.consts(new Array<number>(groups).fill(0));
       const normed = g.op('InstanceNormalization', [grouped, ones, zeros], { epsilon: eps });
       const back = g.op('Reshape', [normed, g.op('Shape', [x])]);
       const gamma = g.weight([c, 1, 1], Float32Array.from({ length: c }, () => 1 + (rand() - 0.5) * 0.1), 'gn_gamma');
@@ -89,8 +89,8 @@ export function createLayers(g: GraphBuilder, seed: number): Layers {
       return g.op('Mul', [x, g.op('Sigmoid', [x])]);
     },
     gelu(x) {
-      const erf = g.op('Erf', [g.op('Mul', [x, g.floats([Math.SQRT1_2], [])])]);
-      return g.op('Mul', [g.op('Mul', [x, g.op('Add', [erf, g.floats([1], [])])]), g.floats([0.5], [])]);
+      const erf = g.op('Erf', [g.op('Mul', [x, g.consts([Math.SQRT1_2], [])])]);
+      return g.op('Mul', [g.op('Mul', [x, g.op('Add', [erf, g.consts([1], [])])]), g.consts([0.5], [])]);
     },
     attention(x, context, lq, lk, c, contextDim, heads, mask) {
       const d = c / heads;
@@ -104,7 +104,7 @@ export function createLayers(g: GraphBuilder, seed: number): Layers {
       const qh = g.op('Transpose', [g.op('Reshape', [q, split])], { perm: [0, 2, 1, 3] }); // [B,h,Lq,d]
       const kT = g.op('Transpose', [g.op('Reshape', [k, split])], { perm: [0, 2, 3, 1] }); // [B,h,d,Lk]
       const vh = g.op('Transpose', [g.op('Reshape', [v, split])], { perm: [0, 2, 1, 3] }); // [B,h,Lk,d]
-      let scores = g.op('Mul', [g.op('MatMul', [qh, kT]), g.floats([1 / Math.sqrt(d)], [])]);
+      let scores = g.op('Mul', [g.op('MatMul', [qh, kT]), g.consts([1 / Math.sqrt(d)], [])]);
       if (mask) scores = g.op('Add', [scores, mask]);
       const probs = g.op('Softmax', [scores], { axis: -1 });
       const ctx = g.op('Transpose', [g.op('MatMul', [probs, vh])], { perm: [0, 2, 1, 3] });
@@ -163,7 +163,7 @@ export const downsample = (L: Layers, x: string, outPixels: number, c: number): 
 
 /** diffusers Upsample2D: nearest ×2 (Resize) then 3×3 conv; `outPixels` = output H·W. */
 export function upsample(L: Layers, x: string, outPixels: number, c: number): string {
-  const up = L.g.op('Resize', [x, '', L.g.floats([1, 1, 2, 2])], { mode: 'nearest' });
+  const up = L.g.op('Resize', [x, '', L.g.consts([1, 1, 2, 2])], { mode: 'nearest' });
   return L.conv(up, outPixels, c, c, 3);
 }
 
@@ -176,7 +176,7 @@ export function timestepEmbedding(L: Layers, timestep: string, dim: number, time
   const half = dim / 2;
   const freqs = Array.from({ length: half }, (_, i) => Math.exp((-Math.log(10000) * i) / half));
   const t = g.op('Unsqueeze', [g.op('Cast', [timestep], { to: 1 }), g.ints([1])]); // [1,1]
-  const args = g.op('Mul', [t, g.floats(freqs, [1, half])]); // [1, half]
+  const args = g.op('Mul', [t, g.consts(freqs, [1, half])]); // [1, half]
   const emb = g.op('Concat', [g.op('Cos', [args]), g.op('Sin', [args])], { axis: -1 });
   return L.linear(L.silu(L.linear(emb, 1, dim, timeDim)), 1, timeDim, timeDim);
 }

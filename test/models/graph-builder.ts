@@ -1,6 +1,6 @@
 /**
- * A tiny ONNX graph builder over onnx-proto (protobufjs ONNX protos) for the proof models. Pure (no Node APIs), so
- * it also runs in a browser bundle. Opset 17, IR version 8; weights stored as raw little-endian bytes.
+ * A tiny ONNX graph builder over onnx-proto (protobufjs ONNX protos) for the proof models and the bench's SD-shaped
+ * models. Pure (no Node APIs), so it also runs in a browser bundle. Opset 17, IR version 8; weights stored as raw little-endian bytes.
  */
 import { onnx } from 'onnx-proto';
 
@@ -31,10 +31,20 @@ export interface GraphBuilder {
   floats(dims: readonly number[], data: ArrayLike<number>, hint?: string): string;
   /** int64 initializer (axes, shapes, indices). */
   ints(values: readonly number[], dims?: readonly number[]): string;
+  /** float32 weights: like `floats`, and counted by `paramCount`. */
+  weight(dims: readonly number[], data: ArrayLike<number>, hint?: string): string;
+  /** float32 constant from values (dims default to [values.length]). */
+  consts(values: readonly number[], dims?: readonly number[]): string;
   /** Scalar float32 constant. */
   scalar(value: number): string;
   /** Adds a node with one output; returns its name. */
   op(opType: string, inputs: readonly string[], attrs?: Readonly<Record<string, AttrValue>>): string;
+  /** Adds a node with `n` outputs. */
+  opN(opType: string, inputs: readonly string[], n: number, attrs?: Readonly<Record<string, AttrValue>>): string[];
+  /** Count of nodes by op type (graph-output Identity nodes excluded). */
+  opCounts(): Record<string, number>;
+  /** Total float32 values added with `weight`. */
+  paramCount(): number;
   /** Serialises the model. */
   toBytes(graphName: string): Uint8Array;
 }
@@ -70,6 +80,8 @@ export function createGraphBuilder(): GraphBuilder {
   const inputs: onnx.IValueInfoProto[] = [];
   const outputs: onnx.IValueInfoProto[] = [];
   const intCache = new Map<string, string>();
+  const counts: Record<string, number> = {};
+  let params = 0;
   let next = 0;
   const fresh = (hint: string): string => `${hint}_${next++}`;
 
@@ -98,20 +110,34 @@ export function createGraphBuilder(): GraphBuilder {
       intCache.set(key, name);
       return name;
     },
+    weight(dims, data, hint = 'w') {
+      const name = b.floats(dims, data, hint);
+      params += data.length;
+      return name;
+    },
+    consts(values, dims) {
+      return b.floats(dims ?? [values.length], values, 'c');
+    },
     scalar(value) {
       return b.floats([], [value], 'k');
     },
-    op(opType, ins, attrs = {}) {
-      const out = fresh(opType);
+    op(opType, ins, attrs) {
+      return b.opN(opType, ins, 1, attrs)[0]!;
+    },
+    opN(opType, ins, n, attrs = {}) {
+      const outs = Array.from({ length: n }, () => fresh(opType));
+      counts[opType] = (counts[opType] ?? 0) + 1;
       nodes.push({
         opType,
         input: [...ins],
-        output: [out],
+        output: outs,
         name: fresh(`${opType}_node`),
         attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
       });
-      return out;
+      return outs;
     },
+    opCounts: () => ({ ...counts }),
+    paramCount: () => params,
     toBytes(graphName) {
       const model = onnx.ModelProto.create({
         irVersion: 8,
