@@ -1,4 +1,4 @@
-// `npm test`: builds the plugin (both UI modes must build), runs vitest (Node + Chromium projects), and ends with a
+// `npm test`: builds the plugin (both UI modes must build), type-checks, runs vitest (Node + Chromium projects), and ends with a
 // plain "N passed, N failed" line that CI recognises.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -21,6 +21,12 @@ for (const mode of ['inline', 'hosted']) {
 // The default build (manifest.json's dist/code.js + dist/ui.html) is the inline one.
 const b = run(process.execPath, ['esbuild.config.mjs']);
 if (b.status !== 0) buildFailed++;
+// Type-check both rooms: the UI/tests against the DOM, plugin/ against ES2020 + Figma typings with no DOM.
+const tsc = path.join(ROOT, 'node_modules/.bin/tsc');
+for (const project of ['tsconfig.json', 'plugin/tsconfig.json']) {
+  const t = run(tsc, ['-p', project, '--noEmit']);
+  if (t.status !== 0) { console.error(`type-check (${project}) failed`); buildFailed++; }
+}
 
 const extra = process.argv.slice(2);
 const vt = run(process.execPath, [
