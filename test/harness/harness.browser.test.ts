@@ -3,6 +3,10 @@
  * UI runs in its iframe (inline: sandboxed null origin; hosted: redirected to a second origin), the real engine
  * downloads the harness's proof models from localhost, verifies and runs them, and the result lands in the document.
  * Screenshots go to test-results/harness-*.png.
+ *
+ * "harness, inline UI" (Edit) and "harness, hosted UI" (Edit, then the hosted Light/Dark switch) each open a page.
+ * "inline workflows" shares ONE inline page across its tests (to stay fast on a small machine); each test selects
+ * what it needs and measures against the document state it found, so they do not depend on each other's results.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
@@ -11,6 +15,11 @@ import type { Browser, FrameLocator, Page } from 'playwright-core';
 import { decode } from 'fast-png';
 import { launchChromium } from '../helpers/chromium';
 import { ARTIFACTS, ROOT } from '../helpers/paths';
+import { drawLineMap } from '../../ui/core/raster';
+import { CONTROL_LINE_WIDTH } from '../../ui/app/job';
+import { WORD_COLOURS } from '../models/proof-fixture';
+import { PROOF_CONTROL_GAIN } from '../models/proof-model';
+import type { PathData } from '../../protocol/messages';
 // @ts-expect-error plain ESM module without types
 import { startHarnessAsync } from './serve.mjs';
 
@@ -44,8 +53,10 @@ async function openHarnessAsync(mode: Mode): Promise<{ page: Page; ui: FrameLoca
 async function downloadModelAsync(ui: FrameLocator, id: string): Promise<void> {
   await ui.getByRole('tab', { name: 'Models' }).click();
   const card = ui.locator(`[data-testid="model-${id}"]`);
-  await card.getByRole('button', { name: /^Download/ }).click();
-  await card.getByText('Ready', { exact: true }).waitFor({ timeout: 60_000 });
+  if (!(await card.getByText('Ready', { exact: true }).isVisible())) {
+    await card.getByRole('button', { name: /^Download/ }).click();
+    await card.getByText('Ready', { exact: true }).waitFor({ timeout: 60_000 });
+  }
   await ui.getByRole('tab', { name: 'Create' }).click();
 }
 
@@ -53,39 +64,110 @@ async function selectAsync(page: Page, ids: string[]): Promise<void> {
   await page.evaluate((sel) => (window as any).__harness.host.select(sel), ids);
 }
 
-/** Results the plugin wrote: nodes carrying a recipe. */
-async function resultsAsync(page: Page): Promise<{ id: string; name: string; x: number; y: number; width: number; height: number; fill: string; hash: string | null; recipe: any }[]> {
+interface ResultNode {
+  id: string; name: string; type: string; parentType: string; x: number; y: number; width: number; height: number;
+  fill: string; hash: string | null; recipe: any;
+}
+
+/** Results the plugin wrote: nodes carrying a recipe, in document order. */
+async function resultsAsync(page: Page): Promise<ResultNode[]> {
   return page.evaluate(() => {
     const { figma } = (window as any).__harness;
     return figma.currentPage.findAll((n: any) => n.getPluginData('recipe') !== '').map((n: any) => ({
-      id: n.id, name: n.name, x: n.absoluteBoundingBox.x, y: n.absoluteBoundingBox.y, width: n.width, height: n.height,
+      id: n.id, name: n.name, type: n.type, parentType: n.parent.type,
+      x: n.absoluteBoundingBox.x, y: n.absoluteBoundingBox.y, width: n.width, height: n.height,
       fill: n.fills[0]?.type, hash: n.fills[0]?.imageHash ?? null, recipe: JSON.parse(n.getPluginData('recipe')),
     }));
   });
 }
 
-async function imagePixelAsync(page: Page, hash: string, fx: number, fy: number): Promise<number[]> {
+const newResults = (before: ResultNode[], after: ResultNode[]): ResultNode[] => after.filter((r) => !before.some((b) => b.id === r.id));
+
+interface Png { width: number; height: number; channels: number; data: Uint8Array | Uint16Array | Uint8ClampedArray }
+
+async function imageAsync(page: Page, hash: string): Promise<Png> {
   const bytes: number[] = await page.evaluate(async (h) => Array.from(await (window as any).__harness.figma.getImageByHash(h).getBytesAsync()), hash);
-  const png = decode(new Uint8Array(bytes));
-  const x = Math.floor(png.width * fx);
-  const y = Math.floor(png.height * fy);
-  const i = (y * png.width + x) * png.channels;
-  return Array.from(png.data.slice(i, i + 3));
+  return decode(new Uint8Array(bytes)) as Png;
 }
 
-async function generateAsync(page: Page, ui: FrameLocator, opts: { tab: string; model: string; prompt: string }): Promise<void> {
+/** RGB at integer pixel (x, y). */
+const rgbAt = (png: Png, x: number, y: number): number[] => {
+  const i = (Math.floor(y) * png.width + Math.floor(x)) * png.channels;
+  return Array.from(png.data.slice(i, i + 3));
+};
+
+async function imagePixelAsync(page: Page, hash: string, fx: number, fy: number): Promise<number[]> {
+  const png = await imageAsync(page, hash);
+  return rgbAt(png, png.width * fx, png.height * fy);
+}
+
+/** The source node exported by the fake's real exportAsync (as the plugin does), decoded. */
+async function exportNodeAsync(page: Page, id: string, constraint: { type: 'WIDTH' | 'HEIGHT'; value: number }): Promise<Png> {
+  const bytes: number[] = await page.evaluate(async ({ id, constraint }) => {
+    const node = await (window as any).__harness.figma.getNodeByIdAsync(id);
+    return Array.from(await node.exportAsync({ format: 'PNG', constraint, useAbsoluteBounds: true, colorProfile: 'SRGB' }));
+  }, { id, constraint });
+  return decode(new Uint8Array(bytes)) as Png;
+}
+
+interface JobInputs {
+  width: number; height: number; mode: string;
+  placement: { x: number; y: number; width: number; height: number; sourceNodeId?: string; content: { x: number; y: number; width: number; height: number } };
+  mask?: { paths: PathData[]; nodeIds: string[] };
+  outlines?: { paths: PathData[]; nodeIds: string[] };
+}
+
+/** The last `job-inputs` the plugin posted to its UI (without the image bytes). */
+async function lastJobInputsAsync(page: Page): Promise<JobInputs> {
+  return page.evaluate(() => {
+    const msgs = (window as any).__harness.host.uiMessages as { message: any }[];
+    const m = [...msgs].reverse().find((e) => e.message?.type === 'job-inputs')!.message;
+    return { width: m.width, height: m.height, mode: m.mode, placement: m.placement, mask: m.mask, outlines: m.outlines };
+  });
+}
+
+const undoStepsAsync = (page: Page): Promise<number> => page.evaluate(() => (window as any).__harness.host.undoSteps);
+const insertDoneCountAsync = (page: Page): Promise<number> =>
+  page.evaluate(() => (window as any).__harness.log.filter((l: any) => l.dir === 'to-ui' && l.type === 'insert-done').length);
+
+/** Polls until the page holds `count` results; throws the UI's error text if it shows one first. */
+async function waitForResultsAsync(page: Page, ui: FrameLocator, count: number, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if ((await resultsCountAsync(page)) >= count) return;
+    const error = ui.getByTestId('error');
+    if (await error.isVisible()) throw new Error(`The UI showed an error: ${await error.textContent()}`);
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${count} results`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const resultsCountAsync = (page: Page): Promise<number> =>
+  page.evaluate(() => (window as any).__harness.figma.currentPage.findAll((x: any) => x.getPluginData('recipe') !== '').length);
+
+async function generateAsync(page: Page, ui: FrameLocator, opts: { tab: string; model: string; prompt: string; images?: number }): Promise<void> {
   const before = (await resultsAsync(page)).length;
+  const doneBefore = await insertDoneCountAsync(page);
+  const images = opts.images ?? 1;
   await ui.getByRole('tab', { name: opts.tab }).click();
   await ui.getByLabel('Model', { exact: true }).selectOption(opts.model);
   await ui.getByLabel('Prompt', { exact: true }).fill(opts.prompt);
+  const count = ui.getByLabel('Images', { exact: true });
+  if ((await count.inputValue()) !== String(images)) {
+    await count.fill(String(images));
+    await count.press('Tab');
+    await expect.poll(() => count.inputValue()).toBe(String(images));
+  }
   await ui.getByTestId('generate').click();
-  await page.waitForFunction((n) => {
-    const { figma } = (window as any).__harness;
-    return figma.currentPage.findAll((x: any) => x.getPluginData('recipe') !== '').length > n;
-  }, before, { timeout: 120_000 });
+  // Done when the results are in the document; an error shown by the UI fails at once, with its text.
+  await waitForResultsAsync(page, ui, before + images);
+  // Every image answered: the plugin has committed the generation's undo step by then.
+  await expect.poll(() => insertDoneCountAsync(page), { timeout: 30_000 }).toBe(doneBefore + images);
 }
 
-const RED = [200, 40, 40];
+const RED = [...WORD_COLOURS.red];
+const GREEN = [...WORD_COLOURS.green];
+const BLUE = [...WORD_COLOURS.blue];
 const close = (a: number[], b: number[], tol = 12) => a.every((v, i) => Math.abs(v - b[i]!) <= tol);
 
 for (const mode of ['inline', 'hosted'] as const) {
@@ -112,8 +194,248 @@ for (const mode of ['inline', 'hosted'] as const) {
       const undo = await page.evaluate(() => (window as any).__harness.host.undoSteps);
       expect(undo).toBeGreaterThanOrEqual(1);
       await page.screenshot({ path: path.join(ARTIFACTS, `harness-${mode}-edit.png`) });
+
+      if (mode === 'hosted') {
+        // A hosted UI gets no theme from Figma: the user picks it in the Models view, and it sticks (settings).
+        await ui.getByRole('tab', { name: 'Models' }).click();
+        await ui.getByRole('button', { name: 'Dark', exact: true }).click();
+        const frame = page.frame({ url: /localhost:8788/ })!;
+        await expect.poll(() => frame.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+        await expect.poll(() => frame.evaluate(() => getComputedStyle(document.querySelector('.lda')!).backgroundColor)).toBe('rgb(44, 44, 44)');
+        await page.screenshot({ path: path.join(ARTIFACTS, 'harness-hosted-dark.png') });
+        const saved = await page.evaluate(() => (window as any).__harness.log.filter((l: any) => l.type === 'save-settings').length);
+        expect(saved).toBeGreaterThanOrEqual(1);
+        await ui.getByRole('button', { name: 'Light', exact: true }).click();
+        await expect.poll(() => frame.evaluate(() => document.documentElement.dataset.theme)).toBe('light');
+      }
       expect(errors).toEqual([]);
       await page.close();
     });
   });
 }
+
+describe('inline workflows (one shared inline page)', () => {
+  let page: Page;
+  let ui: FrameLocator;
+  let errors: string[];
+  let ids: Record<string, string>;
+
+  beforeAll(async () => {
+    ({ page, ui, errors } = await openHarnessAsync('inline'));
+    ids = await page.evaluate(() => (window as any).__harness.ids);
+  }, 120_000);
+
+  afterAll(async () => {
+    expect(errors).toEqual([]);
+    await page?.close();
+  });
+
+  const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `harness-inline-${name}.png`) });
+
+  it('Generate with nothing selected → a new image rectangle centred in the viewport, one undo step', async () => {
+    await downloadModelAsync(ui, 'proof-turbo');
+    await selectAsync(page, []);
+    await expect.poll(() => ui.getByTestId('selection-hint').textContent()).toMatch(/Nothing selected/);
+    const before = await resultsAsync(page);
+    const undo = await undoStepsAsync(page);
+    await generateAsync(page, ui, { tab: 'Generate', model: 'proof-turbo', prompt: 'blue' });
+
+    const [r, ...more] = newResults(before, await resultsAsync(page));
+    expect(more).toEqual([]);
+    expect(r!.type).toBe('RECTANGLE');
+    expect(r!.parentType).toBe('PAGE');
+    expect(r!.fill).toBe('IMAGE');
+    expect(r!.recipe).toMatchObject({ mode: 'generate', prompt: 'blue', modelId: 'proof-turbo', sourceNodeIds: [] });
+    expect({ width: r!.width, height: r!.height }).toEqual({ width: r!.recipe.width, height: r!.recipe.height });
+    const center = await page.evaluate(() => (window as any).__harness.figma.viewport.center);
+    expect(Math.abs(r!.x + r!.width / 2 - center.x)).toBeLessThanOrEqual(1);
+    expect(Math.abs(r!.y + r!.height / 2 - center.y)).toBeLessThanOrEqual(1);
+    const img = await imageAsync(page, r!.hash!);
+    expect({ width: img.width, height: img.height }).toEqual({ width: r!.recipe.width, height: r!.recipe.height });
+    for (const [fx, fy] of [[0.1, 0.1], [0.5, 0.5], [0.9, 0.8]] as const) expect(close(rgbAt(img, img.width * fx, img.height * fy), BLUE)).toBe(true);
+    expect(await undoStepsAsync(page)).toBe(undo + 1);
+    await shot('generate');
+  });
+
+  for (const model of ['proof-turbo', 'proof-inpaint'] as const) {
+    it(`Inpaint (${model}): Photo + the Blemish ellipse over it → the prompt colour inside the ellipse, the photo unchanged well outside`, async () => {
+      await downloadModelAsync(ui, model);
+      await selectAsync(page, [ids.photo!, ids.blemish!]);
+      await expect.poll(() => ui.getByRole('tab', { name: 'Inpaint' }).getAttribute('aria-selected')).toBe('true');
+      const before = await resultsAsync(page);
+      const undo = await undoStepsAsync(page);
+      await generateAsync(page, ui, { tab: 'Inpaint', model, prompt: 'green' });
+
+      const [r, ...more] = newResults(before, await resultsAsync(page));
+      expect(more).toEqual([]);
+      expect(r!.recipe).toMatchObject({ mode: 'inpaint', modelId: model, sourceNodeIds: [ids.photo], maskNodeIds: [ids.blemish] });
+      // The Photo rectangle is 400×300 at (780, 0); the result covers it exactly.
+      expect({ x: r!.x, y: r!.y, width: r!.width, height: r!.height }).toEqual({ x: 780, y: 0, width: 400, height: 300 });
+      const job = await lastJobInputsAsync(page);
+      expect(job.mode).toBe('inpaint');
+      const img = await imageAsync(page, r!.hash!);
+      expect({ width: img.width, height: img.height }).toEqual({ width: job.width, height: job.height });
+      // The source exported at the size the plugin used (the content box of the working canvas).
+      const c = job.placement.content;
+      const constraint = c.width === job.width ? { type: 'WIDTH' as const, value: c.width } : { type: 'HEIGHT' as const, value: c.height };
+      const src = await exportNodeAsync(page, ids.photo!, constraint);
+      expect({ width: src.width, height: src.height }).toEqual({ width: c.width, height: c.height });
+      const s = c.width / 400; // working px per node px
+      // The Blemish: a circle of radius 45 centred at (295, 135) in the Photo's coordinates.
+      let inside = 0;
+      let outside = 0;
+      for (let v = 2; v < 300; v += 7) {
+        for (let u = 2; u < 400; u += 7) {
+          const d = Math.hypot(u - 295, v - 135);
+          const at = rgbAt(img, c.x + u * s, c.y + v * s);
+          if (d < 25) {
+            inside++;
+            expect(close(at, GREEN), `inside (${u},${v}) ${at}`).toBe(true);
+          } else if (d > 80) {
+            outside++;
+            const orig = rgbAt(src, u * s, v * s);
+            expect(close(at, orig, 1), `outside (${u},${v}) ${at} vs ${orig}`).toBe(true);
+          }
+        }
+      }
+      expect(inside).toBeGreaterThan(20);
+      expect(outside).toBeGreaterThan(1500);
+      expect(await undoStepsAsync(page)).toBe(undo + 1);
+      // The Blemish still covers the repainted area; hide it for the picture (and show it again).
+      await page.evaluate((id) => { (window as any).__harness.host.nodeById(id).visible = false; }, ids.blemish);
+      await page.evaluate(() => (window as any).__harness.render());
+      await shot(`inpaint-${model}`);
+      await page.evaluate((id) => { (window as any).__harness.host.nodeById(id).visible = true; }, ids.blemish);
+    });
+  }
+
+  it('Wireframe → mockup (proof-controlnet): outline pixels are brighter by the ControlNet gain, elsewhere the prompt colour', async () => {
+    await downloadModelAsync(ui, 'proof-controlnet');
+    await selectAsync(page, [ids.wireframe!]);
+    await expect.poll(() => ui.getByRole('tab', { name: 'Wireframe' }).getAttribute('aria-selected')).toBe('true');
+    const before = await resultsAsync(page);
+    await generateAsync(page, ui, { tab: 'Wireframe', model: 'proof-controlnet', prompt: 'green' });
+
+    const [r] = newResults(before, await resultsAsync(page));
+    expect(r!.recipe).toMatchObject({ mode: 'wireframe', modelId: 'proof-controlnet', sourceNodeIds: [ids.wireframe], controlType: 'scribble' });
+    expect(r!.recipe.outlineNodeIds).toContain(ids.wireframeX);
+    const job = await lastJobInputsAsync(page);
+    const { width, height } = job;
+    const img = await imageAsync(page, r!.hash!);
+    expect({ width: img.width, height: img.height }).toEqual({ width, height });
+    // The control image the UI fed the model, rebuilt from the plugin's outlines as the UI does (scribble width).
+    const lineWidth = Math.max(1, Math.round(CONTROL_LINE_WIDTH.scribble * Math.max(width, height) / 512));
+    const control = drawLineMap(job.outlines!.paths, width, height, { lineWidth });
+    // The proof ControlNet adds gain·scale·k (k = the control's mean over each 8×8 latent cell, in [0,1]) to the
+    // decoded colour in [-1,1] units, i.e. 127.5·gain·scale·k in 0–255 units.
+    const lift = 127.5 * PROOF_CONTROL_GAIN * r!.recipe.controlScale;
+    let worst = 0;
+    let lines = 0;
+    let blank = 0;
+    for (let cy = 0; cy < height / 8; cy++) {
+      for (let cx = 0; cx < width / 8; cx++) {
+        let sum = 0;
+        for (let y = cy * 8; y < cy * 8 + 8; y++) for (let x = cx * 8; x < cx * 8 + 8; x++) sum += control.data[(y * width + x) * 4]!;
+        const k = sum / 64 / 255;
+        const want = GREEN.map((v) => Math.min(255, v + lift * k));
+        const got = rgbAt(img, cx * 8 + 3, cy * 8 + 3);
+        worst = Math.max(worst, ...got.map((g, i) => Math.abs(g - want[i]!)));
+        if (k > 0.5) { lines++; expect(got[0]! - GREEN[0]!).toBeGreaterThan(lift * 0.4); }
+        if (k === 0) { blank++; expect(close(got, GREEN, 2)).toBe(true); }
+      }
+    }
+    expect(lines).toBeGreaterThan(20);
+    expect(blank).toBeGreaterThan(500);
+    expect(worst).toBeLessThanOrEqual(3);
+    await shot('wireframe');
+  });
+
+  it('Images = 2 → two frames in a grid right of the source, one undo step for the whole generation', async () => {
+    await selectAsync(page, [ids.rectangle!]);
+    const source = await page.evaluate((id) => (window as any).__harness.host.nodeById(id).absoluteBoundingBox, ids.rectangle);
+    const before = await resultsAsync(page);
+    const undo = await undoStepsAsync(page);
+    await generateAsync(page, ui, { tab: 'Edit', model: 'proof-turbo', prompt: 'red', images: 2 });
+
+    const fresh = newResults(before, await resultsAsync(page));
+    expect(fresh).toHaveLength(2);
+    expect(fresh.map((r) => r.recipe.batchIndex).sort()).toEqual([0, 1]);
+    for (const r of fresh) {
+      expect(r.type).toBe('FRAME');
+      expect(r.recipe).toMatchObject({ mode: 'edit', batchCount: 2, sourceNodeIds: [ids.rectangle] });
+      expect(r.x).toBeGreaterThanOrEqual(source.x + source.width + 24 - 0.5);
+    }
+    // Side by side or stacked, they do not overlap each other.
+    const [a, b] = fresh as [ResultNode, ResultNode];
+    expect(a.x + a.width <= b.x || b.x + b.width <= a.x || a.y + a.height <= b.y || b.y + b.height <= a.y).toBe(true);
+    expect(await undoStepsAsync(page)).toBe(undo + 1);
+    const notes: string[] = await page.evaluate(() => (window as any).__harness.host.notifications.map((n: any) => n.message));
+    expect(notes.at(-1)).toMatch(/Inserted 2 images/);
+    await shot('batch');
+    const count = ui.getByLabel('Images', { exact: true });
+    await count.fill('1');
+    await count.press('Tab');
+  });
+
+  it('Regenerate relaunch button on a result → the plugin reopens with its recipe loaded and its source selected', async () => {
+    await selectAsync(page, [ids.hero!]);
+    const before = await resultsAsync(page);
+    await generateAsync(page, ui, { tab: 'Edit', model: 'proof-turbo', prompt: 'red barn' });
+    const [r] = newResults(before, await resultsAsync(page));
+    await selectAsync(page, [r!.id]);
+    // Figma shows the manifest's relaunch buttons for the selected result (the harness header does too).
+    const regenerate = page.locator('#relaunch button[data-command="regenerate"]');
+    await regenerate.waitFor();
+    await expect.poll(() => page.locator('#relaunch button').allTextContents()).toEqual(['Regenerate', 'Variations']);
+    await regenerate.click();
+
+    const ui2 = page.frameLocator('#plugin-iframe');
+    await ui2.getByTestId('generate').waitFor({ timeout: 60_000 });
+    await expect.poll(() => ui2.getByLabel('Prompt', { exact: true }).inputValue()).toBe('red barn');
+    await expect.poll(() => ui2.getByText(`Loaded the recipe — seed ${r!.recipe.seed}.`).isVisible()).toBe(true);
+    expect(await ui2.getByRole('tab', { name: 'Edit' }).getAttribute('aria-selected')).toBe('true');
+    expect(await ui2.getByLabel('Seed', { exact: true }).inputValue()).toBe(String(r!.recipe.seed));
+    // Regenerate reads the original source again, not the previous result.
+    await expect.poll(() => page.evaluate(() => (window as any).__harness.figma.currentPage.selection.map((n: any) => n.id))).toEqual([ids.hero]);
+    const cmd = await page.evaluate(() => (window as any).__harness.figma.command);
+    expect(cmd).toBe('regenerate');
+    await shot('relaunch');
+
+    // Running the loaded recipe again gives the same image (same source, seed and model). The inline UI keeps
+    // downloads only in memory, so the relaunched window downloads the model again.
+    await downloadModelAsync(ui2, 'proof-turbo');
+    const before2 = await resultsAsync(page);
+    await ui2.getByTestId('generate').click();
+    await waitForResultsAsync(page, ui2, before2.length + 1);
+    const [again] = newResults(before2, await resultsAsync(page));
+    expect(again!.recipe).toMatchObject({ mode: 'edit', prompt: 'red barn', seed: r!.recipe.seed, sourceNodeIds: [ids.hero] });
+    expect(again!.hash).toBe(r!.hash);
+
+    // Only the relaunched run listens now: one selection change → one selection-changed message.
+    const count = () => page.evaluate(() => (window as any).__harness.log.filter((l: any) => l.type === 'selection-changed').length);
+    const n = await count();
+    await selectAsync(page, [ids.text!]);
+    await expect.poll(count).toBe(n + 1);
+    await new Promise((res) => setTimeout(res, 300));
+    expect(await count()).toBe(n + 1);
+    ui = ui2;
+  });
+
+  it('Figma dark theme → the inline UI follows figma-dark live', async () => {
+    const f = (await (await page.locator('#plugin-iframe').elementHandle())!.contentFrame())!;
+    expect(await f.evaluate(() => document.documentElement.className)).toContain('figma-light');
+    await page.locator('#figma-theme').selectOption('dark');
+    await expect.poll(() => f.evaluate(() => document.documentElement.className)).toContain('figma-dark');
+    await expect.poll(() => f.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    expect(await f.evaluate(() => getComputedStyle(document.querySelector('.lda')!).backgroundColor)).toBe('rgb(44, 44, 44)');
+    // Inline UIs follow Figma; the theme switch in Models is for hosted UIs only.
+    await ui.getByRole('tab', { name: 'Models' }).click();
+    expect(await ui.getByRole('button', { name: 'Dark', exact: true }).count()).toBe(0);
+    await ui.getByRole('tab', { name: 'Create' }).click();
+    await selectAsync(page, [ids.photo!, ids.blemish!]);
+    await page.waitForTimeout(200);
+    await shot('dark');
+    await page.locator('#figma-theme').selectOption('light');
+    await expect.poll(() => f.evaluate(() => document.documentElement.dataset.theme)).toBe('light');
+  });
+});

@@ -35,7 +35,9 @@ const SPECS: readonly Spec[] = [
     id: 'proof-controlnet',
     name: 'Proof ControlNet scribble (test model)',
     description: 'A tiny analytic ControlNet: your outlines brighten the image where they are.',
-    options: { controlnet: 'separate', maxSide: 1024, defaultSteps: 1 },
+    // float32 scale: the engine's onnxruntime-web/webgpu build has no Cast kernel for float64 inputs (session creation
+    // fails with "Could not find an implementation for Cast(13)"), so Axodox-style float64 scales cannot load there.
+    options: { controlnet: 'separate', maxSide: 1024, defaultSteps: 1, conditioningScaleDtype: 'float32' },
   },
 ];
 

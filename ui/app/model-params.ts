@@ -77,14 +77,19 @@ export function chooseMode(selection: SelectionInfo, current: Mode | null): Mode
   return selection.availableModes[0] ?? selection.proposedMode;
 }
 
-/** The working-size request for prepare-job, from the model's manifest sizes. */
+/**
+ * The working-size request for prepare-job, from the model's manifest sizes. Static-shape models (manifest
+ * `sizes.fixed`) also pass their fixed sizes (at most 32, as the protocol allows), so the plugin picks one of them.
+ */
 export function workingSizeRequest(model: Pick<ModelSummary, 'sizes'>): WorkingSizeRequest {
   const s = model.sizes;
-  return {
+  const req: WorkingSizeRequest = {
     maxSide: Math.max(64, Math.min(4096, s.max_side)),
     multiple: Math.max(8, Math.min(256, s.multiple)),
     targetArea: Math.max(4096, s.default_width * s.default_height),
   };
+  const fixed = s.fixed?.slice(0, 32).map((f) => ({ width: f.width, height: f.height }));
+  return fixed && fixed.length > 0 ? { ...req, fixed } : req;
 }
 
 /**
