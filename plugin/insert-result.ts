@@ -235,7 +235,10 @@ export async function insertResultAsync(figma: PluginAPI, msg: InsertResultMessa
     rect.fills = [paint];
     if (source) {
       const { container, anchor } = insertionPoint(source);
-      container.insertChild(container.children.indexOf(anchor) + 1, rect);
+      // Inpaint: go above the mask shapes too, or the shape the user drew would hide the repainted pixels.
+      let index = container.children.indexOf(anchor);
+      for (const id of snapshot?.maskNodeIds ?? []) index = Math.max(index, container.children.findIndex((c) => c.id === id));
+      container.insertChild(index + 1, rect);
       placeAbsolute(rect, container, box.x, box.y);
     } else {
       figma.currentPage.appendChild(rect);

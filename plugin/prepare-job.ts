@@ -25,6 +25,8 @@ export interface SourceSnapshot {
   readonly pageId: string;
   /** Absolute bounds at prepare time. */
   readonly box: Box;
+  /** Inpaint: the mask layers (the result goes above them, or they would hide it). */
+  readonly maskNodeIds?: readonly string[];
 }
 
 export interface PreparedJob {
@@ -184,5 +186,5 @@ export async function prepareJobAsync(figma: PluginAPI, request: PrepareJobMessa
     notes.push(...outlines.notes);
     reply.outlines = { paths: outlines.paths, nodeIds: outlines.nodeIds };
   }
-  return { reply, snapshot: snapshotOf(source) };
+  return { reply, snapshot: reply.mask ? { ...snapshotOf(source), maskNodeIds: reply.mask.nodeIds } : snapshotOf(source) };
 }

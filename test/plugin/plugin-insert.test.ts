@@ -115,7 +115,7 @@ describe('plugin: insert-result', () => {
     expect(d.host.undoSteps).toBe(1);
   });
 
-  it('Inpaint result goes above the image inside its frame, at the image bounds', async () => {
+  it('Inpaint result goes above the image and its mask shape inside the frame, at the image bounds', async () => {
     const d = await createDriverAsync();
     d.host.select([d.ids.photo, d.ids.blemish]);
     const job = await prepare(d, 'inpaint');
@@ -123,7 +123,8 @@ describe('plugin: insert-result', () => {
     const rect = node<RectangleNode>(d, done.nodeIds[0]!);
     const card = node<FrameNode>(d, d.ids.photoCard);
     expect(rect.parent?.id).toBe(card.id);
-    expect(card.children.map((c) => c.id)).toEqual([d.ids.photo, rect.id, d.ids.blemish]);
+    // Above the Blemish too: the shape the user drew must not hide the repainted pixels.
+    expect(card.children.map((c) => c.id)).toEqual([d.ids.photo, d.ids.blemish, rect.id]);
     expect(rect.absoluteBoundingBox).toEqual({ x: 780, y: 0, width: 400, height: 300 });
     expect({ x: rect.x, y: rect.y }).toEqual({ x: 0, y: 0 });
   });
