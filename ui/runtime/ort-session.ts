@@ -209,6 +209,14 @@ export async function createOrtSessionAsync(o: OrtSessionOptions): Promise<Model
   } catch (err) {
     if (o.provider === 'webgpu' && isDeviceLostError(err, o.deviceWatch)) throw deviceLostError(o.deviceWatch?.reason, err);
     const msg = err instanceof Error ? err.message : String(err);
+    if (/Could not find an implementation for Cast/i.test(msg) && spec.inputs.some((i) => i.dtype === 'float64')) {
+      // The 'onnxruntime-web/webgpu' build has no float64 kernels (seen with ControlNets that take a double
+      // conditioning_scale and cast it inside the graph).
+      throw new AppError('MODEL_MISMATCH', `The ${role} of ${o.modelName} takes a 64-bit float input, which this build of onnxruntime-web cannot run (${msg}).`, {
+        hint: 'Use an export of this model whose inputs are float32 or float16.',
+        cause: err,
+      });
+    }
     throw new AppError('INTERNAL', `Could not load the ${role} of ${o.modelName} on ${o.provider}: ${msg}`, { cause: err });
   }
   const diff = diffSessionIo(session, spec);
