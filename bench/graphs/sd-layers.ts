@@ -8,16 +8,9 @@
 import type { GraphBuilder } from './graph-builder';
 
 /** Seeded uniform PRNG (mulberry32); the bench only needs reproducible weights, not torch's stream. */
-export function createWeightRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../test/helpers/seeded-random';
+
+export const createWeightRng = seededRandom;
 
 export interface Layers {
   readonly g: GraphBuilder;

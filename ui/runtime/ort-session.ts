@@ -19,6 +19,7 @@
  * GPU. Not separately benchmarked here (SwiftShader timings say nothing about real GPUs); the per-read count is
  * exported as `gpuReadCounter` so `npm run bench` can report readbacks per step on real hardware.
  */
+import { fromHalf, toHalf } from '../core/tensor-math';
 import { AppError } from '../../protocol/errors';
 import type { ComponentSpec } from '../core/manifest';
 import type { ModelRole, ModelSession } from '../core/session';
@@ -97,43 +98,10 @@ export interface OrtSessionOptions {
   readonly allowZeroOutput?: boolean;
 }
 
-// ---------- float16 helpers (IEEE 754 half, round to nearest even) ----------
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-export function floatToHalf(v: number): number {
-  f32[0] = v;
-  const x = u32[0]!;
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  let e = exp - 127 + 15;
-  if (e >= 31) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let half = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1);
-    const mid = 1 << (shift - 1);
-    if (rem > mid || (rem === mid && (half & 1))) half++;
-    return sign | half;
-  }
-  let half = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && (half & 1))) half++;
-  return sign | half;
-}
-export function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >>> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
-const toHalfArray = (a: ArrayLike<number>): Uint16Array => { const o = new Uint16Array(a.length); for (let i = 0; i < a.length; i++) o[i] = floatToHalf(a[i]!); return o; };
-const toFloatArray = (a: Uint16Array): Float32Array => { const o = new Float32Array(a.length); for (let i = 0; i < a.length; i++) o[i] = halfToFloat(a[i]!); return o; };
+// ---------- float16 helpers: the core's IEEE 754 half conversion (round to nearest even) ----------
+export { toHalf as floatToHalf, fromHalf as halfToFloat } from '../core/tensor-math';
+const toHalfArray = (a: ArrayLike<number>): Uint16Array => Uint16Array.from(a, toHalf);
+const toFloatArray = (a: Uint16Array): Float32Array => Float32Array.from(a, fromHalf);
 
 /**
  * Roles whose output is never all zeros in a working model (the silent-failure signature). Text-encoder rows of
