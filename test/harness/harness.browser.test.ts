@@ -25,12 +25,12 @@ import { startHarnessAsync } from './serve.mjs';
 
 type Mode = 'inline' | 'hosted';
 let browser: Browser;
-let server: { url: string; closeAsync: () => Promise<unknown> };
+let server: { url: string; appOrigin: string; closeAsync: () => Promise<unknown> };
 
 beforeAll(async () => {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  // The dev ports are the ones manifest.json's devAllowedDomains (and the runtime's allowlist) name.
-  server = await startHarnessAsync({ port: 8787, appPort: 8788, outdir: path.join(ROOT, 'test-results/harness-build'), log: () => {} });
+  // Any free ports (the build bakes the origins in), so the tests also run while `npm start` holds 8787/8788.
+  server = await startHarnessAsync({ port: 0, appPort: 0, outdir: path.join(ROOT, 'test-results/harness-build'), log: () => {} });
   browser = await launchChromium();
 }, 240_000);
 
@@ -199,7 +199,7 @@ for (const mode of ['inline', 'hosted'] as const) {
         // A hosted UI gets no theme from Figma: the user picks it in the Models view, and it sticks (settings).
         await ui.getByRole('tab', { name: 'Models' }).click();
         await ui.getByRole('button', { name: 'Dark', exact: true }).click();
-        const frame = page.frame({ url: /localhost:8788/ })!;
+        const frame = page.frame({ url: (u) => u.href.startsWith(server.appOrigin) })!;
         await expect.poll(() => frame.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
         await expect.poll(() => frame.evaluate(() => getComputedStyle(document.querySelector('.lda')!).backgroundColor)).toBe('rgb(44, 44, 44)');
         await page.screenshot({ path: path.join(ARTIFACTS, 'harness-hosted-dark.png') });
