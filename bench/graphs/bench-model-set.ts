@@ -3,6 +3,7 @@
  * (a base SD-Turbo-like model for txt2img / img2img / inpaint, and a ControlNet variant whose UNet takes the 13
  * residuals). Manifests go through the real `parseManifest`, so they are what the pipelines would see.
  */
+import { SD_TURBO_SCHEDULER } from '../../test/models/proof-model';
 import { parseManifest, type ModelManifest, type RawManifest } from '../../ui/core/manifest';
 import type { ModelRole } from '../../ui/core/session';
 import {
@@ -47,16 +48,7 @@ function rawManifest(id: string, cfg: SdBenchConfig, comps: RawManifest['compone
     sizes: { default_width: side, default_height: side, max_side: Math.max(1024, side), multiple: 8 },
     defaults: { steps: 1, guidance_scale: 0, strength: 0.5, ...(controlnet ? { control_scale: 1 } : {}) },
     // SD-Turbo's scheduler_config.json (EulerDiscreteScheduler, trailing spacing).
-    scheduler: {
-      _class_name: 'EulerDiscreteScheduler',
-      num_train_timesteps: 1000,
-      beta_start: 0.00085,
-      beta_end: 0.012,
-      beta_schedule: 'scaled_linear',
-      prediction_type: 'epsilon',
-      timestep_spacing: 'trailing',
-      steps_offset: 1,
-    },
+    scheduler: SD_TURBO_SCHEDULER,
     components: comps,
   };
 }
