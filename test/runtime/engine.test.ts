@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ortModule from 'onnxruntime-web';
 import { AppError } from '../../protocol/errors';
 import { decodePng, createImage } from '../../ui/core/image';
-import type { GenerateRequest } from '../../ui/app/env';
+import type { GenerateRequest } from '../../ui/contracts/engine';
 import { createEngineAsync, type Engine } from '../../ui/runtime/engine';
 import { createEngineClient } from '../../ui/runtime/engine-client';
 import { attachEngineHost, type PortLike } from '../../ui/runtime/worker/engine-host';

@@ -7,7 +7,7 @@ import { AppError } from '../../protocol/errors';
 import { createImage, encodePng, type RgbaImage } from '../../ui/core/image';
 import type {
   DownloadProgress, EngineCapabilities, EngineClient, GenerateRequest, GenerateResult, ModelEntry, StorageInfo,
-} from '../../ui/app/env';
+} from '../../ui/contracts/engine';
 
 const base = {
   description: 'A small test model.',

@@ -1,6 +1,6 @@
 /** Plain-words formatting for the UI (pure). */
 import type { ErrorCode, ErrorData } from '../../protocol/errors';
-import type { ModelSummary } from './env';
+import type { ModelSummary } from '../contracts/engine';
 
 /** 1536 → "1.5 KB", 2.1e9 → "2.1 GB" (decimal units, as file managers show). */
 export function formatBytes(bytes: number): string {

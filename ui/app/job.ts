@@ -7,7 +7,7 @@ import { AppError } from '../../protocol/errors';
 import type { Mode, PathData, PluginToUi, Recipe } from '../../protocol/messages';
 import { decodePng, resizeBilinear } from '../core/image';
 import { drawLineMap, rasterizeMask } from '../core/raster';
-import type { GenerateRequest, RgbaImage } from './env';
+import type { GenerateRequest, RgbaImage } from '../contracts/engine';
 import type { ControlType } from './settings';
 
 export type JobInputs = Extract<PluginToUi, { type: 'job-inputs' }>;

@@ -3,7 +3,7 @@
  * options and the working size a selection will be processed at.
  */
 import type { Mode, SelectionInfo, WorkingSizeRequest } from '../../protocol/messages';
-import type { ModelSummary } from './env';
+import type { ModelSummary } from '../contracts/engine';
 import type { ControlType, ModelParams, Settings } from './settings';
 import { LIMITS } from './settings';
 

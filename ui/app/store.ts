@@ -7,7 +7,8 @@
 import { batch, computed, effect, signal, type ReadonlySignal } from '@preact/signals';
 import { AppError, toAppError, type ErrorData } from '../../protocol/errors';
 import { newRequestId, type HistoryEntry, type Mode, type PluginToUi, type SelectionInfo } from '../../protocol/messages';
-import type { AppEnv, EngineCapabilities, ModelEntry, RgbaImage, StorageInfo } from './env';
+import type { AppEnv } from './env';
+import type { EngineCapabilities, ModelEntry, RgbaImage, StorageInfo } from '../contracts/engine';
 import { formatBytes, withHint } from './format';
 import { makeRecipe, prepareJob, type JobForm, type Rasterizer } from './job';
 import {

@@ -13,7 +13,7 @@ import { AppError, toAppError } from '../../protocol/errors';
 import * as v from '../../protocol/validate';
 import type {
   DownloadProgress, EngineCapabilities, EngineClient, GenerateProgress, GenerateResult, ModelEntry, StorageInfo,
-} from '../app/env';
+} from '../contracts/engine';
 import { workerToClientValidator, type ClientToWorker, type EngineInitConfig, type EngineMethod, type WasmConfig } from './worker-protocol';
 
 export type WasmSource =

@@ -11,7 +11,7 @@ import { controlNetAsync, imageToImageAsync, inpaintAsync, textToImageAsync } fr
 import type { PipelineContext, PipelineResult } from '../core/pipelines';
 import type {
   DownloadProgress, EngineCapabilities, EngineClient, GenerateRequest, GenerateResult, ModelEntry, ModelStatus, StorageInfo,
-} from '../app/env';
+} from '../contracts/engine';
 import { addCustomModelAsync, builtinCatalog, loadCatalogIndexAsync, resolveUrl, storePathFor, type CatalogEntry } from './catalog';
 import { checkMagic, downloadFilesAsync, type DownloadOptions, type DownloadTarget, type EstimateFn } from './downloader';
 import type { NetworkPolicy } from './fetch-allowed';

@@ -1,7 +1,7 @@
 /** Models and this device: capabilities, storage, and each model's licence, size, status and actions. */
 import { useId, useState } from 'preact/hooks';
 import type { ErrorData } from '../../../protocol/errors';
-import type { ModelEntry } from '../env';
+import type { ModelEntry } from '../../contracts/engine';
 import { formatBytes, formatDuration, wasmEstimateLine, withHint } from '../format';
 import { modelSupportsMode } from '../model-params';
 import type { AppStore } from '../store';
