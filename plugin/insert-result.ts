@@ -4,20 +4,21 @@
  * the source still there and the same size); if a write still fails, what this call created is removed again, so
  * the document is never half-written.
  *
- * - target 'new-layer', one image: a rectangle named after the prompt, covering the source's bounds, inserted just
- *   above the source in its parent (absolute-positioned in auto-layout; above the instance/boolean operation when the
- *   source is inside one). Generate with nothing selected: at the placement (centred in the view when prepared).
- * - batches (batchCount > 1): one frame per image in a grid on the page, to the right of the source (gap 24),
- *   or centred on the placement for Generate.
+ * - target 'new-layer': every result is a rectangle named after the prompt (" · i/n" in a batch), at the source's
+ *   size (or the image's own shape fitted into it when the user chose another shape — never cropped). It never
+ *   covers existing work: it goes on the page beside the source, in the first free spot to its right (so a batch,
+ *   and the next run, line up for comparison). Generate into an empty frame puts it inside that frame (a
+ *   placeholder). Generate with nothing selected: at the placement (centred in the view; a batch in a grid).
  * - target 'replace-fill' (one image): the source's top-most IMAGE fill is replaced by the result (other fills
- *   are kept); without an image fill the result is added on top of the existing fills.
+ *   are kept); without an image fill the result is added on top of the existing fills. An image of another shape
+ *   than the layer is shown whole (scale mode FIT), not cropped.
  * The image maps onto the node with `placement.content`: FILL when the content is the whole canvas, else CROP
  * with imageTransform = the content box in normalised image coordinates (so padding is cut off exactly).
  * Each result carries pluginData 'recipe' (JSON) and relaunch buttons 'regenerate' / 'variations'.
  */
 import { AppError } from '../protocol/errors';
 import { FIGMA_MAX_IMAGE_SIDE, type Recipe, type UiToPlugin } from '../protocol/messages';
-import { invert, multiply, type Affine, type Box } from './geometry';
+import type { Box } from './geometry';
 import { readPngSize } from './png';
 import type { SourceSnapshot } from './prepare-job';
 import { absoluteBox, isLocked, pageOf } from './selection-plan';
@@ -70,36 +71,39 @@ export function resultPaint(imageHash: string, content: Box, canvas: { width: nu
   return { type: 'IMAGE', imageHash, scaleMode: 'CROP', imageTransform: t };
 }
 
-/** Where a new layer for `source` goes: its parent, unless that cannot take children (instance, boolean op). */
-function insertionPoint(source: SceneNode): { container: BaseNode & ChildrenMixin; anchor: SceneNode } {
-  let anchor: SceneNode = source;
-  let container = source.parent as (BaseNode & ChildrenMixin) | null;
-  const blocked = (n: BaseNode): boolean => {
-    for (let p: BaseNode | null = n; p && p.type !== 'PAGE'; p = p.parent) if (p.type === 'INSTANCE' || p.type === 'BOOLEAN_OPERATION') return true;
-    return false;
-  };
-  while (container && container.type !== 'PAGE' && blocked(container)) {
-    anchor = container as unknown as SceneNode;
-    container = container.parent as (BaseNode & ChildrenMixin) | null;
-  }
-  if (!container) throw new AppError('SOURCE_CHANGED', `'${source.name}' is no longer in the document.`);
-  return { container, anchor };
+/** An empty frame (no children, no image): a placeholder a Generate result may fill. */
+export function isEmptyPlaceholder(node: SceneNode): boolean {
+  return node.type === 'FRAME' && node.children.length === 0 && !('fills' in node && Array.isArray(node.fills) && (node.fills as readonly Paint[]).some((p) => p.type === 'IMAGE'));
 }
 
-/** The absolute transform of the space a child of `container` is positioned in (groups don't have their own). */
-function coordinateSpace(container: BaseNode): Affine {
-  let n: BaseNode | null = container;
-  while (n && (n.type === 'GROUP' || n.type === 'BOOLEAN_OPERATION')) n = n.parent;
-  if (!n || n.type === 'PAGE' || n.type === 'DOCUMENT') return [[1, 0, 0], [0, 1, 0]];
-  return (n as SceneNode).absoluteTransform as Affine;
+/**
+ * The result's size on the canvas: the source's box when the image has the box's shape (content cut to it), else
+ * the image's own shape fitted inside the box (never cropped).
+ */
+export function resultSize(box: Box, content: Box): { width: number; height: number } {
+  const a = content.width / content.height;
+  if (Math.abs(Math.log(a / (box.width / box.height))) < 0.01) return { width: box.width, height: box.height };
+  const s = Math.min(box.width / content.width, box.height / content.height);
+  return { width: Math.max(1, Math.round(content.width * s)), height: Math.max(1, Math.round(content.height * s)) };
 }
 
-/** Places a new child so its absolute top-left is (x, y), unrotated. */
-function placeAbsolute(node: SceneNode & LayoutMixin, container: BaseNode, x: number, y: number): void {
-  if ('layoutMode' in container && (container as FrameNode).layoutMode !== 'NONE' && 'layoutPositioning' in node) {
-    (node as FrameNode).layoutPositioning = 'ABSOLUTE';
+const overlaps = (a: Box, b: Box, gap: number): boolean =>
+  a.x < b.x + b.width + gap && b.x < a.x + a.width + gap && a.y < b.y + b.height + gap && b.y < a.y + a.height + gap;
+
+/**
+ * The first spot right of `anchor` (same top) where a `size` box touches no top-level layer of `page` (ignoring
+ * `selfId`), keeping GRID_GAP clear around it.
+ */
+export function freeSpot(page: PageNode, anchor: Box, size: { width: number; height: number }, selfId: string): { x: number; y: number } {
+  const boxes = page.children.filter((c) => c.id !== selfId).map((c) => absoluteBox(c));
+  const spot = { x: anchor.x + anchor.width + GRID_GAP, y: anchor.y, width: size.width, height: size.height };
+  for (let i = 0; i < 10_000; i++) {
+    let right = -Infinity;
+    for (const b of boxes) if (overlaps(spot, b, GRID_GAP - 0.5)) right = Math.max(right, b.x + b.width);
+    if (right === -Infinity) break;
+    spot.x = right + GRID_GAP;
   }
-  node.relativeTransform = multiply(invert(coordinateSpace(container)), [[1, 0, x], [0, 1, y]]) as Transform;
+  return { x: spot.x, y: spot.y };
 }
 
 /** Plain words for a snapshot/live size. */
@@ -194,8 +198,10 @@ export async function insertResultAsync(figma: PluginAPI, msg: InsertResultMessa
       const fills = [...(source.fills as readonly Paint[])];
       let top = -1;
       for (let i = fills.length - 1; i >= 0; i--) if (fills[i]!.type === 'IMAGE') { top = i; break; }
-      if (top >= 0) fills[top] = paint;
-      else fills.push(paint);
+      const whole = resultSize(box, msg.placement.content);
+      const fillPaint: ImagePaint = whole.width === box.width && whole.height === box.height ? paint : { type: 'IMAGE', imageHash: image.hash, scaleMode: 'FIT' };
+      if (top >= 0) fills[top] = fillPaint;
+      else fills.push(fillPaint);
       const before = source.fills as readonly Paint[];
       const oldRecipe = source.getPluginData(RECIPE_KEY);
       const oldRelaunch = source.getRelaunchData();
@@ -208,38 +214,37 @@ export async function insertResultAsync(figma: PluginAPI, msg: InsertResultMessa
       tagResult(source, json);
       return { nodeIds: [source.id], notes };
     }
-    if (batch) {
-      const frame = figma.createFrame();
-      created.push(frame);
-      frame.name = `${layerName(msg.recipe.prompt)} · ${msg.batchIndex + 1}/${msg.batchCount}`;
-      frame.resize(box.width, box.height);
-      frame.fills = [paint];
+    // One node type for every result: a rectangle carrying the image.
+    const rect = figma.createRectangle();
+    created.push(rect);
+    rect.name = batch ? `${layerName(msg.recipe.prompt)} · ${msg.batchIndex + 1}/${msg.batchCount}` : layerName(msg.recipe.prompt);
+    const size = resultSize(box, msg.placement.content);
+    rect.resize(size.width, size.height);
+    rect.fills = [paint];
+    if (source && msg.recipe.mode === 'generate' && isEmptyPlaceholder(source)) {
+      // Generate into an empty frame: the frame is a placeholder, so the image goes inside it, filling it.
+      const frame = source as FrameNode;
+      frame.appendChild(rect);
+      if (frame.layoutMode !== 'NONE') rect.layoutPositioning = 'ABSOLUTE';
+      rect.x = (frame.width - size.width) / 2;
+      rect.y = (frame.height - size.height) / 2;
+    } else if (source) {
+      // Never on top of existing work: beside the source, in the first free spot to its right (later images of a
+      // batch, and later runs, line up after it for comparison).
+      figma.currentPage.appendChild(rect);
+      const spot = freeSpot(figma.currentPage, box, size, rect.id);
+      rect.x = spot.x;
+      rect.y = spot.y;
+    } else if (batch) {
       const cols = Math.ceil(Math.sqrt(msg.batchCount));
       const rows = Math.ceil(msg.batchCount / cols);
       const col = msg.batchIndex % cols;
       const row = Math.floor(msg.batchIndex / cols);
       const gridW = cols * box.width + (cols - 1) * GRID_GAP;
       const gridH = rows * box.height + (rows - 1) * GRID_GAP;
-      const x0 = source ? box.x + box.width + GRID_GAP : box.x + box.width / 2 - gridW / 2;
-      const y0 = source ? box.y : box.y + box.height / 2 - gridH / 2;
-      figma.currentPage.appendChild(frame);
-      frame.x = x0 + col * (box.width + GRID_GAP);
-      frame.y = y0 + row * (box.height + GRID_GAP);
-      tagResult(frame, json);
-      return { nodeIds: [frame.id], notes };
-    }
-    const rect = figma.createRectangle();
-    created.push(rect);
-    rect.name = layerName(msg.recipe.prompt);
-    rect.resize(box.width, box.height);
-    rect.fills = [paint];
-    if (source) {
-      const { container, anchor } = insertionPoint(source);
-      // Inpaint: go above the mask shapes too, or the shape the user drew would hide the repainted pixels.
-      let index = container.children.indexOf(anchor);
-      for (const id of snapshot?.maskNodeIds ?? []) index = Math.max(index, container.children.findIndex((c) => c.id === id));
-      container.insertChild(index + 1, rect);
-      placeAbsolute(rect, container, box.x, box.y);
+      figma.currentPage.appendChild(rect);
+      rect.x = box.x + box.width / 2 - gridW / 2 + col * (box.width + GRID_GAP);
+      rect.y = box.y + box.height / 2 - gridH / 2 + row * (box.height + GRID_GAP);
     } else {
       figma.currentPage.appendChild(rect);
       rect.x = box.x;

@@ -58,6 +58,26 @@ function checkGenerateSize(size: { width: number; height: number }, req: Prepare
   return { width: size.width, height: size.height };
 }
 
+/** Aspect difference (|log ratio|) under which a canvas counts as the layer's own shape: ≈ one 64 px size step. */
+export const SAME_ASPECT = 0.12;
+
+/** “Fill of the selection” needs one usable layer with fills. Throws INVALID_SELECTION before any model runs. */
+function checkFillTarget(plan: SelectionPlan): void {
+  const source = plan.source;
+  if (!source) {
+    throw new AppError('INVALID_SELECTION', plan.problem
+      ? `“Fill of the selection” can't be used: ${plan.problem}`
+      : '“Fill of the selection” needs a selected layer, and nothing is selected.', {
+      hint: 'Select a frame or shape, or set “Insert as” to “New layer”.',
+    });
+  }
+  if (!('fills' in source) || !Array.isArray(source.fills)) {
+    throw new AppError('INVALID_SELECTION', `'${source.name}' (${source.type.toLowerCase()}) has no fill to put the image in.`, {
+      hint: 'Set “Insert as” to “New layer”, or select a frame or shape.',
+    });
+  }
+}
+
 function snapshotOf(node: SceneNode): SourceSnapshot {
   return { nodeId: node.id, name: node.name, pageId: pageOf(node)?.id ?? '', box: absoluteBox(node) };
 }
@@ -119,18 +139,27 @@ export async function prepareJobAsync(figma: PluginAPI, request: PrepareJobMessa
   const { mode, size: sizeRequest, requestId } = request;
   const notes: string[] = [];
 
-  // 1. Generate: the asked size; covers the selected node when there is a usable one, else the view's centre.
+  // 0. The insert target must be possible before anything runs.
+  if (request.target === 'replace-fill') checkFillTarget(plan);
+
+  // 1. Generate: the asked size, or (no size asked) the selected layer's own aspect, so the picture fits it.
   if (mode === 'generate') {
+    const source = plan.source;
+    const box = source ? absoluteBox(source) : null;
     const canvas = request.generateSize
       ? checkGenerateSize(request.generateSize, sizeRequest)
-      : computeWorkingSize(1, 1, sizeRequest);
-    const source = plan.source;
+      : box ? computeWorkingSize(box.width, box.height, sizeRequest) : computeWorkingSize(1, 1, sizeRequest);
     if (plan.problem) notes.push(`The selection was not used (${plan.problem}) — the image goes in the middle of the view.`);
     let placement: Placement;
-    if (source) {
-      const box = absoluteBox(source);
-      placement = { sourceNodeId: source.id, ...box, content: fitContent(box.width, box.height, canvas) };
-      notes.push(`The image covers ${describeNode(source)}, cropped to its shape.`);
+    if (source && box) {
+      // Same shape (within a size step): the image fills the layer exactly. A different shape the user chose: the
+      // whole picture is kept (never cropped) and the result keeps its own shape.
+      const same = Math.abs(Math.log((canvas.width / canvas.height) / (box.width / box.height))) < SAME_ASPECT;
+      const content = same ? fitContent(box.width, box.height, canvas) : { x: 0, y: 0, width: canvas.width, height: canvas.height };
+      placement = { sourceNodeId: source.id, ...box, content };
+      if (!same) {
+        notes.push(`The image keeps its ${canvas.width}×${canvas.height} shape; ${describeNode(source)} has another shape. Choose the size “Match selection” to fill it.`);
+      }
     } else {
       const c = figma.viewport.center;
       placement = {

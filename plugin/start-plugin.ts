@@ -10,7 +10,7 @@
  * when a new generation starts / an insert fails after part of a batch was written.
  */
 import { AppError, toAppError } from '../protocol/errors';
-import { newRequestId, parseUiToPlugin, receive, type PluginToUi, type UiToPlugin } from '../protocol/messages';
+import { newRequestId, parseUiToPlugin, receive, type Mode, type PluginToUi, type UiToPlugin } from '../protocol/messages';
 import { listHistoryAsync, readRecipe } from './history';
 import { insertResultAsync, layerName } from './insert-result';
 import { prepareJobAsync, type SourceSnapshot } from './prepare-job';
@@ -36,9 +36,22 @@ export interface PluginHandle {
 }
 
 export const UI_SIZE = { width: 360, height: 640 } as const;
+/** clientStorage key of the window size the user resized the panel to. */
+export const WINDOW_SIZE_KEY = 'window-size';
 const RELAUNCH_COMMANDS = ['regenerate', 'variations'] as const;
+/** manifest.json menu commands: each opens the panel on that mode. */
+export const MENU_MODES = ['generate', 'edit', 'inpaint', 'wireframe'] as const;
 type RelaunchAction = (typeof RELAUNCH_COMMANDS)[number];
 type Relaunch = NonNullable<Extract<PluginToUi, { type: 'init' }>['relaunch']>;
+type Launch = NonNullable<Extract<PluginToUi, { type: 'init' }>['launch']>;
+
+/** A stored window size, kept inside what the `resize` message allows; null when absent or malformed. */
+export function windowSizeFrom(v: unknown): { width: number; height: number } | null {
+  if (!v || typeof v !== 'object') return null;
+  const { width, height } = v as { width?: unknown; height?: unknown };
+  if (typeof width !== 'number' || typeof height !== 'number' || !Number.isFinite(width) || !Number.isFinite(height)) return null;
+  return { width: Math.round(Math.min(1200, Math.max(240, width))), height: Math.round(Math.min(1600, Math.max(200, height))) };
+}
 
 const clip = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 const errorData = (err: AppError): { code: AppError['code']; message: string; hint?: string } => {
@@ -56,8 +69,6 @@ export function startPlugin(figma: PluginAPI, config: PluginConfig): PluginHandl
   let chain: Promise<void> = Promise.resolve();
   let disposed = false;
 
-  figma.showUI(config.html, { width: UI_SIZE.width, height: UI_SIZE.height, themeColors: !hosted, title: 'Local Diffusion' });
-
   const post = (msg: PluginToUi): void => {
     if (disposed) return;
     if (hosted) figma.ui.postMessage(msg, { origin: config.hostedOrigin });
@@ -70,18 +81,38 @@ export function startPlugin(figma: PluginAPI, config: PluginConfig): PluginHandl
   };
   const selectionInfo = () => planSelection(figma.currentPage.selection).info;
 
-  // Relaunch buttons: the result layer's recipe goes to the UI, and the layers it was made from are selected again
-  // (so Regenerate reads the original source, not the previous result).
+  // How this run started (figma.on('run') fires on every launch: menu, relaunch button, quick action with its
+  // parameters). Relaunch buttons: the result layer's recipe goes to the UI, and the layers it was made from are
+  // selected again (so Regenerate reads the original source, not the previous result); the UI then runs at once.
   let relaunch: Relaunch | undefined;
-  if ((RELAUNCH_COMMANDS as readonly string[]).includes(figma.command)) {
-    const node = figma.currentPage.selection[0];
-    const recipe = node ? readRecipe(node) : null;
-    if (node && recipe) {
-      relaunch = { action: figma.command as RelaunchAction, nodeId: node.id, recipe };
-    } else {
-      figma.notify('The selected layer has no generation recipe to rerun.', { error: true });
+  let launch: Launch | undefined;
+  let visible = true;
+  let started = false;
+  const onRun = (ev: RunEvent): void => {
+    if (started || disposed) return;
+    started = true;
+    const command = ev.command ?? figma.command;
+    const prompt = ev.parameters && typeof ev.parameters.prompt === 'string' ? ev.parameters.prompt.trim().slice(0, 4000) : '';
+    if ((RELAUNCH_COMMANDS as readonly string[]).includes(command)) {
+      const node = figma.currentPage.selection[0];
+      const recipe = node ? readRecipe(node) : null;
+      if (node && recipe) {
+        relaunch = { action: command as RelaunchAction, nodeId: node.id, recipe };
+      } else {
+        figma.notify('The selected layer has no generation recipe to rerun.', { error: true });
+      }
+    } else if ((MENU_MODES as readonly string[]).includes(command)) {
+      launch = { mode: command as Mode };
     }
-  }
+    if (prompt) {
+      // Quick action "Generate image…": run without a window; the UI shows itself when it needs the user.
+      launch = { mode: 'generate', prompt, headless: true };
+      visible = false;
+    }
+    figma.showUI(config.html, { width: UI_SIZE.width, height: UI_SIZE.height, themeColors: true, title: 'Local Diffusion', visible });
+  };
+  figma.on('run', onRun);
+
   const reselectSourcesAsync = async (): Promise<void> => {
     if (!relaunch || relaunch.recipe.mode === 'generate') return;
     const ids = [...relaunch.recipe.sourceNodeIds, ...(relaunch.recipe.maskNodeIds ?? [])];
@@ -92,20 +123,30 @@ export function startPlugin(figma: PluginAPI, config: PluginConfig): PluginHandl
     }
     if (nodes.length === relaunch.recipe.sourceNodeIds.length + (relaunch.recipe.maskNodeIds?.length ?? 0)) figma.currentPage.selection = nodes;
   };
+  /** The window size the user left it at (clientStorage), applied when the UI is ready. */
+  const restoreWindowSizeAsync = async (): Promise<void> => {
+    const saved = await figma.clientStorage.getAsync(WINDOW_SIZE_KEY).catch(() => undefined) as { width?: unknown; height?: unknown } | undefined;
+    const size = windowSizeFrom(saved);
+    if (size && (size.width !== UI_SIZE.width || size.height !== UI_SIZE.height)) figma.ui.resize(size.width, size.height);
+  };
+  /** Result nodes of the generation in progress, selected together and scrolled into view after its last image. */
+  const jobNodes = new Map<string, string[]>();
 
   const handleAsync = async (msg: UiToPlugin): Promise<void> => {
     switch (msg.type) {
       case 'ui-ready': {
+        await restoreWindowSizeAsync().catch((err) => warn(`Could not restore the window size: ${toAppError(err).message}`));
         await reselectSourcesAsync().catch((err) => warn(`Could not reselect the recipe's layers: ${toAppError(err).message}`));
         const settings = await loadSettingsAsync(figma);
         post({
           type: 'init', requestId: msg.requestId, pluginVersion: clip(config.version, 40), theme: themeFrom(settings),
-          selection: selectionInfo(), settings, ...(relaunch ? { relaunch } : {}),
+          selection: selectionInfo(), settings, ...(relaunch ? { relaunch } : {}), ...(launch ? { launch } : {}),
         });
         return;
       }
       case 'prepare-job': {
         try {
+          if (msg.sourceNodeIds) figma.currentPage.selection = await recipeNodesAsync(figma, msg.sourceNodeIds);
           const plan = planSelection(figma.currentPage.selection);
           const { reply, snapshot } = await prepareJobAsync(figma, msg, plan);
           if (snapshot) snapshots.set(snapshot.nodeId, snapshot);
@@ -125,9 +166,14 @@ export function startPlugin(figma: PluginAPI, config: PluginConfig): PluginHandl
           const outcome = await insertResultAsync(figma, msg, sourceId ? snapshots.get(sourceId) : undefined);
           openJob = msg.jobId;
           const last = msg.batchIndex === msg.batchCount - 1;
+          // Results are selected (the whole generation so far) and, after the last one, scrolled into view.
+          const mine = [...(jobNodes.get(msg.jobId) ?? []), ...outcome.nodeIds];
+          jobNodes.set(msg.jobId, mine);
+          await selectResultsAsync(figma, mine, last);
           if (last) {
             figma.commitUndo();
             openJob = null;
+            jobNodes.delete(msg.jobId);
             const name = clip(layerName(msg.recipe.prompt), 40);
             figma.notify(msg.batchCount > 1 ? `Inserted ${msg.batchCount} images of “${name}”.` : `Inserted “${name}”.`);
           }
@@ -172,7 +218,17 @@ export function startPlugin(figma: PluginAPI, config: PluginConfig): PluginHandl
         return;
       case 'resize':
         figma.ui.resize(msg.width, msg.height);
+        await figma.clientStorage.setAsync(WINDOW_SIZE_KEY, { width: msg.width, height: msg.height }).catch((err) => warn(`Could not save the window size: ${toAppError(err).message}`));
         post({ type: 'ack', requestId: msg.requestId });
+        return;
+      case 'window':
+        post({ type: 'ack', requestId: msg.requestId });
+        if (msg.action === 'show') {
+          visible = true;
+          figma.ui.show();
+        } else {
+          figma.closePlugin(msg.message);
+        }
         return;
     }
   };
@@ -207,6 +263,7 @@ export function startPlugin(figma: PluginAPI, config: PluginConfig): PluginHandl
     dispose: () => {
       disposed = true;
       figma.off('selectionchange', onSelection);
+      figma.off('run', onRun);
       figma.ui.onmessage = undefined;
     },
   };
@@ -222,4 +279,40 @@ export async function focusNodeAsync(figma: PluginAPI, nodeId: string): Promise<
   if (page && page !== figma.currentPage) await figma.setCurrentPageAsync(page);
   figma.currentPage.selection = [node as SceneNode];
   figma.viewport.scrollAndZoomIntoView([node]);
+}
+
+/**
+ * The layers a recipe was made from, found by id (History Re-run/Vary, relaunch buttons). Throws SOURCE_CHANGED
+ * naming what is gone, so nothing runs on the wrong layers.
+ */
+export async function recipeNodesAsync(figma: PluginAPI, ids: readonly string[]): Promise<SceneNode[]> {
+  const nodes: SceneNode[] = [];
+  for (const id of ids) {
+    const n = await figma.getNodeByIdAsync(id);
+    if (!n || n.removed || n.type === 'PAGE' || n.type === 'DOCUMENT') {
+      throw new AppError('SOURCE_CHANGED', `The layer this image was made from (${id}) is no longer in the document, so it can't be run again on it.`, {
+        hint: 'Select another layer and run it from the Create tab.',
+      });
+    }
+    const page = pageOf(n);
+    if (page !== figma.currentPage) {
+      throw new AppError('SOURCE_CHANGED', `'${n.name}', the layer this image was made from, is on page '${page?.name ?? '?'}', not on the open page.`, {
+        hint: 'Open that page and run it again.',
+      });
+    }
+    nodes.push(n as SceneNode);
+  }
+  return nodes;
+}
+
+/** Selects a generation's results; after its last image also scrolls them into view. Missing ids are skipped. */
+async function selectResultsAsync(figma: PluginAPI, ids: readonly string[], scroll: boolean): Promise<void> {
+  const nodes: SceneNode[] = [];
+  for (const id of ids) {
+    const n = await figma.getNodeByIdAsync(id);
+    if (n && !n.removed && n.type !== 'PAGE' && n.type !== 'DOCUMENT' && pageOf(n) === figma.currentPage) nodes.push(n as SceneNode);
+  }
+  if (nodes.length === 0) return;
+  figma.currentPage.selection = nodes;
+  if (scroll) figma.viewport.scrollAndZoomIntoView(nodes);
 }

@@ -126,8 +126,15 @@ export const uiToPlugin = v.taggedUnion('type', {
     requestId,
     mode: v.oneOf(MODES),
     size: workingSizeRequest,
-    /** Generate only: the size the user asked for. */
+    /** Generate only: the size the user asked for (absent: match the selection's aspect; square with nothing selected). */
     generateSize: v.optional(v.object({ width: side, height: side })),
+    /**
+     * Re-run on these layers instead of the live selection (History Re-run/Vary, relaunch buttons): the plugin finds
+     * them by id, selects them, and fails with SOURCE_CHANGED naming the missing one when any is gone.
+     */
+    sourceNodeIds: v.optional(v.array(id, { minLength: 1, maxLength: 500 })),
+    /** Where the result will go, so a target that cannot work (fill with nothing selected) fails before any model runs. */
+    target: v.optional(v.oneOf(['new-layer', 'replace-fill'] as const)),
   }),
   /** One result image to write into the document. */
   'insert-result': v.object({
@@ -153,6 +160,13 @@ export const uiToPlugin = v.taggedUnion('type', {
   'save-settings': v.object({ type: v.literal('save-settings'), requestId, settings: v.plainData() }),
   'get-history': v.object({ type: v.literal('get-history'), requestId }),
   'focus-node': v.object({ type: v.literal('focus-node'), requestId, nodeId: id }),
+  /** The plugin window: show it (a quick action that ran hidden needs the user), or close the plugin (done). */
+  'window': v.object({
+    type: v.literal('window'),
+    requestId,
+    action: v.oneOf(['show', 'close'] as const),
+    message: v.optional(v.string({ maxLength: 200 })),
+  }),
   'resize': v.object({
     type: v.literal('resize'),
     requestId,
@@ -185,6 +199,15 @@ export const pluginToUi = v.taggedUnion('type', {
     settings: v.plainData(),
     /** Set when the plugin was opened from a result's relaunch button. */
     relaunch: v.optional(v.object({ action: v.oneOf(['regenerate', 'variations'] as const), nodeId: id, recipe })),
+    /**
+     * How the plugin was started when not from a relaunch button: a menu command's mode, or a quick action's prompt
+     * (`headless`: the window is hidden; the UI runs at once when a model is ready, else asks to be shown).
+     */
+    launch: v.optional(v.object({
+      mode: v.optional(v.oneOf(MODES)),
+      prompt: v.optional(v.string({ maxLength: 4000 })),
+      headless: v.optional(v.boolean()),
+    })),
   }),
   'selection-changed': v.object({ type: v.literal('selection-changed'), requestId, selection: selectionInfo }),
   'job-inputs': v.object({

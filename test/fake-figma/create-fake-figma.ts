@@ -307,7 +307,9 @@ export function createFakeFigma(opts: FakeFigmaOptions = {}): { figma: PluginAPI
 
   // ---- run / launch -----------------------------------------------------------------------------------------
   let command = '';
-  let pendingRun: RunEvent | null = null;
+  // A plugin's code only runs because it was launched: the first run's 'run' event (plain launch, command '')
+  // is due as soon as a handler is registered; host.launch replaces it with a menu command / relaunch / parameters.
+  let pendingRun: RunEvent | null = { command: '', parameters: undefined } as RunEvent;
   const fireRun = (): void => {
     if (!pendingRun || !listeners.get('run')?.length) return;
     const ev = pendingRun;

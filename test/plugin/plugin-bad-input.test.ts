@@ -47,7 +47,8 @@ describe('plugin: message validation', () => {
 
   it('hosted mode: a message from another origin is dropped; ours is answered (posted to our origin only)', async () => {
     const d = await createDriverAsync({ uiMode: 'hosted' });
-    expect(d.host.ui?.options.themeColors).toBe(false);
+    // Both modes open with themeColors: the hosted bootstrap forwards Figma's theme to the hosted app (issue #12).
+    expect(d.host.ui?.options.themeColors).toBe(true);
     const readyEvil = { type: 'ui-ready', requestId: rid('u') };
     await d.sendAsync(readyEvil, { origin: 'https://evil.example' });
     expect(d.posted().some((m) => m.requestId === readyEvil.requestId)).toBe(false);

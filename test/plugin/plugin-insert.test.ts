@@ -19,11 +19,22 @@ const node = <T extends SceneNode>(d: Driver, id: string): T => {
   return n!;
 };
 
+/** A result never covers existing work: no other top-level layer of the page overlaps it. */
+const expectOnFreeSpace = (d: Driver, id: string): void => {
+  const r = node<SceneNode>(d, id).absoluteBoundingBox!;
+  for (const other of d.figma.currentPage.children) {
+    if (other.id === id) continue;
+    const b = other.absoluteBoundingBox!;
+    const apart = r.x >= b.x + b.width || b.x >= r.x + r.width || r.y >= b.y + b.height || b.y >= r.y + r.height;
+    expect(apart, `${other.name} overlaps the result`).toBe(true);
+  }
+};
+
 const px = (im: { width: number; data: ArrayLike<number> }, x: number, y: number): number[] =>
   Array.from({ length: 3 }, (_, k) => im.data[(Math.round(y) * im.width + Math.round(x)) * 4 + k]!);
 
 describe('plugin: insert-result', () => {
-  it('Edit result: a rectangle above the source, same bounds, our image bytes, recipe, relaunch, one undo step', async () => {
+  it('Edit result: a rectangle beside the source (never on it), same size, our image bytes, recipe, relaunch, selected, one undo step', async () => {
     const d = await createDriverAsync();
     d.host.select([d.ids.hero]);
     const job = await prepare(d, 'edit');
@@ -35,11 +46,17 @@ describe('plugin: insert-result', () => {
     const rect = node<RectangleNode>(d, done.nodeIds[0]!);
     expect(rect.type).toBe('RECTANGLE');
     expect(rect.name).toBe('a cosy mountain cabin at dusk');
-    expect(rect.absoluteBoundingBox).toEqual({ x: 0, y: 0, width: 720, height: 450 });
-    // inserted just above the source in its parent
+    // beside the source (Hero is 720×450 at 0,0): same size and top, right of it, on free space of the page
+    const box = rect.absoluteBoundingBox!;
+    expect({ y: box.y, width: box.width, height: box.height }).toEqual({ y: 0, width: 720, height: 450 });
+    expect(box.x).toBeGreaterThanOrEqual(720 + 24);
     const page = d.figma.currentPage;
     expect(rect.parent?.id).toBe(page.id);
-    expect(page.children.indexOf(rect)).toBe(page.children.findIndex((n) => n.id === d.ids.hero) + 1);
+    expectOnFreeSpace(d, rect.id);
+    // selected and scrolled into view
+    expect(page.selection.map((n) => n.id)).toEqual([rect.id]);
+    const vb = d.figma.viewport.bounds;
+    expect(vb.x <= box.x && vb.y <= box.y && vb.x + vb.width >= box.x + box.width && vb.y + vb.height >= box.y + box.height).toBe(true);
     // the fill is an IMAGE with exactly our bytes, cropped to the content box (padding cut off)
     const fill = (rect.fills as readonly Paint[])[0] as ImagePaint;
     expect(fill.type).toBe('IMAGE');
@@ -65,7 +82,7 @@ describe('plugin: insert-result', () => {
     expect(d.host.mutations.filter((m) => m.nodeId === d.ids.hero)).toEqual([]);
   });
 
-  it('a batch becomes a grid of frames to the right of the source, and one undo step for all of it', async () => {
+  it('a batch becomes a row of rectangles beside the source (one node type), all selected, one undo step', async () => {
     const d = await createDriverAsync();
     d.host.select([d.ids.photo]);
     const job = await prepare(d, 'edit');
@@ -77,15 +94,17 @@ describe('plugin: insert-result', () => {
       expect(d.host.undoSteps, `after image ${i + 1}`).toBe(undoBefore + (i === 2 ? 1 : 0));
     }
     expect(d.host.commitUndoCalls).toBe(1);
-    const frames = ids.map((id) => node<FrameNode>(d, id));
-    expect(frames.map((f) => f.type)).toEqual(['FRAME', 'FRAME', 'FRAME']);
+    const frames = ids.map((id) => node<RectangleNode>(d, id));
+    expect(frames.map((f) => f.type)).toEqual(['RECTANGLE', 'RECTANGLE', 'RECTANGLE']);
     expect(frames.map((f) => f.name)).toEqual([1, 2, 3].map((i) => `a cosy mountain cabin at dusk · ${i}/3`));
-    // Photo is at (780, 0) 400×300 inside its card; grid of 2 columns starts 24 px right of it.
-    expect(frames.map((f) => f.absoluteBoundingBox)).toEqual([
-      { x: 1204, y: 0, width: 400, height: 300 },
-      { x: 1628, y: 0, width: 400, height: 300 },
-      { x: 1204, y: 324, width: 400, height: 300 },
-    ]);
+    // Photo is 400×300 at (780, 0) inside its card: the three line up on one row right of it, 24 px apart, on free space.
+    const boxes = frames.map((f) => f.absoluteBoundingBox!);
+    expect(boxes.map((b) => [b.y, b.width, b.height])).toEqual([[0, 400, 300], [0, 400, 300], [0, 400, 300]]);
+    expect(boxes[0]!.x).toBeGreaterThanOrEqual(780 + 400 + 24);
+    expect(boxes[1]!.x - boxes[0]!.x).toBe(424);
+    expect(boxes[2]!.x - boxes[1]!.x).toBe(424);
+    for (const id of ids) expectOnFreeSpace(d, id);
+    expect(d.figma.currentPage.selection.map((n) => n.id)).toEqual(ids);
     expect(frames.map((f) => JSON.parse(f.getPluginData('recipe')).seed)).toEqual([100, 101, 102]);
     expect(d.host.notifications.filter((n) => !n.error).map((n) => n.message)).toEqual(['Inserted 3 images of “a cosy mountain cabin at dusk”.']);
     // one undo step holds all three creations
@@ -115,18 +134,54 @@ describe('plugin: insert-result', () => {
     expect(d.host.undoSteps).toBe(1);
   });
 
-  it('Inpaint result goes above the image and its mask shape inside the frame, at the image bounds', async () => {
+  it('Inpaint result goes beside the image (the mask shape cannot hide it, the original stays to compare)', async () => {
     const d = await createDriverAsync();
     d.host.select([d.ids.photo, d.ids.blemish]);
     const job = await prepare(d, 'inpaint');
     const done = await d.requestAsync(insertFor(job), 'insert-done');
     const rect = node<RectangleNode>(d, done.nodeIds[0]!);
     const card = node<FrameNode>(d, d.ids.photoCard);
-    expect(rect.parent?.id).toBe(card.id);
-    // Above the Blemish too: the shape the user drew must not hide the repainted pixels.
-    expect(card.children.map((c) => c.id)).toEqual([d.ids.photo, d.ids.blemish, rect.id]);
-    expect(rect.absoluteBoundingBox).toEqual({ x: 780, y: 0, width: 400, height: 300 });
-    expect({ x: rect.x, y: rect.y }).toEqual({ x: 0, y: 0 });
+    expect(card.children.map((c) => c.id)).toEqual([d.ids.photo, d.ids.blemish]);
+    const box = rect.absoluteBoundingBox!;
+    expect({ y: box.y, width: box.width, height: box.height }).toEqual({ y: 0, width: 400, height: 300 });
+    expect(box.x).toBeGreaterThanOrEqual(1180 + 24);
+    expectOnFreeSpace(d, rect.id);
+  });
+
+  it('two Edit runs of one source line up side by side for comparison', async () => {
+    const d = await createDriverAsync();
+    d.host.select([d.ids.hero]);
+    const job = await prepare(d, 'edit');
+    const a = await d.requestAsync(insertFor(job, { jobId: 'strength-a' }), 'insert-done');
+    const b = await d.requestAsync(insertFor(job, { jobId: 'strength-b' }), 'insert-done');
+    const [ra, rb] = [node<RectangleNode>(d, a.nodeIds[0]!).absoluteBoundingBox!, node<RectangleNode>(d, b.nodeIds[0]!).absoluteBoundingBox!];
+    expect(ra.y).toBe(rb.y);
+    expect(rb.x).toBeGreaterThanOrEqual(ra.x + ra.width + 24);
+    expectOnFreeSpace(d, a.nodeIds[0]!);
+    expectOnFreeSpace(d, b.nodeIds[0]!);
+  });
+
+  it('Generate into an empty frame fills it from inside; a square into a wide frame keeps the whole square (no crop)', async () => {
+    const d = await createDriverAsync();
+    const frame = d.figma.createFrame();
+    frame.resize(720, 450);
+    frame.x = 0;
+    frame.y = 2000;
+    d.host.select([frame.id]);
+    const wide = await prepare(d, 'generate');
+    const one = await d.requestAsync(insertFor(wide, {}, { mode: 'generate' }), 'insert-done');
+    const r1 = node<RectangleNode>(d, one.nodeIds[0]!);
+    expect(r1.parent?.id).toBe(frame.id);
+    expect(r1.absoluteBoundingBox).toEqual({ x: 0, y: 2000, width: 720, height: 450 });
+    const empty = d.figma.createFrame();
+    empty.resize(720, 450);
+    empty.y = 3000;
+    d.host.select([empty.id]);
+    const square = await prepare(d, 'generate', { generateSize: { width: 512, height: 512 } });
+    const two = await d.requestAsync(insertFor(square, {}, { mode: 'generate' }), 'insert-done');
+    const r2 = node<RectangleNode>(d, two.nodeIds[0]!);
+    expect({ width: r2.width, height: r2.height }).toEqual({ width: 450, height: 450 });
+    expect((r2.fills as readonly ImagePaint[])[0]!.scaleMode).toBe('FILL');
   });
 
   it("replace-fill swaps the source's top image fill and keeps its other fills", async () => {
@@ -155,7 +210,8 @@ describe('plugin: insert-result', () => {
     const job = await prepare(d, 'edit');
     d.host.select([d.ids.rectangle]);
     const done = await d.requestAsync(insertFor(job), 'insert-done');
-    expect(node<RectangleNode>(d, done.nodeIds[0]!).absoluteBoundingBox).toEqual({ x: 0, y: 0, width: 720, height: 450 });
+    const box = node<RectangleNode>(d, done.nodeIds[0]!).absoluteBoundingBox!;
+    expect({ y: box.y, width: box.width, height: box.height }).toEqual({ y: 0, width: 720, height: 450 });
   });
 });
 

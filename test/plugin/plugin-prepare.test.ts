@@ -179,11 +179,44 @@ describe('plugin: prepare-job', () => {
     expect(job.sourceNodeIds).toEqual([]);
   });
 
-  it('Generate with a frame selected covers the frame (cropped to its shape)', async () => {
+  it('Generate into a 720×450 frame with no size asked ("Match selection"): the frame\'s own aspect, filling it', async () => {
+    const d = await createDriverAsync();
+    d.host.select([d.ids.hero]);
+    const job = await prepare(d, 'generate');
+    expect({ width: job.width, height: job.height }).toEqual({ width: 640, height: 384 });
+    expect(job.placement).toMatchObject({ sourceNodeId: d.ids.hero, x: 0, y: 0, width: 720, height: 450 });
+    // The frame's 1.6 aspect inside the 640×384 canvas: at most one size step is trimmed, not 37 % of the picture.
+    const c = job.placement.content;
+    expect(c.height).toBe(384);
+    expect(c.width / c.height).toBeCloseTo(1.6, 5);
+    expect(c.width / job.width).toBeGreaterThan(0.95);
+  });
+
+  it('Generate a square into a wide frame (the user chose Square): the whole picture is kept, never cropped', async () => {
     const d = await createDriverAsync();
     d.host.select([d.ids.hero]);
     const job = await prepare(d, 'generate', { generateSize: { width: 512, height: 512 } });
     expect(job.placement).toMatchObject({ sourceNodeId: d.ids.hero, x: 0, y: 0, width: 720, height: 450 });
-    expect(job.placement.content).toEqual({ x: 0, y: 96, width: 512, height: 320 });
+    expect(job.placement.content).toEqual({ x: 0, y: 0, width: 512, height: 512 });
+    expect(job.notes.join(' ')).toMatch(/keeps its 512×512 shape.*Match selection/);
+  });
+
+  it('"Fill of the selection" with nothing selected is refused before anything runs, naming the control', async () => {
+    const d = await createDriverAsync();
+    d.host.select([]);
+    const reply = await d.requestAsync({ type: 'prepare-job', requestId: rid('p'), mode: 'generate', size: SD15, target: 'replace-fill' });
+    expect(reply.type).toBe('error');
+    expect(reply.type === 'error' && reply.error).toMatchObject({ code: 'INVALID_SELECTION', message: expect.stringMatching(/Fill of the selection.*nothing is selected/), hint: expect.stringMatching(/Insert as/) });
+  });
+
+  it('prepare-job with the recipe\'s layer ids runs on them (selecting them), and says clearly when one is gone', async () => {
+    const d = await createDriverAsync();
+    d.host.select([d.ids.text]);
+    const job = await prepare(d, 'inpaint', { sourceNodeIds: [d.ids.photo, d.ids.blemish] });
+    expect(job.sourceNodeIds).toEqual([d.ids.photo]);
+    expect(d.figma.currentPage.selection.map((n) => n.id)).toEqual([d.ids.photo, d.ids.blemish]);
+    (await d.figma.getNodeByIdAsync(d.ids.blemish))!.remove();
+    const reply = await d.requestAsync({ type: 'prepare-job', requestId: rid('p'), mode: 'inpaint', size: SD15, sourceNodeIds: [d.ids.photo, d.ids.blemish] });
+    expect(reply.type === 'error' && reply.error).toMatchObject({ code: 'SOURCE_CHANGED', message: expect.stringMatching(/no longer in the document/) });
   });
 });
