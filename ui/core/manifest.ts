@@ -11,6 +11,20 @@ const dtype = v.oneOf(['float32', 'float16', 'float64', 'int32', 'int64'] as con
 const sha256 = v.string({ pattern: /^[0-9a-f]{64}$/, patternName: '64 lowercase hex characters' });
 const url = v.string({ pattern: /^(https?:\/\/|\.{0,2}\/)[^\s]+$/, patternName: 'an http(s) URL' });
 
+/**
+ * A file a model needs (weights, external data, tokenizer). Verification policy (ui/runtime/downloader.ts): with
+ * `sha256` the stored bytes must hash to it; without one the downloader checks the host's advertised hash when the
+ * response shows it (Hugging Face's LFS ETag / X-Linked-Etag is the file's sha256), else records the sha256 of the
+ * first complete download (trust on first use) and refuses a later, different file. `bytes` is exact.
+ */
+const tokenizerFile = v.object({
+  /** Name the file has in the model's repo / a picked folder, e.g. "tokenizer/vocab.json". */
+  path: v.string({ minLength: 1, maxLength: 300, pattern: /^[\w.\-/]+$/, patternName: 'a relative file path' }),
+  url,
+  bytes: v.number({ integer: true, min: 1 }),
+  sha256: v.optional(sha256),
+}, { strict: true });
+
 const file = v.object({
   /** Name inside the store, e.g. "unet/model.onnx". External-data files are listed as their own entries. */
   path: v.string({ minLength: 1, maxLength: 300, pattern: /^[\w.\-/]+$/, patternName: 'a relative file path' }),
@@ -84,9 +98,10 @@ export const manifestValidator = v.object({
     controlnet: v.oneOf(['none', 'scribble', 'lineart', 'canny', 'mlsd'] as const),
     controlnet_fused: v.optional(v.boolean()),
   }, { strict: true }),
+  /** The CLIP BPE files, verified like weights (ui/runtime/engine.ts downloads them through the same path). */
   tokenizer: v.object({
-    vocab_url: url,
-    merges_url: url,
+    vocab: tokenizerFile,
+    merges: tokenizerFile,
     pad_token_id: v.number({ integer: true, min: 0 }),
     max_length: v.number({ integer: true, min: 2, max: 1024 }),
   }, { strict: true }),
@@ -121,6 +136,7 @@ export const manifestValidator = v.object({
 export type RawManifest = v.Infer<typeof manifestValidator>;
 export type ComponentSpec = RawManifest['components']['unet'];
 export type SchedulerConfig = RawManifest['scheduler'];
+export type TokenizerFileSpec = RawManifest['tokenizer']['vocab'];
 
 /** The parsed manifest; stays close to upstream names so it diffs against diffusers' configs. */
 export interface ModelManifest {
