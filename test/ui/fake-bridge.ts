@@ -132,6 +132,7 @@ export function createFakeBridge(opts: FakeBridgeOptions = {}): FakeBridge {
       case 'notify':
       case 'focus-node':
       case 'resize':
+      case 'window':
         return null;
     }
   };
