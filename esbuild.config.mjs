@@ -173,7 +173,10 @@ export async function buildAsync(options = {}) {
       htmlPage({ title: manifest.name, css: '', body: '<link rel="stylesheet" href="app.css">\n<script src="app.js"></script>' }),
     );
     // Figma loads ui.html into its iframe; the bootstrap moves the iframe to the hosted app (a real origin).
-    const bootstrap = `<!doctype html><meta charset="utf-8"><script>window.location.href = ${JSON.stringify(opts.hostedUrl)};</script>`;
+    // Opened with themeColors, it carries Figma's theme class; it passes the theme on in the URL hash.
+    const bootstrap = `<!doctype html><meta charset="utf-8"><script>var c = document.documentElement.classList;` +
+      `var t = c.contains('figma-dark') ? 'dark' : c.contains('figma-light') ? 'light' : '';` +
+      `window.location.href = ${JSON.stringify(opts.hostedUrl)} + (t ? '#figma-theme=' + t : '');</script>`;
     fs.writeFileSync(path.join(opts.outdir, 'ui.html'), bootstrap);
     written.push(path.join(opts.outdir, 'ui.html'), appDir);
   }

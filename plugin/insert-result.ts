@@ -8,7 +8,8 @@
  *   size (or the image's own shape fitted into it when the user chose another shape — never cropped). It never
  *   covers existing work: it goes on the page beside the source, in the first free spot to its right (so a batch,
  *   and the next run, line up for comparison). Generate into an empty frame puts it inside that frame (a
- *   placeholder). Generate with nothing selected: at the placement (centred in the view; a batch in a grid).
+ *   placeholder). Generate with nothing selected: centred in the view when free, else the first free spot right
+ *   of it (a batch in a row).
  * - target 'replace-fill' (one image): the source's top-most IMAGE fill is replaced by the result (other fills
  *   are kept); without an image fill the result is added on top of the existing fills. An image of another shape
  *   than the layer is shown whole (scale mode FIT), not cropped.
@@ -91,12 +92,12 @@ const overlaps = (a: Box, b: Box, gap: number): boolean =>
   a.x < b.x + b.width + gap && b.x < a.x + a.width + gap && a.y < b.y + b.height + gap && b.y < a.y + a.height + gap;
 
 /**
- * The first spot right of `anchor` (same top) where a `size` box touches no top-level layer of `page` (ignoring
- * `selfId`), keeping GRID_GAP clear around it.
+ * The first spot at `start` or right of it (same top) where a `size` box touches no top-level layer of `page`
+ * (ignoring `selfId`), keeping GRID_GAP clear around it.
  */
-export function freeSpot(page: PageNode, anchor: Box, size: { width: number; height: number }, selfId: string): { x: number; y: number } {
+export function freeSpot(page: PageNode, start: { x: number; y: number }, size: { width: number; height: number }, selfId: string): { x: number; y: number } {
   const boxes = page.children.filter((c) => c.id !== selfId).map((c) => absoluteBox(c));
-  const spot = { x: anchor.x + anchor.width + GRID_GAP, y: anchor.y, width: size.width, height: size.height };
+  const spot = { x: start.x, y: start.y, width: size.width, height: size.height };
   for (let i = 0; i < 10_000; i++) {
     let right = -Infinity;
     for (const b of boxes) if (overlaps(spot, b, GRID_GAP - 0.5)) right = Math.max(right, b.x + b.width);
@@ -232,23 +233,16 @@ export async function insertResultAsync(figma: PluginAPI, msg: InsertResultMessa
       // Never on top of existing work: beside the source, in the first free spot to its right (later images of a
       // batch, and later runs, line up after it for comparison).
       figma.currentPage.appendChild(rect);
-      const spot = freeSpot(figma.currentPage, box, size, rect.id);
+      const spot = freeSpot(figma.currentPage, { x: box.x + box.width + GRID_GAP, y: box.y }, size, rect.id);
       rect.x = spot.x;
       rect.y = spot.y;
-    } else if (batch) {
-      const cols = Math.ceil(Math.sqrt(msg.batchCount));
-      const rows = Math.ceil(msg.batchCount / cols);
-      const col = msg.batchIndex % cols;
-      const row = Math.floor(msg.batchIndex / cols);
-      const gridW = cols * box.width + (cols - 1) * GRID_GAP;
-      const gridH = rows * box.height + (rows - 1) * GRID_GAP;
-      figma.currentPage.appendChild(rect);
-      rect.x = box.x + box.width / 2 - gridW / 2 + col * (box.width + GRID_GAP);
-      rect.y = box.y + box.height / 2 - gridH / 2 + row * (box.height + GRID_GAP);
     } else {
+      // Nothing selected: in the middle of the view when that is free, else the first free spot right of it (so a
+      // batch lines up in a row there too).
       figma.currentPage.appendChild(rect);
-      rect.x = box.x;
-      rect.y = box.y;
+      const spot = freeSpot(figma.currentPage, { x: box.x, y: box.y }, size, rect.id);
+      rect.x = spot.x;
+      rect.y = spot.y;
     }
     tagResult(rect, json);
     return { nodeIds: [rect.id], notes };

@@ -182,6 +182,7 @@ function planOf(
     hint: hint.slice(0, 500),
   };
   if (problem) info.problem = problem.slice(0, 500);
+  else if (source) info.source = summary(source);
   return { info, source: problem ? null : source, maskNodes: problem ? [] : maskNodes, problem };
 }
 
@@ -230,15 +231,17 @@ export function planSelection(selection: readonly SceneNode[]): SelectionPlan {
 
   // Several layers: the bottom one is the image, the ones above it are the mask.
   const [source, ...rest] = others as [SceneNode, ...SceneNode[]];
-  const hint = `${describeNode(source)} + ${plural(rest.length, 'mask shape')}`;
+  // Frames and images among them are not mask shapes: name what is selected as it is.
+  const hint = rest.some((m) => CONTAINER_TYPES.has(m.type) || hasImageFill(m))
+    ? `${plural(others.length, 'layer')} selected: ${others.slice(0, 3).map((n) => `${kindLabel(n)} '${n.name}'`).join(', ')}${others.length > 3 ? '…' : ''}`
+    : `${describeNode(source)} + ${plural(rest.length, 'mask shape')}`;
   const problem = sourceProblem(source);
   if (problem) return planOf(selection, 'inpaint', [], hint, null, [], problem);
   const sourceBox = absoluteBox(source);
+  // Several images or frames (e.g. the results of a batch, selected after it): nothing wrong with that, but the
+  // only mode is Generate (a new image in the view); Inpaint needs one image and shapes over it.
+  if (rest.some((m) => CONTAINER_TYPES.has(m.type) || hasImageFill(m))) return planOf(selection, 'generate', ['generate'], hint, null, [], null);
   for (const m of rest) {
-    if (CONTAINER_TYPES.has(m.type) || hasImageFill(m)) {
-      return planOf(selection, 'inpaint', [], hint, null, [],
-        `Select one image or frame and the shapes over it; '${source.name}' and '${m.name}' are both images or frames.`);
-    }
     const mp = maskProblem(m);
     if (mp) return planOf(selection, 'inpaint', [], hint, null, [], mp);
     const mb = absoluteBox(m);

@@ -76,6 +76,8 @@ export const selectionInfo = v.object({
   hint: v.string({ maxLength: 500 }),
   /** Why the selection cannot be used as it is, in plain words (locked, hidden, too large…). */
   problem: v.optional(v.string({ maxLength: 500 })),
+  /** The layer a job would read (the image under the mask shapes, …), so the UI can show the real run size. */
+  source: v.optional(nodeSummary),
 });
 export type SelectionInfo = v.Infer<typeof selectionInfo>;
 
@@ -132,9 +134,9 @@ export const uiToPlugin = v.taggedUnion('type', {
     generateSize: v.optional(v.object({ width: side, height: side })),
     /**
      * Re-run on these layers instead of the live selection (History Re-run/Vary, relaunch buttons): the plugin finds
-     * them by id, selects them, and fails with SOURCE_CHANGED naming the missing one when any is gone.
+     * them by id, selects them (an empty list: nothing selected), and fails with SOURCE_CHANGED when any is gone.
      */
-    sourceNodeIds: v.optional(v.array(id, { minLength: 1, maxLength: 500 })),
+    sourceNodeIds: v.optional(v.array(id, { maxLength: 500 })),
     /** Where the result will go, so a target that cannot work (fill with nothing selected) fails before any model runs. */
     target: v.optional(v.oneOf(['new-layer', 'replace-fill'] as const)),
   }),

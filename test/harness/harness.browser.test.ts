@@ -12,18 +12,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, FrameLocator, Page } from 'playwright-core';
-import { decode } from 'fast-png';
 import { launchChromium } from '../helpers/chromium';
 import { ARTIFACTS, ROOT } from '../helpers/paths';
 import { drawLineMap } from '../../ui/core/raster';
 import { CONTROL_LINE_WIDTH } from '../../ui/app/job';
 import { WORD_COLOURS } from '../models/proof-fixture';
 import { PROOF_CONTROL_GAIN } from '../models/proof-model';
-import type { PathData } from '../../protocol/messages';
 // @ts-expect-error plain ESM module without types
 import { startHarnessAsync } from './serve.mjs';
+import {
+  downloadModelAsync, exportNodeAsync, generateAsync, imageAsync, imagePixelAsync, lastJobInputsAsync, newResults,
+  openHarnessAsync as openAsync, resultsAsync, rgbAt, selectAsync, undoStepsAsync, waitForResultsAsync, type Mode, type ResultNode,
+} from './harness-helpers';
 
-type Mode = 'inline' | 'hosted';
+
 let browser: Browser;
 let server: { url: string; appOrigin: string; closeAsync: () => Promise<unknown> };
 
@@ -39,131 +41,8 @@ afterAll(async () => {
   await server?.closeAsync();
 });
 
-async function openHarnessAsync(mode: Mode): Promise<{ page: Page; ui: FrameLocator; errors: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${server.url}?mode=${mode}`);
-  await page.waitForFunction(() => Boolean((window as unknown as { __harness?: unknown }).__harness));
-  const ui = page.frameLocator('#plugin-iframe');
-  await ui.getByTestId('generate').waitFor({ timeout: 60_000 });
-  return { page, ui, errors };
-}
+const openHarnessAsync = (mode: Mode) => openAsync(browser, server.url, mode);
 
-async function downloadModelAsync(ui: FrameLocator, id: string): Promise<void> {
-  await ui.getByRole('tab', { name: 'Models' }).click();
-  const card = ui.locator(`[data-testid="model-${id}"]`);
-  if (!(await card.getByText('Ready', { exact: true }).isVisible())) {
-    await card.getByRole('button', { name: /^Download/ }).click();
-    await card.getByText('Ready', { exact: true }).waitFor({ timeout: 60_000 });
-  }
-  await ui.getByRole('tab', { name: 'Create' }).click();
-}
-
-async function selectAsync(page: Page, ids: string[]): Promise<void> {
-  await page.evaluate((sel) => (window as any).__harness.host.select(sel), ids);
-}
-
-interface ResultNode {
-  id: string; name: string; type: string; parentType: string; x: number; y: number; width: number; height: number;
-  fill: string; hash: string | null; recipe: any;
-}
-
-/** Results the plugin wrote: nodes carrying a recipe, in document order. */
-async function resultsAsync(page: Page): Promise<ResultNode[]> {
-  return page.evaluate(() => {
-    const { figma } = (window as any).__harness;
-    return figma.currentPage.findAll((n: any) => n.getPluginData('recipe') !== '').map((n: any) => ({
-      id: n.id, name: n.name, type: n.type, parentType: n.parent.type,
-      x: n.absoluteBoundingBox.x, y: n.absoluteBoundingBox.y, width: n.width, height: n.height,
-      fill: n.fills[0]?.type, hash: n.fills[0]?.imageHash ?? null, recipe: JSON.parse(n.getPluginData('recipe')),
-    }));
-  });
-}
-
-const newResults = (before: ResultNode[], after: ResultNode[]): ResultNode[] => after.filter((r) => !before.some((b) => b.id === r.id));
-
-interface Png { width: number; height: number; channels: number; data: Uint8Array | Uint16Array | Uint8ClampedArray }
-
-async function imageAsync(page: Page, hash: string): Promise<Png> {
-  const bytes: number[] = await page.evaluate(async (h) => Array.from(await (window as any).__harness.figma.getImageByHash(h).getBytesAsync()), hash);
-  return decode(new Uint8Array(bytes)) as Png;
-}
-
-/** RGB at integer pixel (x, y). */
-const rgbAt = (png: Png, x: number, y: number): number[] => {
-  const i = (Math.floor(y) * png.width + Math.floor(x)) * png.channels;
-  return Array.from(png.data.slice(i, i + 3));
-};
-
-async function imagePixelAsync(page: Page, hash: string, fx: number, fy: number): Promise<number[]> {
-  const png = await imageAsync(page, hash);
-  return rgbAt(png, png.width * fx, png.height * fy);
-}
-
-/** The source node exported by the fake's real exportAsync (as the plugin does), decoded. */
-async function exportNodeAsync(page: Page, id: string, constraint: { type: 'WIDTH' | 'HEIGHT'; value: number }): Promise<Png> {
-  const bytes: number[] = await page.evaluate(async ({ id, constraint }) => {
-    const node = await (window as any).__harness.figma.getNodeByIdAsync(id);
-    return Array.from(await node.exportAsync({ format: 'PNG', constraint, useAbsoluteBounds: true, colorProfile: 'SRGB' }));
-  }, { id, constraint });
-  return decode(new Uint8Array(bytes)) as Png;
-}
-
-interface JobInputs {
-  width: number; height: number; mode: string;
-  placement: { x: number; y: number; width: number; height: number; sourceNodeId?: string; content: { x: number; y: number; width: number; height: number } };
-  mask?: { paths: PathData[]; nodeIds: string[] };
-  outlines?: { paths: PathData[]; nodeIds: string[] };
-}
-
-/** The last `job-inputs` the plugin posted to its UI (without the image bytes). */
-async function lastJobInputsAsync(page: Page): Promise<JobInputs> {
-  return page.evaluate(() => {
-    const msgs = (window as any).__harness.host.uiMessages as { message: any }[];
-    const m = [...msgs].reverse().find((e) => e.message?.type === 'job-inputs')!.message;
-    return { width: m.width, height: m.height, mode: m.mode, placement: m.placement, mask: m.mask, outlines: m.outlines };
-  });
-}
-
-const undoStepsAsync = (page: Page): Promise<number> => page.evaluate(() => (window as any).__harness.host.undoSteps);
-const insertDoneCountAsync = (page: Page): Promise<number> =>
-  page.evaluate(() => (window as any).__harness.log.filter((l: any) => l.dir === 'to-ui' && l.type === 'insert-done').length);
-
-/** Polls until the page holds `count` results; throws the UI's error text if it shows one first. */
-async function waitForResultsAsync(page: Page, ui: FrameLocator, count: number, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if ((await resultsCountAsync(page)) >= count) return;
-    const error = ui.getByTestId('error');
-    if (await error.isVisible()) throw new Error(`The UI showed an error: ${await error.textContent()}`);
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${count} results`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-const resultsCountAsync = (page: Page): Promise<number> =>
-  page.evaluate(() => (window as any).__harness.figma.currentPage.findAll((x: any) => x.getPluginData('recipe') !== '').length);
-
-async function generateAsync(page: Page, ui: FrameLocator, opts: { tab: string; model: string; prompt: string; images?: number }): Promise<void> {
-  const before = (await resultsAsync(page)).length;
-  const doneBefore = await insertDoneCountAsync(page);
-  const images = opts.images ?? 1;
-  await ui.getByRole('tab', { name: opts.tab }).click();
-  await ui.getByLabel('Model', { exact: true }).selectOption(opts.model);
-  await ui.getByLabel('Prompt', { exact: true }).fill(opts.prompt);
-  const count = ui.getByLabel('Images', { exact: true });
-  if ((await count.inputValue()) !== String(images)) {
-    await count.fill(String(images));
-    await count.press('Tab');
-    await expect.poll(() => count.inputValue()).toBe(String(images));
-  }
-  await ui.getByTestId('generate').click();
-  // Done when the results are in the document; an error shown by the UI fails at once, with its text.
-  await waitForResultsAsync(page, ui, before + images);
-  // Every image answered: the plugin has committed the generation's undo step by then.
-  await expect.poll(() => insertDoneCountAsync(page), { timeout: 30_000 }).toBe(doneBefore + images);
-}
 
 const RED = [...WORD_COLOURS.red];
 const GREEN = [...WORD_COLOURS.green];
@@ -183,7 +62,9 @@ for (const mode of ['inline', 'hosted'] as const) {
       const [result] = await resultsAsync(page);
       const hero = await page.evaluate((id) => (window as any).__harness.figma.getNodeByIdAsync(id).then((n: any) => n.absoluteBoundingBox), ids.hero);
       expect(result!.fill).toBe('IMAGE');
-      expect({ x: result!.x, y: result!.y, width: result!.width, height: result!.height }).toEqual(hero);
+      // Beside the source, never on it: same size and top, right of it.
+      expect({ y: result!.y, width: result!.width, height: result!.height }).toEqual({ y: hero.y, width: hero.width, height: hero.height });
+      expect(result!.x).toBeGreaterThanOrEqual(hero.x + hero.width + 24);
       expect(result!.recipe).toMatchObject({ mode: 'edit', prompt: 'red', modelId: 'proof-turbo', sourceNodeIds: [ids.hero] });
       // The proof model lands exactly on the prompt's colour.
       expect(close(await imagePixelAsync(page, result!.hash!, 0.5, 0.5), RED)).toBe(true);
@@ -196,17 +77,11 @@ for (const mode of ['inline', 'hosted'] as const) {
       await page.screenshot({ path: path.join(ARTIFACTS, `harness-${mode}-edit.png`) });
 
       if (mode === 'hosted') {
-        // A hosted UI gets no theme from Figma: the user picks it in the Models view, and it sticks (settings).
-        await ui.getByRole('tab', { name: 'Models' }).click();
-        await ui.getByRole('button', { name: 'Dark', exact: true }).click();
+        // The hosted UI follows Figma's theme (passed on by the bootstrap, opened with themeColors): no switch of its own.
         const frame = page.frame({ url: (u) => u.href.startsWith(server.appOrigin) })!;
-        await expect.poll(() => frame.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
-        await expect.poll(() => frame.evaluate(() => getComputedStyle(document.querySelector('.lda')!).backgroundColor)).toBe('rgb(44, 44, 44)');
-        await page.screenshot({ path: path.join(ARTIFACTS, 'harness-hosted-dark.png') });
-        const saved = await page.evaluate(() => (window as any).__harness.log.filter((l: any) => l.type === 'save-settings').length);
-        expect(saved).toBeGreaterThanOrEqual(1);
-        await ui.getByRole('button', { name: 'Light', exact: true }).click();
-        await expect.poll(() => frame.evaluate(() => document.documentElement.dataset.theme)).toBe('light');
+        expect(await frame.evaluate(() => document.documentElement.dataset.theme)).toBe('light');
+        await ui.getByRole('tab', { name: 'Models' }).click();
+        expect(await ui.getByRole('button', { name: 'Dark', exact: true }).count()).toBe(0);
       }
       expect(errors).toEqual([]);
       await page.close();
@@ -232,7 +107,7 @@ describe('inline workflows (one shared inline page)', () => {
 
   const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `harness-inline-${name}.png`) });
 
-  it('Generate with nothing selected → a new image rectangle centred in the viewport, one undo step', async () => {
+  it('Generate with nothing selected → a new image rectangle in the view, on free space, one undo step', async () => {
     await downloadModelAsync(ui, 'proof-turbo');
     await selectAsync(page, []);
     await expect.poll(() => ui.getByTestId('selection-hint').textContent()).toMatch(/Nothing selected/);
@@ -247,9 +122,16 @@ describe('inline workflows (one shared inline page)', () => {
     expect(r!.fill).toBe('IMAGE');
     expect(r!.recipe).toMatchObject({ mode: 'generate', prompt: 'blue', modelId: 'proof-turbo', sourceNodeIds: [] });
     expect({ width: r!.width, height: r!.height }).toEqual({ width: r!.recipe.width, height: r!.recipe.height });
+    // In the middle of the view, or — where that would cover other layers — the first free spot right of it.
     const center = await page.evaluate(() => (window as any).__harness.figma.viewport.center);
-    expect(Math.abs(r!.x + r!.width / 2 - center.x)).toBeLessThanOrEqual(1);
     expect(Math.abs(r!.y + r!.height / 2 - center.y)).toBeLessThanOrEqual(1);
+    expect(r!.x + r!.width / 2).toBeGreaterThanOrEqual(center.x - 1);
+    const others: { id: string; x: number; y: number; width: number; height: number }[] = await page.evaluate(() =>
+      (window as any).__harness.figma.currentPage.children.map((n: any) => ({ id: n.id, ...n.absoluteBoundingBox })));
+    for (const o of others) {
+      if (o.id === r!.id) continue;
+      expect(r!.x >= o.x + o.width || o.x >= r!.x + r!.width || r!.y >= o.y + o.height || o.y >= r!.y + r!.height).toBe(true);
+    }
     const img = await imageAsync(page, r!.hash!);
     expect({ width: img.width, height: img.height }).toEqual({ width: r!.recipe.width, height: r!.recipe.height });
     for (const [fx, fy] of [[0.1, 0.1], [0.5, 0.5], [0.9, 0.8]] as const) expect(close(rgbAt(img, img.width * fx, img.height * fy), BLUE)).toBe(true);
@@ -269,8 +151,9 @@ describe('inline workflows (one shared inline page)', () => {
       const [r, ...more] = newResults(before, await resultsAsync(page));
       expect(more).toEqual([]);
       expect(r!.recipe).toMatchObject({ mode: 'inpaint', modelId: model, sourceNodeIds: [ids.photo], maskNodeIds: [ids.blemish] });
-      // The Photo rectangle is 400×300 at (780, 0); the result covers it exactly.
-      expect({ x: r!.x, y: r!.y, width: r!.width, height: r!.height }).toEqual({ x: 780, y: 0, width: 400, height: 300 });
+      // The Photo rectangle is 400×300 at (780, 0); the result has its size, beside it.
+      expect({ y: r!.y, width: r!.width, height: r!.height }).toEqual({ y: 0, width: 400, height: 300 });
+      expect(r!.x).toBeGreaterThanOrEqual(780 + 400 + 24);
       const job = await lastJobInputsAsync(page);
       expect(job.mode).toBe('inpaint');
       const img = await imageAsync(page, r!.hash!);
@@ -350,7 +233,7 @@ describe('inline workflows (one shared inline page)', () => {
     await shot('wireframe');
   });
 
-  it('Images = 2 → two frames in a grid right of the source, one undo step for the whole generation', async () => {
+  it('Images = 2 → two rectangles in a row right of the source, one undo step for the whole generation', async () => {
     await selectAsync(page, [ids.rectangle!]);
     const source = await page.evaluate((id) => (window as any).__harness.host.nodeById(id).absoluteBoundingBox, ids.rectangle);
     const before = await resultsAsync(page);
@@ -361,7 +244,7 @@ describe('inline workflows (one shared inline page)', () => {
     expect(fresh).toHaveLength(2);
     expect(fresh.map((r) => r.recipe.batchIndex).sort()).toEqual([0, 1]);
     for (const r of fresh) {
-      expect(r.type).toBe('FRAME');
+      expect(r.type).toBe('RECTANGLE');
       expect(r.recipe).toMatchObject({ mode: 'edit', batchCount: 2, sourceNodeIds: [ids.rectangle] });
       expect(r.x).toBeGreaterThanOrEqual(source.x + source.width + 24 - 0.5);
     }
@@ -392,20 +275,19 @@ describe('inline workflows (one shared inline page)', () => {
     const ui2 = page.frameLocator('#plugin-iframe');
     await ui2.getByTestId('generate').waitFor({ timeout: 60_000 });
     await expect.poll(() => ui2.getByLabel('Prompt', { exact: true }).inputValue()).toBe('red barn');
-    await expect.poll(() => ui2.getByText(`Loaded the recipe — seed ${r!.recipe.seed}.`).isVisible()).toBe(true);
+    await expect.poll(() => ui2.getByText(`Running the recipe again with seed ${r!.recipe.seed}.`).isVisible()).toBe(true);
     expect(await ui2.getByRole('tab', { name: 'Edit' }).getAttribute('aria-selected')).toBe('true');
-    expect(await ui2.getByLabel('Seed', { exact: true }).inputValue()).toBe(String(r!.recipe.seed));
     // Regenerate reads the original source again, not the previous result.
     await expect.poll(() => page.evaluate(() => (window as any).__harness.figma.currentPage.selection.map((n: any) => n.id))).toEqual([ids.hero]);
     const cmd = await page.evaluate(() => (window as any).__harness.figma.command);
     expect(cmd).toBe('regenerate');
     await shot('relaunch');
 
-    // Running the loaded recipe again gives the same image (same source, seed and model). The inline UI keeps
-    // downloads only in memory, so the relaunched window downloads the model again.
-    await downloadModelAsync(ui2, 'proof-turbo');
+    // Regenerate runs by itself and gives the same image (same source, seed and model). The inline UI keeps
+    // downloads only in memory, so the run waits at the model control until the model is downloaded again.
     const before2 = await resultsAsync(page);
-    await ui2.getByTestId('generate').click();
+    await ui2.locator('[data-testid="error"][data-field="model"]').waitFor();
+    await ui2.getByTestId('model-not-ready').getByRole('button', { name: /^Download/ }).click();
     await waitForResultsAsync(page, ui2, before2.length + 1);
     const [again] = newResults(before2, await resultsAsync(page));
     expect(again!.recipe).toMatchObject({ mode: 'edit', prompt: 'red barn', seed: r!.recipe.seed, sourceNodeIds: [ids.hero] });

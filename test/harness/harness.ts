@@ -4,8 +4,10 @@
  * - The real built dist/<mode>/code.js runs against the fake, with `figma` and `__html__` as its globals.
  * - The real plugin UI runs in an iframe with Figma's envelopes: inline mode in `sandbox="allow-scripts"` (null
  *   origin); hosted mode via the build's bootstrap, which moves the iframe to the hosted app on another origin.
- * - Inline UIs opened with `themeColors` get Figma's `figma-light` / `figma-dark` class and colour variables; the
- *   header's theme switch flips them live, as Figma does (`?theme=dark` starts dark).
+ * - UIs opened with `themeColors` get Figma's `figma-light` / `figma-dark` class and colour variables (a hosted UI's
+ *   bootstrap document gets them too, before it redirects); the header's theme switch flips an inline UI live, as
+ *   Figma does (`?theme=dark` starts dark).
+ * - showUI's width/height and figma.ui.resize size the plugin window, as in Figma.
  * - Relaunch buttons: a selected result shows manifest.json's relaunch buttons (Regenerate / Variations); each run
  *   detaches the previous run's event handlers first, as Figma closes a running plugin before relaunching it.
  * URL parameters: mode=inline|hosted, theme=light|dark, autorun=0, command=<figma.command for the first run>.
@@ -73,6 +75,7 @@ function render(): void {
   }
   renderLayers();
   renderRelaunchButtons();
+  syncWindow();
 }
 
 const hasImage = (node: SceneNode): boolean =>
@@ -195,8 +198,10 @@ function showUi(html: string, options: ShowUIOptions): void {
     themeColors = options.themeColors === true;
     iframe.srcdoc = themeColors ? withFigmaTheme(html, figmaTheme) : html;
   } else {
-    // Hosted: the bootstrap (a data: document, as Figma loads it) redirects to the app's real origin.
-    iframe.src = `data:text/html;charset=utf-8,${encodeURIComponent(html)}`;
+    // Hosted: the bootstrap (a data: document, as Figma loads it) redirects to the app's real origin. With
+    // themeColors Figma themes the bootstrap document too (the app itself, on its own origin, gets nothing).
+    themeColors = options.themeColors === true;
+    iframe.src = `data:text/html;charset=utf-8,${encodeURIComponent(themeColors ? withFigmaTheme(html, figmaTheme) : html)}`;
   }
   frameHost.append(iframe);
   $('#plugin-title').textContent = options.title ?? manifest.name;
@@ -213,7 +218,22 @@ window.addEventListener('message', (event) => {
   host.deliverUiMessage(data.pluginMessage, { origin: event.origin, pluginId: data.pluginId });
 });
 
-host.onShowUI((html: string, options: ShowUIOptions) => showUi(html, options));
+host.onShowUI((html: string, options: ShowUIOptions) => { showUi(html, options); syncWindow(); });
+
+/** The plugin window as Figma sizes it: showUI's width/height, then figma.ui.resize; hidden while `visible` is false. */
+function syncWindow(): void {
+  const ui = host.ui;
+  const aside = $('#plugin');
+  if (!ui || !iframe) return;
+  aside.style.width = `${ui.width}px`;
+  iframe.style.height = `${ui.height}px`;
+  aside.dataset.visible = String(ui.visible && !ui.closed);
+  aside.dataset.closed = String(ui.closed);
+}
+for (const fn of ['resize', 'show', 'hide', 'close'] as const) {
+  const orig = (figma.ui[fn] as (...a: unknown[]) => unknown).bind(figma.ui);
+  (figma.ui as unknown as Record<string, unknown>)[fn] = (...args: unknown[]) => { const r = orig(...args); syncWindow(); return r; };
+}
 host.onPostToUi((message: unknown, options?: { origin?: string }) => {
   const type = (message as { type?: string } | null)?.type ?? '?';
   log.push({ dir: 'to-ui', type: String(type), at: performance.now() });
@@ -246,10 +266,11 @@ function figmaForRun(): PluginAPI {
 }
 
 /**
- * Runs the built plugin: `command` is figma.command ('' from the menu; 'regenerate' / 'variations' from a relaunch
- * button, which also selects `nodeIds`, the layers carrying the relaunch data).
+ * Runs the built plugin: `command` is figma.command ('' plain launch; a manifest menu command; 'regenerate' /
+ * 'variations' from a relaunch button, which also selects `nodeIds`, the layers carrying the relaunch data);
+ * `parameters` are a quick action's values (e.g. { prompt }), delivered with the 'run' event.
  */
-async function runPluginAsync(command = '', nodeIds?: readonly string[]): Promise<void> {
+async function runPluginAsync(command = '', nodeIds?: readonly string[], parameters?: ParameterValues): Promise<void> {
   const [code, html] = await Promise.all([
     fetch(`/${uiMode}/code.js`).then((r) => r.text()),
     fetch(`/${uiMode}/ui.html`).then((r) => r.text()),
@@ -257,7 +278,7 @@ async function runPluginAsync(command = '', nodeIds?: readonly string[]): Promis
   for (const l of runListeners) figma.off(l.type as 'selectionchange', l.f as () => void);
   runListeners = [];
   figma.ui.onmessage = undefined;
-  host.launch?.(nodeIds && nodeIds.length ? { command, nodeIds } : { command });
+  host.launch?.({ command, ...(nodeIds && nodeIds.length ? { nodeIds } : {}), ...(parameters ? { parameters } : {}) });
   // Figma runs main-thread code with `figma` and `__html__` in scope.
   new Function('figma', '__html__', code)(figmaForRun(), html);
 }

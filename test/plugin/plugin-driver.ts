@@ -36,14 +36,14 @@ export interface Driver {
 let counter = 0;
 export const rid = (p = 't'): string => `${p}-${++counter}`;
 
-export async function createDriverAsync(opts: { uiMode?: 'inline' | 'hosted'; command?: string } = {}): Promise<Driver> {
+export async function createDriverAsync(opts: { uiMode?: 'inline' | 'hosted'; command?: string; parameters?: Record<string, string> } = {}): Promise<Driver> {
   const uiMode = opts.uiMode ?? 'inline';
   const { figma, host } = createFakeFigma({ manifest: MANIFEST });
   const ids = await createDemoDocument(figma);
   const warnings: string[] = [];
   const start = (): PluginHandle =>
     startPlugin(figma, { uiMode, hostedOrigin: HOSTED_ORIGIN, version: '0.1.0-test', html: '<div id="root"></div>', warn: (t) => warnings.push(t) });
-  if (opts.command) host.launch({ command: opts.command });
+  if (opts.command || opts.parameters) host.launch({ command: opts.command ?? '', ...(opts.parameters ? { parameters: opts.parameters } : {}) });
   const driver: Driver = {
     figma, host, ids, warnings,
     plugin: start(),

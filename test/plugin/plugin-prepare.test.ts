@@ -20,6 +20,41 @@ const lastSelection = (d: Driver) => {
 const prepare = (d: Driver, mode: 'generate' | 'edit' | 'inpaint' | 'wireframe', extra: Record<string, unknown> = {}) =>
   d.requestAsync({ type: 'prepare-job', requestId: rid('p'), mode, size: SD15, ...extra }, 'job-inputs');
 
+describe('plugin: entry points (menu commands, the quick action, the window)', () => {
+  it('a menu command opens the panel on its mode', async () => {
+    const d = await createDriverAsync({ command: 'inpaint' });
+    await d.host.settleAsync();
+    expect(d.host.ui?.options).toMatchObject({ visible: true, themeColors: true });
+    const init = await d.requestAsync({ type: 'ui-ready', requestId: rid('u') }, 'init');
+    expect(init.launch).toEqual({ mode: 'inpaint' });
+  });
+
+  it('the "Generate image…" quick action runs with a hidden window; the UI can show it or close the plugin', async () => {
+    const d = await createDriverAsync({ command: 'generate', parameters: { prompt: '  a lighthouse at dawn ' } });
+    await d.host.settleAsync();
+    expect(d.host.ui?.options.visible).toBe(false);
+    const init = await d.requestAsync({ type: 'ui-ready', requestId: rid('u') }, 'init');
+    expect(init.launch).toEqual({ mode: 'generate', prompt: 'a lighthouse at dawn', headless: true });
+    await d.requestAsync({ type: 'window', requestId: rid('w'), action: 'show' }, 'ack');
+    expect(d.host.ui?.visible).toBe(true);
+    await d.sendAsync({ type: 'window', requestId: rid('w'), action: 'close', message: 'Inserted “a lighthouse at dawn”.' });
+    expect(d.host.ui?.closed).toBe(true);
+    expect(d.host.notifications.at(-1)?.message).toBe('Inserted “a lighthouse at dawn”.');
+  });
+
+  it('the window size the user drags to is remembered and restored next time', async () => {
+    const d = await createDriverAsync();
+    await d.requestAsync({ type: 'resize', requestId: rid('r'), width: 420, height: 800 }, 'ack');
+    expect({ w: d.host.ui?.width, h: d.host.ui?.height }).toEqual({ w: 420, h: 800 });
+    expect(await d.figma.clientStorage.getAsync('window-size')).toEqual({ width: 420, height: 800 });
+    d.relaunch('');
+    await d.host.settleAsync();
+    expect({ w: d.host.ui?.width, h: d.host.ui?.height }).toEqual({ w: 360, h: 640 });
+    await d.requestAsync({ type: 'ui-ready', requestId: rid('u') }, 'init');
+    expect({ w: d.host.ui?.width, h: d.host.ui?.height }).toEqual({ w: 420, h: 800 });
+  });
+});
+
 describe('plugin: opening and reading the selection', () => {
   it('opens the UI at 360×640 with theme colours and answers ui-ready with init', async () => {
     const d = await createDriverAsync();

@@ -2,7 +2,7 @@
  * Test page for test/ui/app.browser.test.ts: mounts the real app with the fake bridge and fake engine.
  * Query: ?selection=none|frame|imageWithMask|wireframe|locked &theme=light|dark &uiMode=inline|hosted
  *        &stepMs=N &provider=webgpu|wasm &persistent=0|1 &history=N (pre-filled history entries)
- *        &figmaClass=figma-dark|figma-light (as Figma sets on <html> in inline mode)
+ *        &figmaClass=figma-dark|figma-light (as Figma sets on <html> in inline mode) &advanced=0 (Advanced closed)
  */
 import { mountApp } from '../../ui/app/main';
 import type { AppStore } from '../../ui/app/store';
@@ -30,7 +30,8 @@ const history = Array.from({ length: historyCount }, (_, i) => {
   };
 });
 
-const bridge = createFakeBridge({ selection, theme: q.get('theme') === 'dark' ? 'dark' : 'light', history, latencyMs: 5 });
+// Most tests work in the Advanced settings, so they start open (saved setting); &advanced=0 starts as a new user does.
+const bridge = createFakeBridge({ selection, theme: q.get('theme') === 'dark' ? 'dark' : 'light', history, latencyMs: 5, settings: { advanced: q.get('advanced') !== '0' } });
 const engine = createFakeEngine({
   stepMs: Number(q.get('stepMs') ?? 40),
   downloadChunks: 8,

@@ -60,10 +60,11 @@ describe('recipe → form', () => {
     version: 1, mode: 'edit', prompt: 'a cabin, photo', negativePrompt: 'blurry', seed: 777, steps: 12, guidance: 6, strength: 0.4,
     width: 640, height: 384, modelId: 'tiny-sd', sourceNodeIds: ['1:2'], pluginVersion: '0.1.0', createdAt: '2026-01-01T00:00:00Z',
   };
-  it('regenerate / re-run: same seed, fixed policy, the recipe model and parameters for its mode', () => {
+  it('regenerate / re-run: same seed, the user\'s seed policy kept, the recipe model and parameters for its mode', () => {
     const { settings, mode } = settingsFromRecipe({ ...DEFAULT_SETTINGS, presetId: 'photo', batchCount: 4 }, recipe, 'regenerate');
     expect(mode).toBe('edit');
-    expect(settings).toMatchObject({ prompt: 'a cabin, photo', negativePrompt: 'blurry', presetId: 'none', seed: 777, seedPolicy: 'fixed', batchCount: 1 });
+    // the seed policy and image count are the user's; the run itself uses the stored seed (store.rerunAsync)
+    expect(settings).toMatchObject({ prompt: 'a cabin, photo', negativePrompt: 'blurry', presetId: 'none', seed: 777, seedPolicy: 'random', batchCount: 4 });
     expect(settings.modelByMode.edit).toBe('tiny-sd');
     expect(settings.paramsByModel['tiny-sd']).toEqual({ steps: 12, guidance: 6, strength: 0.4 });
   });

@@ -1,7 +1,7 @@
 import { effect } from '@preact/signals';
 import { describe, expect, it } from 'vitest';
 import type { Recipe, UiToPlugin } from '../../protocol/messages';
-import { createAppStore, estimateRunEta, type RunState } from '../../ui/app/store';
+import { batchEta, createAppStore, errorField, estimateRunEta, type RunState } from '../../ui/app/store';
 import { createFakeBridge, SELECTIONS, type FakeBridgeOptions } from './fake-bridge';
 import { createFakeEngine, type FakeEngineOptions } from './fake-engine';
 import { createRecordingRasterizer } from './fake-raster';
@@ -123,35 +123,58 @@ describe('app store', () => {
     store.dispose();
   });
 
-  it('relaunch "regenerate" loads the layer recipe with its seed; "variations" uses new seeds', async () => {
+  it('relaunch "regenerate" runs at once on the recipe\'s layers with its seed; "variations" runs 4 new seeds; the seed policy is untouched', async () => {
     const recipe: Recipe = {
       version: 1, mode: 'edit', prompt: 'old prompt', negativePrompt: '', seed: 4242, steps: 6, guidance: 3, strength: 0.3,
       width: 640, height: 384, modelId: 'tiny-sd', sourceNodeIds: ['1:2'], pluginVersion: '0.1.0', createdAt: 'x',
     };
     const a = await setup({ selection: SELECTIONS.frame, relaunch: { action: 'regenerate', nodeId: '9:1', recipe } });
     expect(a.store.mode.value).toBe('edit');
-    expect(a.store.settings.value).toMatchObject({ prompt: 'old prompt', seed: 4242, seedPolicy: 'fixed' });
+    expect(a.store.settings.value).toMatchObject({ prompt: 'old prompt', seed: 4242, seedPolicy: 'random' });
     expect(a.store.params.value).toMatchObject({ steps: 6, guidance: 3, strength: 0.3 });
-    await a.store.generateAsync();
+    // startAsync ran it: no click needed
+    expect(a.engine.requests).toHaveLength(1);
     expect(a.engine.requests[0]).toMatchObject({ seed: 4242, steps: 6, strength: 0.3, mode: 'edit' });
+    const prep = a.bridge.sent.find((m) => m.type === 'prepare-job');
+    expect(prep).toMatchObject({ sourceNodeIds: ['1:2'] });
     a.store.dispose();
     const b = await setup({ selection: SELECTIONS.frame, relaunch: { action: 'variations', nodeId: '9:1', recipe } });
     expect(b.store.settings.value.seedPolicy).toBe('random');
+    expect(b.engine.requests).toHaveLength(4);
+    const seeds = b.engine.requests.map((r) => r.seed);
+    expect(new Set(seeds).size).toBe(4);
+    expect(seeds).not.toContain(4242);
     b.store.dispose();
+  });
+
+  it('a relaunch whose model is not downloaded waits at the model control, then runs once it is', async () => {
+    const recipe: Recipe = {
+      version: 1, mode: 'generate', prompt: 'later', negativePrompt: '', seed: 7, steps: 2, guidance: 1,
+      width: 512, height: 512, modelId: 'sd-turbo', sourceNodeIds: [], pluginVersion: '0.1.0', createdAt: 'x',
+    };
+    const { engine, store } = await setup({ selection: SELECTIONS.none, relaunch: { action: 'regenerate', nodeId: '9:1', recipe } });
+    expect(engine.requests).toHaveLength(0);
+    expect(store.error.value).toMatchObject({ code: 'MODEL_NOT_READY', field: 'model' });
+    expect(store.pendingRun.value).not.toBeNull();
+    await store.downloadAsync('sd-turbo', { confirmed: true });
+    await waitFor(() => engine.requests.length === 1 && !store.running.value);
+    expect(engine.requests[0]).toMatchObject({ seed: 7 });
+    expect(store.error.value).toBeNull();
+    store.dispose();
   });
 
   it('errors in plain words with a hint: empty prompt, model not downloaded, plugin refusal', async () => {
     const { bridge, store } = await setup({ prepareError: { code: 'INVALID_SELECTION', message: "'Hero' is hidden.", hint: 'Show it first.' } });
     await store.generateAsync();
-    expect(store.error.value).toMatchObject({ code: 'INVALID_INPUT', message: 'The prompt is empty.' });
+    expect(store.error.value).toMatchObject({ code: 'INVALID_INPUT', message: 'The prompt is empty.', field: 'prompt' });
     store.update({ prompt: 'x' });
     store.setModel('sd-turbo');
     await store.generateAsync();
-    expect(store.error.value).toMatchObject({ code: 'MODEL_NOT_READY', message: 'SD-Turbo is not downloaded yet.' });
+    expect(store.error.value).toMatchObject({ code: 'MODEL_NOT_READY', message: 'SD-Turbo is not downloaded yet.', field: 'model' });
     expect(store.error.value?.hint).toMatch(/Open Models/);
     store.setModel('tiny-sd');
     await store.generateAsync();
-    expect(store.error.value).toEqual({ code: 'INVALID_SELECTION', message: "'Hero' is hidden.", hint: 'Show it first.' });
+    expect(store.error.value).toEqual({ code: 'INVALID_SELECTION', message: "'Hero' is hidden.", hint: 'Show it first.', field: 'selection' });
     bridge.prepareError = undefined;
     await store.generateAsync();
     expect(store.error.value).toBeNull();
@@ -211,6 +234,46 @@ describe('custom models', () => {
     expect(store.models.value.map((m) => m.id)).toContain('new-model');
     expect(await store.addCustomModelAsync('{"id":"pasted","name":"P"}')).toBeNull();
     expect(store.models.value.map((m) => m.id)).toContain('pasted');
+    store.dispose();
+  });
+
+  it('the batch ETA counts the whole batch and never goes up (7→6→2→5 s becomes a countdown)', () => {
+    // 1 of 4 images done in 2 s → 6 s left for the batch (not one image's share).
+    expect(batchEta({ elapsedMs: 2000, done: 0.25 })).toBe(6);
+    // A slower image later would raise the estimate: the shown value keeps counting down instead.
+    expect(batchEta({ elapsedMs: 6000, done: 0.5, previous: { seconds: 5, sinceMs: 1000 } })).toBe(4);
+    // A faster one lowers it at once.
+    expect(batchEta({ elapsedMs: 3000, done: 0.75, previous: { seconds: 5, sinceMs: 500 } })).toBe(1);
+    expect(batchEta({ elapsedMs: 0, done: 0 })).toBeUndefined();
+    let shown: number | undefined;
+    const seq: number[] = [];
+    const times = [800, 700, 2400, 600, 3000, 500, 900, 700];
+    let t = 0;
+    for (let k = 0; k < times.length; k++) {
+      t += times[k]!;
+      const next = batchEta({ elapsedMs: t, done: (k + 1) / times.length, ...(shown !== undefined ? { previous: { seconds: shown, sinceMs: times[k]! } } : {}) });
+      shown = next;
+      seq.push(next!);
+    }
+    for (let k = 1; k < seq.length; k++) expect(seq[k]).toBeLessThanOrEqual(seq[k - 1]!);
+    expect(seq.at(-1)).toBe(0);
+  });
+
+  it('errors go to the control that changes them', () => {
+    expect(errorField({ code: 'MODEL_NOT_READY', message: 'x' })).toBe('model');
+    expect(errorField({ code: 'INVALID_SELECTION', message: 'x', hint: 'Select a frame, or set “Insert as” to “New layer”.' })).toBe('target');
+    expect(errorField({ code: 'INVALID_SELECTION', message: 'x' })).toBe('selection');
+    expect(errorField({ code: 'INVALID_INPUT', message: 'The prompt is empty.' })).toBe('prompt');
+    expect(errorField({ code: 'INTERNAL', message: 'x' })).toBeNull();
+  });
+
+  it('"Fill of the selection" with nothing selected is refused before the plugin is even asked', async () => {
+    const { bridge, engine, store } = await setup({ selection: SELECTIONS.none });
+    store.update({ prompt: 'x', target: 'replace-fill' });
+    await store.generateAsync();
+    expect(store.error.value).toMatchObject({ code: 'INVALID_SELECTION', field: 'target' });
+    expect(bridge.sent.map((m) => m.type)).not.toContain('prepare-job');
+    expect(engine.requests).toHaveLength(0);
     store.dispose();
   });
 });

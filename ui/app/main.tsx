@@ -26,8 +26,12 @@ export function mountApp(root: HTMLElement, env: AppEnv, options: MountOptions =
   options.onStore?.(store);
   // Inline mode with themeColors: Figma puts `figma-light` / `figma-dark` on <html> and switches it live.
   const html = doc.documentElement;
+  // Hosted mode: Figma's theme class is on the bootstrap page (opened with themeColors), which passes it on in the
+  // hosted URL's hash (#figma-theme=dark) when it redirects.
+  const hashTheme = new URLSearchParams((doc.defaultView?.location.hash ?? '').replace(/^#/, '')).get('figma-theme');
+  const bootTheme = hashTheme === 'dark' || hashTheme === 'light' ? hashTheme : null;
   const readFigmaTheme = (): void => {
-    store.figmaTheme.value = html.classList.contains('figma-dark') ? 'dark' : html.classList.contains('figma-light') ? 'light' : null;
+    store.figmaTheme.value = html.classList.contains('figma-dark') ? 'dark' : html.classList.contains('figma-light') ? 'light' : bootTheme;
   };
   readFigmaTheme();
   const observer = new MutationObserver(readFigmaTheme);

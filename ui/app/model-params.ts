@@ -155,7 +155,8 @@ export function effectiveSize(model: Pick<ModelSummary, 'sizes'> | null, saved: 
 /** "Frame 'Hero' 1440×900 → will be edited at 768×512" */
 export function selectionHintLine(selection: SelectionInfo | null, mode: Mode, model: Pick<ModelSummary, 'sizes'> | null, generateSize: { width: number; height: number }): string {
   if (!selection) return 'Reading the selection…';
-  const first = selection.nodes[0];
+  // The layer the job reads (the image under the mask shapes), so the size is the one that really runs.
+  const first = selection.source ?? selection.nodes[0];
   const verb: Record<Mode, string> = { generate: 'generated', edit: 'edited', inpaint: 'inpainted', wireframe: 'rendered' };
   if (mode === 'generate') {
     const size = `${generateSize.width}×${generateSize.height}`;

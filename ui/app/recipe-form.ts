@@ -1,6 +1,6 @@
 /**
  * Loading a stored Recipe back into the form (pure): re-run from history, or a relaunch button
- * ('regenerate' = the same seed; 'variations' = new seeds).
+ * ('regenerate' = the same seed; 'variations' = new seeds). The store then runs it at once (store.rerunAsync).
  */
 import type { Mode, Recipe } from '../../protocol/messages';
 import { normalizeSeed } from './seed-policy';
@@ -25,9 +25,9 @@ export function settingsFromRecipe(settings: Settings, recipe: Recipe, action: R
       prompt: recipe.prompt,
       negativePrompt: recipe.negativePrompt,
       presetId: 'none',
-      seed: normalizeSeed(recipe.seed),
-      seedPolicy: action === 'variations' ? 'random' : 'fixed',
-      batchCount: action === 'variations' ? Math.max(settings.batchCount, 1) : 1,
+      // The run itself uses the recipe's seed (or new ones for variations); the user's seed policy and image count
+      // stay as they were, so nothing switches silently.
+      seed: normalizeSeed(action === 'variations' ? settings.seed : recipe.seed),
       size: recipe.mode === 'generate' ? { width: recipe.width, height: recipe.height } : settings.size,
       maskFeather: recipe.maskFeather ?? settings.maskFeather,
       controlType,

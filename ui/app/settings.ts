@@ -37,7 +37,7 @@ export interface Settings {
   readonly seedPolicy: SeedPolicy;
   readonly seed: number;
   readonly batchCount: number;
-  /** Generate: requested size; null = the model's default size. */
+  /** Generate: requested size; null = "Match selection" (the selected layer's aspect; the model's default when nothing is selected). */
   readonly size: { readonly width: number; readonly height: number } | null;
   readonly target: InsertTarget;
   /** Inpaint: mask feather in working pixels. */
@@ -51,6 +51,8 @@ export interface Settings {
    * echoes `theme` after save-settings. The inline UI follows Figma's own `figma-dark` class instead.
    */
   readonly theme: 'light' | 'dark';
+  /** Whether the Advanced settings (model, size, steps, images, seed…) are open. */
+  readonly advanced: boolean;
 }
 
 export const LIMITS = {
@@ -89,6 +91,7 @@ export const DEFAULT_SETTINGS: Settings = {
   modelByMode: {},
   paramsByModel: {},
   theme: 'light',
+  advanced: false,
 };
 
 type Obj = Record<string, unknown>;
@@ -172,6 +175,7 @@ export function parseSettings(data: unknown): Settings {
     modelByMode,
     paramsByModel,
     theme: data.theme === 'dark' ? 'dark' : 'light',
+    advanced: data.advanced === true,
   };
 }
 

@@ -6,14 +6,14 @@
  */
 import { batch, computed, effect, signal, type ReadonlySignal } from '@preact/signals';
 import { AppError, toAppError, type ErrorData } from '../../protocol/errors';
-import { newRequestId, type HistoryEntry, type Mode, type PluginToUi, type SelectionInfo } from '../../protocol/messages';
+import { MODES, newRequestId, type HistoryEntry, type Mode, type PluginToUi, type SelectionInfo } from '../../protocol/messages';
 import type { AppEnv } from './env';
 import type { EngineCapabilities, ModelEntry, RgbaImage, StorageInfo } from '../contracts/engine';
 import { formatBytes, withHint } from './format';
 import { makeRecipe, prepareJob, type JobForm, type Rasterizer } from './job';
 import {
-  chooseMode, effectiveParams, effectiveSize, modelControlType, modelsForMode, pickModel, selectionHintLine,
-  workingSizeRequest, type EffectiveParams,
+  chooseMode, effectiveParams, effectiveSize, fitWorkingSize, modeAvailability, modelControlType, modelSupportsMode, modelsForMode, pickModel,
+  selectionHintLine, workingSizeRequest, type EffectiveParams,
 } from './model-params';
 import { settingsFromRecipe, type RecipeAction } from './recipe-form';
 import { planSeeds } from './seed-policy';
@@ -22,6 +22,41 @@ import {
 } from './settings';
 
 export type View = 'create' | 'history' | 'models';
+
+/** The control an error belongs next to (shown there, not in the top banner). */
+export type ErrorField = 'selection' | 'model' | 'prompt' | 'target';
+export type UiError = ErrorData & { readonly field?: ErrorField };
+
+/** One run's overrides: History Re-run/Vary and relaunch buttons run a stored recipe on its own layers. */
+export interface RunOptions {
+  /** The seeds to use (one image each) instead of the seed policy's. */
+  readonly seeds?: readonly number[];
+  /** The layers to run on (found by id by the plugin) instead of the live selection; [] = nothing selected. */
+  readonly sourceNodeIds?: readonly string[];
+  /** Generate: this exact size. */
+  readonly size?: { readonly width: number; readonly height: number };
+}
+
+/** Which control an error is about (null: the banner). */
+export function errorField(e: ErrorData): ErrorField | null {
+  if (e.code === 'MODEL_NOT_READY') return 'model';
+  if (e.code === 'INVALID_SELECTION' && /Insert as/.test(e.hint ?? '')) return 'target';
+  if (e.code === 'INVALID_SELECTION' || e.code === 'SOURCE_CHANGED') return 'selection';
+  if (e.code === 'INVALID_INPUT' && /prompt/i.test(e.message)) return 'prompt';
+  return null;
+}
+
+/**
+ * Time left for a whole batch, from the share of it done so far (images done + this image's denoise steps) and the
+ * time it took — so encoding, decoding and inserting count too. Never goes up: at most the last shown value minus
+ * the time since (a stable countdown rather than 7→6→2→5 s).
+ */
+export function batchEta(p: { elapsedMs: number; done: number; previous?: { seconds: number; sinceMs: number } }): number | undefined {
+  if (!(p.done > 0) || !(p.elapsedMs > 0)) return p.previous ? Math.max(0, p.previous.seconds - p.previous.sinceMs / 1000) : undefined;
+  const estimate = (p.elapsedMs * (1 - Math.min(1, p.done))) / Math.min(1, p.done) / 1000;
+  if (!p.previous) return estimate;
+  return Math.max(0, Math.min(estimate, p.previous.seconds - p.previous.sinceMs / 1000));
+}
 
 export interface RunState {
   readonly jobId: string;
@@ -77,6 +112,10 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 
 export type AppStore = ReturnType<typeof createAppStore>;
 
+/** Variations run at least this many images, to compare. */
+export const VARIATIONS = 4;
+const MODE_NAME: Readonly<Record<Mode, string>> = { generate: 'Generate', edit: 'Edit', inpaint: 'Inpaint', wireframe: 'Wireframe → mockup' };
+
 export function createAppStore(env: AppEnv, deps: StoreDeps) {
   const { bridge, engine } = env;
   const random = deps.random ?? Math.random;
@@ -106,19 +145,37 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
   /** Average ms per denoise step per model, from earlier runs this session (first ETA before step 1). */
   const stepMsByModel = new Map<string, number>();
   const lastSeeds = signal<readonly number[]>([]);
-  const error = signal<ErrorData | null>(null);
+  /** Seconds one image took per model on this device (the last run), for an honest estimate. */
+  const imageSeconds = signal<Readonly<Record<string, number>>>({});
+  const error = signal<UiError | null>(null);
+  /** Models view: the card to scroll to ("Open Models" from a callout). */
+  const modelFocus = signal<string | null>(null);
+  /** A run waiting for its model (relaunch / quick action / re-run before the download finished). */
+  const pendingRun = signal<{ options: RunOptions; label: string } | null>(null);
+  /** Quick action: the window is hidden; close the plugin when the run is done. */
+  const headless = signal(false);
   const notice = signal<string | null>(null);
   const history = signal<readonly HistoryEntry[]>([]);
   const historyState = signal<'idle' | 'loading' | 'loaded'>('idle');
   const pendingLicence = signal<string | null>(null);
   const relaunchNote = signal<string | null>(null);
+  /** Why the clicked mode tab can't be used, in words. */
+  const tabHelp = signal<string | null>(null);
 
   // ---- derived -----------------------------------------------------------------------------------------------
   const capableModels = computed(() => modelsForMode(models.value, mode.value));
   const model = computed<ModelEntry | null>(() => pickModel(models.value, mode.value, settings.value.modelByMode[mode.value]));
   const params = computed<EffectiveParams>(() => effectiveParams(model.value, model.value ? settings.value.paramsByModel[model.value.id] : undefined));
   const controlType = computed<ControlType>(() => settings.value.controlType ?? modelControlType(model.value) ?? 'lineart');
-  const generateSize = computed(() => effectiveSize(model.value, settings.value.size));
+  /** "Match selection": no size chosen and a usable layer selected — the run follows the layer's aspect. */
+  const matchSelection = computed(() => settings.value.size === null && !!selection.value?.source);
+  /** The size "Match selection" runs at: the selected layer's aspect at the model's area (null: nothing usable selected). */
+  const matchSize = computed(() => {
+    const src = selection.value?.source;
+    const m = model.value;
+    return src && m ? fitWorkingSize(src.width, src.height, workingSizeRequest(m), m.sizes.fixed) : null;
+  });
+  const generateSize = computed(() => (settings.value.size === null && matchSize.value) || effectiveSize(model.value, settings.value.size));
   const hintLine = computed(() => selectionHintLine(selection.value, mode.value, model.value, generateSize.value));
   const finalPrompts = computed(() => applyPreset(settings.value));
   const running = computed(() => run.value !== null);
@@ -198,10 +255,12 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
     mode.value = next;
   };
 
-  const showError = (err: unknown): void => {
+  const showError = (err: unknown, field?: ErrorField | null): void => {
     const e = toAppError(err);
     if (e.code === 'CANCELLED') return;
-    error.value = withHint(e.toData());
+    const data = withHint(e.toData());
+    const f = field === undefined ? errorField(data) : field;
+    error.value = f ? { ...data, field: f } : data;
   };
 
   const loadRecipe = (recipe: HistoryEntry['recipe'], action: RecipeAction): void => {
@@ -211,9 +270,44 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
       mode.value = r.mode;
       view.value = 'create';
       relaunchNote.value = action === 'variations'
-        ? `Loaded the recipe — new seeds each run.`
-        : `Loaded the recipe — seed ${recipe.seed}.`;
+        ? `Variations of “${recipe.prompt.slice(0, 60)}”: ${VARIATIONS} new seeds.`
+        : `Running the recipe again with seed ${recipe.seed}.`;
     });
+  };
+
+  /** The one-off run a recipe asks for: its own layers, its seed (or new ones for variations), its size. */
+  const recipeRun = (recipe: HistoryEntry['recipe'], action: RecipeAction): RunOptions => {
+    const seeds = action === 'variations'
+      ? Array.from({ length: Math.max(VARIATIONS, settings.value.batchCount) }, () => Math.floor(random() * 0x100000000))
+      : [recipe.seed];
+    const ids = recipe.mode === 'inpaint' ? [...recipe.sourceNodeIds, ...(recipe.maskNodeIds ?? [])] : [...recipe.sourceNodeIds];
+    return { seeds, sourceNodeIds: ids, ...(recipe.mode === 'generate' ? { size: { width: recipe.width, height: recipe.height } } : {}) };
+  };
+
+  /**
+   * History Re-run / Vary and the relaunch buttons: load the recipe and run it at once on its original layers. When
+   * its model is not downloaded yet, the run waits (the message sits at the model control) and starts once it is.
+   */
+  const rerunAsync = async (recipe: HistoryEntry['recipe'], action: RecipeAction): Promise<void> => {
+    loadRecipe(recipe, action);
+    await startOrWaitAsync(recipeRun(recipe, action), action === 'variations' ? 'the variations' : 'the re-run');
+  };
+
+  const startOrWaitAsync = async (options: RunOptions, label: string): Promise<void> => {
+    const m = model.value;
+    if (m && m.status !== 'ready') {
+      pendingRun.value = { options, label };
+      showError(new AppError('MODEL_NOT_READY', `${m.name} is not downloaded yet; ${label} starts as soon as it is.`, {
+        hint: `Download it (${formatBytes(m.totalBytes)}) from here or in Models.`,
+      }), 'model');
+      if (headless.peek()) {
+        headless.value = false;
+        bridge.send({ type: 'window', requestId: newRequestId('w'), action: 'show' });
+      }
+      return;
+    }
+    pendingRun.value = null;
+    await generateAsync(options);
   };
 
   const applyInit = (msg: Extract<PluginToUi, { type: 'init' }>): void => {
@@ -224,9 +318,29 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
       settings.value = parseSettings(msg.settings);
       lastSaved = JSON.stringify(serializeSettings(settings.value));
       mode.value = chooseMode(msg.selection, null);
+      if (msg.launch?.mode && msg.selection.availableModes.includes(msg.launch.mode)) mode.value = msg.launch.mode;
+      if (msg.launch?.prompt) {
+        settings.value = { ...settings.value, prompt: msg.launch.prompt };
+        mode.value = 'generate';
+      }
+      headless.value = msg.launch?.headless === true;
       if (msg.relaunch) loadRecipe(msg.relaunch.recipe, msg.relaunch.action);
       ready.value = true;
     });
+  };
+
+  /** After init and the model list: a relaunch button or a quick action runs at once (or waits for its model). */
+  const startLaunchRunAsync = async (msg: Extract<PluginToUi, { type: 'init' }>): Promise<void> => {
+    if (msg.relaunch) {
+      await startOrWaitAsync(recipeRun(msg.relaunch.recipe, msg.relaunch.action), msg.relaunch.action === 'variations' ? 'the variations' : 'the re-run');
+    } else if (msg.launch?.prompt) {
+      await startOrWaitAsync({}, 'the image');
+      if (headless.peek()) {
+        const failed = error.peek();
+        bridge.send({ type: 'window', requestId: newRequestId('w'), action: failed ? 'show' : 'close', ...(failed ? {} : { message: notice.peek()?.slice(0, 200) ?? 'Done.' }) });
+        headless.value = false;
+      }
+    }
   };
 
   const handleMessage = (msg: PluginToUi): void => {
@@ -235,7 +349,13 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
       case 'selection-changed':
         batch(() => {
           selection.value = msg.selection;
-          if (!run.peek()) mode.value = chooseMode(msg.selection, mode.peek());
+          if (!run.peek()) {
+            mode.value = chooseMode(msg.selection, mode.peek());
+            // The last job's outcome and errors about the old selection no longer apply.
+            notice.value = null;
+            if (error.peek()?.field !== 'model') error.value = null;
+            tabHelp.value = null;
+          }
         });
         break;
       case 'theme': theme.value = msg.theme; break;
@@ -281,11 +401,35 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
     try {
       await engine.downloadModelAsync(id, (p) => patchModel(id, { status: 'downloading', progress: p }));
       patchModel(id, { status: 'ready', progress: undefined });
+      adoptReadyModel(id);
     } catch (err) {
       const e = toAppError(err);
       patchModel(id, { status: 'failed', error: withHint(e.toData()), progress: undefined });
     }
     await Promise.all([refreshModelsAsync(), refreshStorageAsync()]);
+  };
+
+  /**
+   * A model just became ready: modes whose chosen model is not downloaded switch to it (no stale "not downloaded"
+   * message), and a run waiting for a model starts.
+   */
+  const adoptReadyModel = (id: string): void => {
+    const m = models.peek().find((x) => x.id === id);
+    if (!m) return;
+    const next = { ...settings.peek().modelByMode };
+    for (const md of MODES) {
+      const chosen = pickModel(models.peek(), md, next[md]);
+      if (modelSupportsMode(m, md) && chosen && chosen.status !== 'ready') next[md] = id;
+    }
+    batch(() => {
+      update({ modelByMode: next });
+      if (error.peek()?.field === 'model') error.value = null;
+    });
+    const waiting = pendingRun.peek();
+    if (waiting && model.peek()?.status === 'ready' && !run.peek()) {
+      pendingRun.value = null;
+      void generateAsync(waiting.options);
+    }
   };
 
   const loadFromFilesAsync = async (id: string, files: readonly File[]): Promise<void> => {
@@ -295,6 +439,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
     try {
       await load.call(engine, id, files, (p) => patchModel(id, { status: 'downloading', progress: p }));
       patchModel(id, { status: 'ready', progress: undefined });
+      adoptReadyModel(id);
     } catch (err) {
       patchModel(id, { status: 'failed', error: withHint(toAppError(err).toData()), progress: undefined });
     }
@@ -393,21 +538,37 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
     };
   };
 
-  const generateAsync = async (): Promise<void> => {
+  /** Every precondition a run needs, checked before any model runs; throws the error for the control to change. */
+  const checkPreconditions = (options: RunOptions): JobForm => {
+    const form = currentJobForm();
+    if (options.sourceNodeIds) return form; // the plugin finds the recipe's layers by id and checks them
+    const sel = selection.value;
+    const avail = sel?.availableModes;
+    if (avail && !avail.includes(mode.value)) {
+      throw new AppError('INVALID_SELECTION', sel?.problem ?? `The selection can't be used for ${MODE_NAME[mode.value]}.`, { hint: modeAvailability(sel, mode.value).reason ?? 'Change the selection or pick another mode.' });
+    }
+    if (settings.value.target === 'replace-fill' && (!sel || !sel.source)) {
+      throw new AppError('INVALID_SELECTION', '“Fill of the selection” needs a selected layer, and nothing is selected.', {
+        hint: 'Select a frame or shape, or set “Insert as” to “New layer”.',
+      });
+    }
+    return form;
+  };
+
+  const generateAsync = async (options: RunOptions = {}): Promise<void> => {
     if (run.value) return;
     let form: JobForm;
     try {
-      const avail = selection.value?.availableModes;
-      if (avail && !avail.includes(mode.value)) {
-        throw new AppError('INVALID_SELECTION', selection.value?.problem ?? `The selection cannot be used for ${mode.value}.`, { hint: 'Change the selection or pick another mode.' });
-      }
-      form = currentJobForm();
+      form = checkPreconditions(options);
     } catch (err) {
       showError(err);
       return;
     }
     const m = model.value as ModelEntry;
-    const plan = planSeeds(settings.value.seedPolicy, settings.value.seed, settings.value.batchCount, random);
+    const planned = planSeeds(settings.value.seedPolicy, settings.value.seed, settings.value.batchCount, random);
+    const plan = options.seeds && options.seeds.length > 0 ? { seeds: [...options.seeds], nextSeed: settings.value.seed } : planned;
+    const jobStart = now();
+    let shownEta: { seconds: number; at: number } | null = null;
     const jobId = newRequestId('job');
     const ctl = new AbortController();
     controller = ctl;
@@ -421,7 +582,8 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
       preview.value = null;
       lastSeeds.value = plan.seeds;
       lastInserted.value = [];
-      update({ seed: plan.nextSeed });
+      pendingRun.value = null;
+      if (plan.nextSeed !== settings.value.seed) update({ seed: plan.nextSeed });
       run.value = { jobId, phase: 'preparing', batchIndex: 0, batchCount: plan.seeds.length, step: 0, total: form.steps, stage: null, cancelling: false };
     });
     try {
@@ -430,7 +592,10 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
         requestId: newRequestId('p'),
         mode: form.mode,
         size: workingSizeRequest(m),
-        ...(form.mode === 'generate' ? { generateSize: generateSize.value } : {}),
+        // Generate: the chosen size; "Match selection" sends none, so the plugin follows the layer's own aspect.
+        ...(form.mode === 'generate' && (options.size || !matchSelection.value) ? { generateSize: options.size ?? generateSize.value } : {}),
+        ...(options.sourceNodeIds ? { sourceNodeIds: [...options.sourceNodeIds] } : {}),
+        target,
       }), ctl.signal);
       if (reply.type !== 'job-inputs') throw new AppError('INVALID_MESSAGE', `The plugin answered "${reply.type}" instead of the job's inputs.`, { hint: 'Close and reopen the plugin.' });
       const job = prepareJob(reply, form, deps.raster);
@@ -441,7 +606,9 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
         let firstStep = 0;
         const knownStepMs = stepMsByModel.get(form.modelId);
         const firstEta = knownStepMs !== undefined && i === 0 ? (form.steps * plan.seeds.length * knownStepMs) / 1000 : undefined;
+        if (firstEta !== undefined) shownEta = { seconds: firstEta, at: now() };
         run.value = { ...(run.value as RunState), phase: 'generating', batchIndex: i, step: 0, stage: null, ...(firstEta === undefined ? {} : { etaSeconds: firstEta }) };
+        const imageStart = now();
         const result = await abortable(engine.generateAsync({ ...job.request, seed }, {
           signal: ctl.signal,
           onProgress: (p) => {
@@ -453,7 +620,11 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
               const done = p.step - firstStep;
               const stepMs = done > 0 ? (now() - firstStepAt) / done : 0;
               if (stepMs > 0) stepMsByModel.set(form.modelId, stepMs);
-              eta = estimateRunEta({ step: p.step, total: p.total, batchIndex: i, batchCount: plan.seeds.length, stepMs }) ?? eta;
+              // Batch-wide and never going up: share of the whole batch done vs. the time it took.
+              const t = now();
+              const share = (i + p.step / Math.max(1, p.total)) / plan.seeds.length;
+              const next = batchEta({ elapsedMs: t - jobStart, done: share, ...(shownEta ? { previous: { seconds: shownEta.seconds, sinceMs: t - shownEta.at } } : {}) });
+              if (next !== undefined) { eta = next; shownEta = { seconds: next, at: t }; }
             }
             batch(() => {
               run.value = { ...cur, step: p.step, total: p.total, stage: p.stage, ...(eta === undefined ? {} : { etaSeconds: eta }) };
@@ -462,6 +633,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
           },
         }), ctl.signal);
         lastResultPng.value = result.png;
+        imageSeconds.value = { ...imageSeconds.value, [form.modelId]: (now() - imageStart) / 1000 };
         if (result.droppedTokens > 0 && i === 0) notice.value = `${result.droppedTokens} prompt token${result.droppedTokens === 1 ? ' was' : 's were'} beyond the 77-token limit and ignored.`;
         run.value = { ...(run.value as RunState), phase: 'inserting' };
         const recipe = makeRecipe(job, form, {
@@ -488,7 +660,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
         notice.value = insertedCount > 0 ? `Cancelled — ${insertedCount} of ${plan.seeds.length} images were inserted.` : 'Cancelled.';
         if (insertedCount > 0) void refreshHistoryAsync();
       } else {
-        error.value = withHint(e.toData());
+        showError(e);
       }
     } finally {
       if (controller === ctl) controller = null;
@@ -500,15 +672,35 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
   const startAsync = async (): Promise<void> => {
     disposers.push(bridge.on(handleMessage));
     const modelsP = refreshModelsAsync();
-    const capsP = engine.capabilitiesAsync().then((c) => { capabilities.value = c; }, showError);
+    const capsP = engine.capabilitiesAsync().then((c) => { capabilities.value = c; }, (err: unknown) => showError(err));
     const storageP = refreshStorageAsync();
+    let init: Extract<PluginToUi, { type: 'init' }> | null = null;
     try {
       const reply = await bridge.requestAsync({ type: 'ui-ready', requestId: newRequestId('u') }, 30_000);
-      if (reply.type === 'init') applyInit(reply);
+      if (reply.type === 'init') { applyInit(reply); init = reply; }
     } catch (err) {
       showError(err);
     }
     await Promise.all([modelsP, capsP, storageP]);
+    if (init) await startLaunchRunAsync(init);
+  };
+
+  /** The corner handle: figma.ui.resize through the plugin, which remembers the size (clientStorage). */
+  const resizeWindow = (width: number, height: number): void => {
+    bridge.send({ type: 'resize', requestId: newRequestId('rs'), width, height });
+  };
+
+  /** "Open Models" from a message: the Models view, scrolled to that model's card. */
+  const openModels = (id?: string): void => {
+    batch(() => {
+      modelFocus.value = id ?? null;
+      view.value = 'models';
+    });
+  };
+
+  /** Why a mode tab is off, shown in words under the tabs when clicked (not only in its tooltip). */
+  const explainMode = (m: Mode): void => {
+    tabHelp.value = modeAvailability(selection.value, m).reason ?? null;
   };
 
   const dispose = (): void => {
@@ -521,7 +713,8 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
   const readonlyState = {
     ready, pluginVersion, theme, figmaTheme, effectiveTheme, selection, mode, settings, models, modelsLoaded, capabilities, storage, view, tokens,
     run, preview, lastResultPng, lastInserted, lastSeeds, error, notice, history, historyState, pendingLicence, relaunchNote,
-    capableModels, model, params, controlType, generateSize, hintLine, finalPrompts, running,
+    capableModels, model, params, controlType, generateSize, hintLine, finalPrompts, running, matchSelection, matchSize, modelFocus, imageSeconds, pendingRun,
+    headless, tabHelp,
   } satisfies Record<string, ReadonlySignal<unknown>>;
 
   return {
@@ -530,7 +723,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
     canLoadFromFiles: typeof engine.loadModelFromFilesAsync === 'function',
     canAddCustomModel: typeof engine.addCustomModelAsync === 'function',
     startAsync, dispose, update, setTheme, setParam, resetParams, setModel, setMode, generateAsync, cancel, refreshModelsAsync,
-    refreshStorageAsync, refreshHistoryAsync, focusNode, loadRecipe, downloadAsync, loadFromFilesAsync,
+    refreshStorageAsync, refreshHistoryAsync, focusNode, loadRecipe, rerunAsync, openModels, explainMode, resizeWindow, downloadAsync, loadFromFilesAsync,
     deleteModelAsync, addCustomModelAsync, flushSave,
   };
 }

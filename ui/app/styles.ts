@@ -198,6 +198,30 @@ body { background: var(--figma-color-bg, transparent); }
 .lda .kv dd { margin: 0; min-width: 0; overflow-wrap: anywhere; }
 .lda .badges { display: flex; gap: 4px; flex-wrap: wrap; }
 .lda .preset-editor { border: 1px solid var(--c-border); border-radius: 6px; padding: 8px; }
+
+/* Advanced settings: closed by default, one line */
+.lda details.advanced > summary { cursor: pointer; color: var(--c-text-2); font-weight: 500; padding: 4px 0; list-style-position: inside; }
+.lda details.advanced > summary:hover { color: var(--c-text); }
+.lda details.advanced[open] > summary { margin-bottom: 8px; }
+.lda details.card > summary { cursor: pointer; }
+.lda details.card[open] > summary { margin-bottom: 8px; }
+.lda .get-started { display: flex; flex-direction: column; gap: 8px; border-color: var(--c-border-focus); }
+/* a placeholder must not read as a real prompt */
+.lda textarea::placeholder, .lda input::placeholder { color: var(--c-text-3); font-style: italic; opacity: 1; }
+/* the corner handle that resizes the plugin window */
+.lda { position: relative; }
+.lda .resize-handle {
+  position: absolute; right: 0; bottom: 0; width: 14px; height: 14px; cursor: nwse-resize; touch-action: none; z-index: 5;
+  background: linear-gradient(135deg, transparent 0 45%, var(--c-text-3) 45% 52%, transparent 52% 65%, var(--c-text-3) 65% 72%, transparent 72%);
+}
+/* narrow windows (Figma's plugin panel can be 240 px): tabs stay readable */
+@media (max-width: 320px) {
+  .lda .nav { flex-wrap: wrap; }
+  .lda .nav-tab { padding: 4px 6px 8px; }
+  .lda .segmented[role="tablist"] { display: grid; grid-template-columns: 1fr 1fr; }
+  .lda .segmented[role="tablist"] button { overflow: visible; }
+  .lda .grid2 { grid-template-columns: 1fr; }
+}
 `;
 
 /** Injects the CSS once per document; returns a remover. */

@@ -92,9 +92,42 @@ export function decodePng(bytes: Uint8Array): RgbaImage {
   return { width, height, data: out };
 }
 
-/** Encodes RGBA8 as PNG bytes. */
+/** Encodes RGBA8 as PNG bytes (fast-png, pure JS: Node, tests, and images with transparency). */
 export function encodePng(image: RgbaImage): Uint8Array {
   return encodePngRaw({ width: image.width, height: image.height, data: new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.length), channels: 4, depth: 8 });
+}
+
+/**
+ * Encodes RGBA8 as PNG with the browser's own (native) encoder when there is one — `OffscreenCanvas.convertToBlob`,
+ * in windows and workers — else `encodePng`. The same pixels either way (decode → identical RGBA): only opaque images
+ * take the canvas path, because a canvas stores premultiplied alpha and could round translucent colours.
+ * Feature-detected, so this pure module still needs no DOM.
+ */
+export async function encodePngAsync(image: RgbaImage): Promise<Uint8Array> {
+  const Canvas = (globalThis as { OffscreenCanvas?: new (w: number, h: number) => OffscreenCanvasLike }).OffscreenCanvas;
+  const ImageDataCtor = (globalThis as { ImageData?: new (d: Uint8ClampedArray, w: number, h: number) => unknown }).ImageData;
+  if (!Canvas || !ImageDataCtor || !isOpaque(image)) return encodePng(image);
+  try {
+    const canvas = new Canvas(image.width, image.height);
+    const ctx = canvas.getContext('2d');
+    if (!ctx) return encodePng(image);
+    ctx.putImageData(new ImageDataCtor(new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.length), image.width, image.height), 0, 0);
+    const blob = await canvas.convertToBlob({ type: 'image/png' });
+    return new Uint8Array(await blob.arrayBuffer());
+  } catch {
+    return encodePng(image);
+  }
+}
+
+interface OffscreenCanvasLike {
+  getContext(type: '2d'): { putImageData(data: unknown, x: number, y: number): void } | null;
+  convertToBlob(options: { type: string }): Promise<{ arrayBuffer(): Promise<ArrayBuffer> }>;
+}
+
+function isOpaque(image: RgbaImage): boolean {
+  const d = image.data;
+  for (let i = 3; i < d.length; i += 4) if (d[i] !== 255) return false;
+  return true;
 }
 
 /**

@@ -6,7 +6,7 @@ import { AppError, toAppError } from '../../protocol/errors';
 import type { ComponentSpec, ModelManifest } from '../core/manifest';
 import type { ModelRole, ModelSession } from '../core/session';
 import { createClipTokenizer, type ClipTokenizer } from '../core/tokenizer/clip-tokenizer';
-import { encodePng } from '../core/image';
+import { encodePngAsync } from '../core/image';
 import { controlNetAsync, imageToImageAsync, inpaintAsync, textToImageAsync } from '../core/pipelines';
 import type { PipelineContext, PipelineResult } from '../core/pipelines';
 import type {
@@ -349,7 +349,7 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
       } finally {
         if (policy === 'low-memory') await manager.releaseAllAsync().catch(() => undefined);
       }
-      const png = encodePng(result.image);
+      const png = await encodePngAsync(result.image);
       return { png, width: result.image.width, height: result.image.height, seed: result.seed, droppedTokens: result.droppedTokens };
     },
     async tokenCountAsync(modelId, text) {

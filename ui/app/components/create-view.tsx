@@ -2,12 +2,13 @@
 import { useId, useRef, useState } from 'preact/hooks';
 import { MODES, type Mode } from '../../../protocol/messages';
 import { formatBytes } from '../format';
+import type { EngineCapabilities, ModelEntry } from '../../contracts/engine';
 import { clampParam, modeAvailability, modelControlType, sizeOptions } from '../model-params';
 import { SEED_POLICIES, normalizeSeed, type SeedPolicy } from '../seed-policy';
 import { CONTROL_TYPES, LIMITS, newPresetId, type ControlType, type InsertTarget, type StylePreset } from '../settings';
-import type { AppStore } from '../store';
+import type { AppStore, ErrorField } from '../store';
 import { copyTextAsync, Field, NumberField, SelectField, SliderField } from './fields';
-import { IconCopy, IconEdit, IconInfo, IconReset, IconWarning } from './icons';
+import { IconClose, IconCopy, IconEdit, IconInfo, IconReset, IconWarning } from './icons';
 
 export const MODE_LABEL: Readonly<Record<Mode, string>> = { generate: 'Generate', edit: 'Edit', inpaint: 'Inpaint', wireframe: 'Wireframe' };
 const MODE_TITLE: Readonly<Record<Mode, string>> = {
@@ -48,7 +49,7 @@ function ModeTabs({ store }: { store: AppStore }) {
             key={m} ref={(el) => { refs.current[i] = el; }} type="button" role="tab" id={`mode-${m}`}
             aria-selected={current === m} aria-disabled={!a.enabled} tabIndex={current === m ? 0 : -1}
             title={a.enabled ? MODE_TITLE[m] : `${MODE_TITLE[m]} — ${a.reason ?? 'not available for this selection'}`}
-            onClick={() => { if (a.enabled) store.setMode(m); }}
+            onClick={() => { if (a.enabled) store.setMode(m); else store.explainMode(m); }}
             onKeyDown={(e) => {
               if (e.key === 'ArrowRight') { e.preventDefault(); move(i, 1); }
               if (e.key === 'ArrowLeft') { e.preventDefault(); move(i, -1); }
@@ -139,6 +140,94 @@ function SeedRow({ store }: { store: AppStore }) {
   );
 }
 
+/** An error that belongs to one control, shown right there (the banner only takes errors of no control). */
+export function FieldError({ store, field }: { store: AppStore; field: ErrorField }) {
+  const e = store.error.value;
+  if (!e || e.field !== field) return null;
+  return (
+    <div class="callout error" role="alert" data-testid="error" data-field={field}>
+      <span class="callout-icon danger-text"><IconWarning /></span>
+      <div class="grow"><p class="callout-title">{e.message}</p>{e.hint && <p>{e.hint}</p>}</div>
+      <button type="button" class="btn icon ghost" aria-label="Dismiss" onClick={() => { store.error.value = null; }}><IconClose /></button>
+    </div>
+  );
+}
+
+/** Inline mode's one limit, in one plain sentence with the way out. */
+export const INLINE_LIMIT = 'This version of the plugin can’t keep models after you close it, so they download again next time; to keep them, load them from a folder on your disk or use the hosted version of the plugin.';
+
+/** The smallest model that can Generate and runs well here (32-bit when the GPU has no 16-bit shaders). */
+export function recommendedModel(models: readonly ModelEntry[], caps: EngineCapabilities | null): ModelEntry | null {
+  const usable = models.filter((m) => m.capabilities.txt2img);
+  const runsWell = caps && !caps.shaderF16 ? usable.filter((m) => m.dtype !== 'float16') : usable;
+  const pool = runsWell.length > 0 ? runsWell : usable;
+  return [...pool].sort((a, b) => a.totalBytes - b.totalBytes)[0] ?? null;
+}
+
+function DownloadProgress({ model: m }: { model: ModelEntry }) {
+  const p = m.progress;
+  if (m.status !== 'downloading' || !p) return null;
+  const pct = p.total > 0 ? Math.min(100, Math.round((p.bytes / p.total) * 100)) : 0;
+  return (
+    <div class="stack" style="gap:4px" data-testid="get-started-progress">
+      <div class="progress" role="progressbar" aria-label={`Downloading ${m.name}`} aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct}><div style={{ width: `${pct}%` }} /></div>
+      <span class="small muted">{formatBytes(p.bytes)} of {formatBytes(p.total)} ({pct}%)</span>
+    </div>
+  );
+}
+
+/** The chosen model is not downloaded: say so once, with its download (progress in place) and the way to Models. */
+function ModelCallout({ store }: { store: AppStore }) {
+  const model = store.model.value;
+  const err = store.error.value?.field === 'model' ? store.error.value : null;
+  const starter = getStartedModel(store);
+  if (!model || model.status === 'ready' || (model.id === starter?.id && !err)) return err ? <FieldError store={store} field="model" /> : null;
+  return (
+    <div class="callout warning" data-testid="model-not-ready">
+      <span class="callout-icon"><IconWarning /></span>
+      <div class="grow stack" style="gap:4px">
+        {err
+          ? <div role="alert" data-testid="error" data-field="model"><p class="callout-title">{err.message}</p>{err.hint && <p>{err.hint}</p>}</div>
+          : <p>{model.name} {model.status === 'downloading' ? 'is downloading.' : `needs to be downloaded first (${formatBytes(model.totalBytes)}).`}</p>}
+        <DownloadProgress model={model} />
+        {store.capabilities.value?.persistentStorage === false && <p class="small muted">{INLINE_LIMIT}</p>}
+        <div class="row">
+          {model.status !== 'downloading' && <button type="button" class="btn" onClick={() => void store.downloadAsync(model.id)}>Download {formatBytes(model.totalBytes)}</button>}
+          <button type="button" class="link" onClick={() => store.openModels(model.id)}>Open Models</button>
+        </div>
+      </div>
+    </div>
+  );
+}
+
+/** The model the Get started card offers: only while nothing is downloaded and no run is waiting for another one. */
+function getStartedModel(store: AppStore): ModelEntry | null {
+  const models = store.models.value;
+  if (!store.modelsLoaded.value || models.some((m) => m.status === 'ready') || store.pendingRun.value) return null;
+  return recommendedModel(models, store.capabilities.value);
+}
+
+/** First open: one card that downloads the smallest model this device runs well, with progress in place. */
+function GetStarted({ store }: { store: AppStore }) {
+  const m = getStartedModel(store);
+  if (!m) return null;
+  const caps = store.capabilities.value;
+  return (
+    <section class="card get-started" aria-labelledby="get-started-title" data-testid="get-started">
+      <div class="card-title" id="get-started-title">Get started</div>
+      <p style="margin:0">Download <strong>{m.name}</strong> ({formatBytes(m.totalBytes)}), the smallest model that runs well on this {caps?.provider === 'webgpu' ? 'GPU' : 'computer'}. Images and prompts never leave your computer.</p>
+      {m.status === 'downloading' ? <DownloadProgress model={m} /> : (
+        <div class="row">
+          <button type="button" class="btn primary" onClick={() => void store.downloadAsync(m.id)}>Download {formatBytes(m.totalBytes)}</button>
+          <button type="button" class="link" onClick={() => store.openModels()}>Other models</button>
+        </div>
+      )}
+      {m.status === 'failed' && m.error && <p class="small danger-text" role="alert">{m.error.message}</p>}
+      {caps?.persistentStorage === false && <p class="small muted" data-testid="inline-limit">{INLINE_LIMIT}</p>}
+    </section>
+  );
+}
+
 export function CreateView({ store }: { store: AppStore }) {
   const s = store.settings.value;
   const mode = store.mode.value;
@@ -153,44 +242,33 @@ export function CreateView({ store }: { store: AppStore }) {
   const modelId = useId();
   const size = store.generateSize.value;
   const sizes = sizeOptions(model);
-  const sizeValue = `${size.width}x${size.height}`;
+  const match = s.size === null;
+  const sizeValue = match ? 'match' : `${size.width}x${size.height}`;
   const native = modelControlType(model);
+  const inpaintOff = !modeAvailability(selection, 'inpaint').enabled;
 
   return (
     <div class="stack" role="tabpanel" aria-labelledby={`mode-${mode}`}>
       <ModeTabs store={store} />
+      {store.tabHelp.value && <div class="callout info" role="status" data-testid="tab-help"><span class="callout-icon"><IconInfo /></span><p class="grow">{store.tabHelp.value}</p></div>}
       <div class="hint" aria-live="polite" data-testid="selection-hint"><IconInfo /><span>{store.hintLine.value}</span></div>
       {selection?.problem && (
         <div class="callout warning" role="status" data-testid="selection-problem">
           <span class="callout-icon"><IconWarning /></span><p>{selection.problem}</p>
         </div>
       )}
-      {store.relaunchNote.value && <div class="callout info" role="status"><p>{store.relaunchNote.value}</p></div>}
-
-      <Field label="Model" htmlFor={modelId}>
-        <select id={modelId} value={model?.id ?? ''} disabled={capable.length === 0} onChange={(e) => store.setModel((e.currentTarget as HTMLSelectElement).value)}>
-          {capable.length === 0 && <option value="">No model can do {MODE_LABEL[mode]}</option>}
-          {capable.map((m) => (
-            <option key={m.id} value={m.id}>
-              {m.name}{m.status === 'ready' ? '' : m.status === 'downloading' ? ' — downloading…' : ` — not downloaded (${formatBytes(m.totalBytes)})`}
-            </option>
-          ))}
-        </select>
-      </Field>
-      {model && model.status !== 'ready' && (
-        <div class="callout warning" data-testid="model-not-ready">
-          <span class="callout-icon"><IconWarning /></span>
-          <p class="grow">
-            {model.name} {model.status === 'downloading' ? 'is downloading.' : `needs to be downloaded first (${formatBytes(model.totalBytes)}).`}
-            {store.capabilities.value?.persistentStorage === false && ' Here it is kept only until you close the plugin.'}
-          </p>
-          <button type="button" class="link" onClick={() => { store.view.value = 'models'; }}>Open Models</button>
-        </div>
+      {inpaintOff && mode !== 'inpaint' && !selection?.problem && (
+        <p class="small muted how-to" data-testid="inpaint-how">To inpaint, draw a shape over the part of an image to change, then select the image and the shape.</p>
       )}
+      <FieldError store={store} field="selection" />
+      {store.relaunchNote.value && <div class="callout info" role="status" data-testid="relaunch-note"><p>{store.relaunchNote.value}</p></div>}
+      <GetStarted store={store} />
+
+      <ModelCallout store={store} />
       {store.modelsLoaded.value && capable.length === 0 && (
         <div class="callout warning"><span class="callout-icon"><IconWarning /></span>
           <p class="grow">None of the available models can do {MODE_LABEL[mode]}.</p>
-          <button type="button" class="link" onClick={() => { store.view.value = 'models'; }}>Open Models</button>
+          <button type="button" class="link" onClick={() => store.openModels()}>Open Models</button>
         </div>
       )}
 
@@ -205,9 +283,10 @@ export function CreateView({ store }: { store: AppStore }) {
       >
         <textarea id={promptId} rows={3} value={s.prompt} maxLength={LIMITS.prompt}
           aria-describedby={tokens ? `${promptId}-count` : undefined}
-          placeholder={mode === 'generate' ? 'A cabin in the mountains at dusk, warm light' : mode === 'wireframe' ? 'What the mockup shows: a travel app, photos of beaches' : 'What the result should look like'}
+          placeholder={mode === 'generate' ? 'Describe the image you want…' : mode === 'wireframe' ? 'Describe what the mockup shows…' : 'Describe how the result should look…'}
           onInput={(e) => store.update({ prompt: (e.currentTarget as HTMLTextAreaElement).value })} />
       </Field>
+      <FieldError store={store} field="prompt" />
 
       <SelectField
         label="Style" value={s.presetId}
@@ -219,59 +298,82 @@ export function CreateView({ store }: { store: AppStore }) {
       />
       {editingPresets && <PresetEditor store={store} onClose={() => setEditingPresets(false)} />}
 
-      <Field label="Negative prompt" htmlFor={negId}>
-        <textarea id={negId} rows={2} value={s.negativePrompt} maxLength={LIMITS.prompt} placeholder="What to avoid: blurry, text, watermark"
-          onInput={(e) => store.update({ negativePrompt: (e.currentTarget as HTMLTextAreaElement).value })} />
-      </Field>
-
-      {mode === 'generate' && (
-        <SelectField
-          label="Size" value={sizeValue}
-          options={sizes.map((o) => ({ value: `${o.width}x${o.height}`, label: `${o.label} · ${o.width}×${o.height}` }))}
-          onChange={(v) => { const [w, h] = v.split('x').map(Number); store.update({ size: { width: w as number, height: h as number } }); }}
-        />
-      )}
       {(mode === 'edit' || mode === 'inpaint') && (
         <SliderField label="Strength (how much changes)" value={params.strength} min={0} max={1} step={0.05} format={(v) => v.toFixed(2)}
           onChange={(v) => store.setParam('strength', clampParam.strength(v))} />
       )}
-      {mode === 'inpaint' && (
-        <SliderField label="Mask feather (px)" value={s.maskFeather} min={0} max={LIMITS.maskFeather.max} step={1}
-          onChange={(v) => store.update({ maskFeather: clampParam.maskFeather(v) })} />
-      )}
-      {mode === 'wireframe' && (
-        <>
-          <SelectField
-            label="Control type" value={store.controlType.value}
-            options={CONTROL_TYPES.map((c) => ({ value: c, label: `${CONTROL_LABEL[c]}${c === native ? ' (model’s own)' : ''}` }))}
-            onChange={(v) => store.update({ controlType: v })}
-          />
-          <SliderField label="Control strength" value={params.controlScale} min={0} max={LIMITS.controlScale.max} step={0.05} format={(v) => v.toFixed(2)}
-            onChange={(v) => store.setParam('controlScale', clampParam.controlScale(v))} />
-        </>
-      )}
 
-      <div class="grid2">
-        <NumberField label="Steps" value={params.steps} min={LIMITS.steps.min} max={LIMITS.steps.max} step={1} onChange={(v) => store.setParam('steps', clampParam.steps(v))} />
-        <NumberField label="Guidance" value={params.guidance} min={LIMITS.guidance.min} max={LIMITS.guidance.max} step={0.5} onChange={(v) => store.setParam('guidance', clampParam.guidance(v))} />
-      </div>
-      <div class="grid2">
-        <NumberField label="Images" value={s.batchCount} min={LIMITS.batchCount.min} max={LIMITS.batchCount.max} step={1} onChange={(v) => store.update({ batchCount: clampParam.batchCount(v) })} />
-        <SelectField<InsertTarget>
-          label="Insert as" value={s.target}
-          options={[{ value: 'new-layer', label: 'New layer' }, { value: 'replace-fill', label: 'Fill of the selection' }]}
-          onChange={(v) => store.update({ target: v })}
-        />
-      </div>
-      {model && (
-        <div class="row small muted">
-          <span class="grow">Defaults for {model.name}: {model.defaults.steps} step{model.defaults.steps === 1 ? '' : 's'}, guidance {model.defaults.guidance_scale}</span>
-          <button type="button" class="link" onClick={() => store.resetParams()}>
-            <span style="display:inline-flex;align-items:center;gap:2px"><IconReset />Reset</span>
-          </button>
+      <details class="advanced" open={s.advanced} data-testid="advanced"
+        onToggle={(e) => { const open = (e.currentTarget as HTMLDetailsElement).open; if (open !== s.advanced) store.update({ advanced: open }); }}>
+        <summary>Advanced</summary>
+        <div class="stack">
+          <Field label="Model" htmlFor={modelId}>
+            <select id={modelId} value={model?.id ?? ''} disabled={capable.length === 0} onChange={(e) => store.setModel((e.currentTarget as HTMLSelectElement).value)}>
+              {capable.length === 0 && <option value="">No model can do {MODE_LABEL[mode]}</option>}
+              {capable.map((m) => (
+                <option key={m.id} value={m.id}>
+                  {m.name}{m.status === 'ready' ? '' : m.status === 'downloading' ? ' — downloading…' : ` — not downloaded (${formatBytes(m.totalBytes)})`}
+                </option>
+              ))}
+            </select>
+          </Field>
+          <Field label="Negative prompt" htmlFor={negId}>
+            <textarea id={negId} rows={2} value={s.negativePrompt} maxLength={LIMITS.prompt} placeholder="Things to avoid (optional)"
+              onInput={(e) => store.update({ negativePrompt: (e.currentTarget as HTMLTextAreaElement).value })} />
+          </Field>
+          {mode === 'generate' && (
+            <SelectField
+              label="Size" value={sizeValue}
+              options={[
+                { value: 'match', label: store.matchSize.value ? `Match selection · ${store.matchSize.value.width}×${store.matchSize.value.height}` : 'Match selection (model default when nothing is selected)' },
+                ...sizes.map((o) => ({ value: `${o.width}x${o.height}`, label: `${o.label} · ${o.width}×${o.height}` })),
+              ]}
+              onChange={(v) => {
+                if (v === 'match') { store.update({ size: null }); return; }
+                const [w, h] = v.split('x').map(Number);
+                store.update({ size: { width: w as number, height: h as number } });
+              }}
+            />
+          )}
+          {mode === 'inpaint' && (
+            <SliderField label="Mask feather (px)" value={s.maskFeather} min={0} max={LIMITS.maskFeather.max} step={1}
+              onChange={(v) => store.update({ maskFeather: clampParam.maskFeather(v) })} />
+          )}
+          {mode === 'wireframe' && (
+            <>
+              <SelectField
+                label="Control type" value={store.controlType.value}
+                options={CONTROL_TYPES.map((c) => ({ value: c, label: `${CONTROL_LABEL[c]}${c === native ? ' (model’s own)' : ''}` }))}
+                onChange={(v) => store.update({ controlType: v })}
+              />
+              <SliderField label="Control strength" value={params.controlScale} min={0} max={LIMITS.controlScale.max} step={0.05} format={(v) => v.toFixed(2)}
+                onChange={(v) => store.setParam('controlScale', clampParam.controlScale(v))} />
+            </>
+          )}
+          <div class="grid2">
+            <NumberField label="Steps" value={params.steps} min={LIMITS.steps.min} max={LIMITS.steps.max} step={1} onChange={(v) => store.setParam('steps', clampParam.steps(v))} />
+            <NumberField label="Guidance" value={params.guidance} min={LIMITS.guidance.min} max={LIMITS.guidance.max} step={0.5} onChange={(v) => store.setParam('guidance', clampParam.guidance(v))} />
+          </div>
+          <div class="grid2">
+            <NumberField label="Images" value={s.batchCount} min={LIMITS.batchCount.min} max={LIMITS.batchCount.max} step={1} onChange={(v) => store.update({ batchCount: clampParam.batchCount(v) })} />
+            <SelectField<InsertTarget>
+              label="Insert as" value={s.target}
+              options={[{ value: 'new-layer', label: 'New layer' }, { value: 'replace-fill', label: 'Fill of the selection' }]}
+              onChange={(v) => store.update({ target: v })}
+            />
+          </div>
+          <FieldError store={store} field="target" />
+          {model && (
+            <div class="row small muted">
+              <span class="grow">Defaults for {model.name}: {model.defaults.steps} step{model.defaults.steps === 1 ? '' : 's'}, guidance {model.defaults.guidance_scale}</span>
+              <button type="button" class="link" onClick={() => store.resetParams()}>
+                <span style="display:inline-flex;align-items:center;gap:2px"><IconReset />Reset</span>
+              </button>
+            </div>
+          )}
+          <SeedRow store={store} />
         </div>
-      )}
-      <SeedRow store={store} />
+      </details>
     </div>
   );
 }

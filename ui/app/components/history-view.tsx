@@ -20,8 +20,8 @@ function HistoryCard({ store, entry }: { store: AppStore; entry: HistoryEntry })
         <div class="muted small">Seed {r.seed} · {r.steps} steps · guidance {r.guidance}{r.strength !== undefined ? ` · strength ${r.strength}` : ''}</div>
         <div class="h-actions">
           <button type="button" class="btn" onClick={() => store.focusNode(entry.nodeId)} aria-label={`Show “${entry.name}” on the canvas`}>Show</button>
-          <button type="button" class="btn" onClick={() => store.loadRecipe(r, 'rerun')} aria-label={`Re-run with seed ${r.seed}`}>Re-run</button>
-          <button type="button" class="btn" onClick={() => store.loadRecipe(r, 'variations')} aria-label="Load as variations (new seeds)">Vary</button>
+          <button type="button" class="btn" disabled={store.running.value} onClick={() => void store.rerunAsync(r, 'rerun')} aria-label={`Re-run with seed ${r.seed}`}>Re-run</button>
+          <button type="button" class="btn" disabled={store.running.value} onClick={() => void store.rerunAsync(r, 'variations')} aria-label="Run variations (4 new seeds)">Vary</button>
           <button type="button" class="btn icon ghost" title="Copy seed" onClick={() => void copyTextAsync(String(r.seed))} aria-label={`Copy seed ${r.seed}`}><IconCopy /></button>
         </div>
       </div>

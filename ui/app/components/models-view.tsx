@@ -1,21 +1,22 @@
 /** Models and this device: capabilities, storage, and each model's licence, size, status and actions. */
-import { useId, useState } from 'preact/hooks';
+import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import type { ErrorData } from '../../../protocol/errors';
 import type { ModelEntry } from '../../contracts/engine';
 import { formatBytes, formatDuration, wasmEstimateLine, withHint } from '../format';
 import { modelSupportsMode } from '../model-params';
 import type { AppStore } from '../store';
 import { MODES } from '../../../protocol/messages';
-import { MODE_LABEL } from './create-view';
+import { INLINE_LIMIT, MODE_LABEL, recommendedModel } from './create-view';
 import { IconWarning } from './icons';
 
 export function DevicePanel({ store }: { store: AppStore }) {
   const caps = store.capabilities.value;
   if (!caps) return <section class="card" aria-label="This device"><span class="muted">Checking this device…</span></section>;
   const gpuModel = store.models.value.find((m) => m.status === 'ready') ?? store.models.value[0] ?? null;
+  const measured = gpuModel ? store.imageSeconds.value[gpuModel.id] : undefined;
   return (
-    <section class="card" aria-labelledby="device-title" data-testid="device-panel">
-      <div class="card-title" id="device-title">This device</div>
+    <details class="card" data-testid="device-panel">
+      <summary class="card-title" id="device-title">This device: {caps.provider === 'webgpu' ? 'GPU (WebGPU)' : 'CPU only'}</summary>
       <dl class="kv">
         <dt>WebGPU</dt><dd>{caps.webgpu ? <span class="ok-text">Yes</span> : <span class="warn-text">No</span>}{caps.adapterName ? ` — ${caps.adapterName}` : ''}</dd>
         <dt>16-bit shaders</dt><dd>{caps.shaderF16 ? 'Yes (shader-f16)' : 'No — 16-bit models run on the CPU'}</dd>
@@ -24,10 +25,10 @@ export function DevicePanel({ store }: { store: AppStore }) {
       </dl>
       {caps.provider === 'wasm' && (
         <div class="callout warning" data-testid="wasm-estimate"><span class="callout-icon"><IconWarning /></span>
-          <p>{wasmEstimateLine(gpuModel, caps.wasmThreads ?? 1)} A GPU with WebGPU is 20–100× faster.</p>
+          <p>{wasmEstimateLine(gpuModel, caps.wasmThreads ?? 1, measured)} A GPU with WebGPU is 20–100× faster.</p>
         </div>
       )}
-    </section>
+    </details>
   );
 }
 
@@ -38,7 +39,7 @@ function StoragePanel({ store }: { store: AppStore }) {
     <section class="stack" aria-label="Storage" data-testid="storage-panel">
       {caps && !caps.persistentStorage && (
         <div class="callout warning" data-testid="storage-warning"><span class="callout-icon"><IconWarning /></span>
-          <p>Models can’t be kept between runs here{caps.storageReason ? `: ${caps.storageReason.replace(/[.\s]*$/, '')}.` : '.'} They are downloaded again each time you open the plugin{store.canLoadFromFiles ? ' — or load them from a folder on your disk.' : '.'}</p>
+          <p data-testid="inline-limit">{INLINE_LIMIT}</p>
         </div>
       )}
       {st && (
@@ -59,14 +60,23 @@ function statusLine(m: ModelEntry): preact.JSX.Element {
   }
 }
 
-function ModelCard({ store, model: m }: { store: AppStore; model: ModelEntry }) {
+function ModelCard({ store, model: m, primary }: { store: AppStore; model: ModelEntry; primary: boolean }) {
   const folderId = useId();
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  const ref = useRef<HTMLLIElement>(null);
+  const focused = store.modelFocus.value === m.id;
+  useEffect(() => {
+    if (!focused || !ref.current) return;
+    ref.current.scrollIntoView({ block: 'start' });
+    ref.current.focus({ preventScroll: true });
+    store.modelFocus.value = null;
+  }, [focused]);
   const pending = store.pendingLicence.value === m.id;
   const caps = store.capabilities.value;
   const p = m.progress;
   const pct = p && p.total > 0 ? Math.min(100, Math.round((p.bytes / p.total) * 100)) : 0;
   return (
-    <li class="card" data-testid={`model-${m.id}`} aria-labelledby={`${folderId}-name`}>
+    <li class="card" ref={ref} tabIndex={-1} data-testid={`model-${m.id}`} aria-labelledby={`${folderId}-name`}>
       <div class="card-head">
         <div class="grow" style="flex:1;min-width:0">
           <div class="card-title" id={`${folderId}-name`}>{m.name}</div>
@@ -111,7 +121,7 @@ function ModelCard({ store, model: m }: { store: AppStore; model: ModelEntry }) 
       )}
       <div class="row" style="flex-wrap:wrap">
         {(m.status === 'not-downloaded' || m.status === 'failed') && !pending && (
-          <button type="button" class="btn primary" onClick={() => void store.downloadAsync(m.id)} aria-label={`Download ${m.name}, ${formatBytes(m.totalBytes)}`}>
+          <button type="button" class={`btn${primary ? ' primary' : ''}`} onClick={() => void store.downloadAsync(m.id)} aria-label={`Download ${m.name}, ${formatBytes(m.totalBytes)}`}>
             {m.status === 'failed' ? 'Retry download' : `Download ${formatBytes(m.totalBytes)}`}
           </button>
         )}
@@ -128,12 +138,23 @@ function ModelCard({ store, model: m }: { store: AppStore; model: ModelEntry }) 
               }} />
           </label>
         )}
-        {m.status === 'ready' && (
-          <button type="button" class="btn danger" onClick={() => void store.deleteModelAsync(m.id)} aria-label={`Delete ${m.name}`}>
+        {m.status === 'ready' && !confirmDelete && (
+          <button type="button" class="btn" onClick={() => setConfirmDelete(true)} aria-label={`Delete ${m.name}`}>
             {store.capabilities.value?.persistentStorage === false ? 'Unload' : 'Delete'}
           </button>
         )}
       </div>
+      {m.status === 'ready' && confirmDelete && (
+        <div class="callout warning" role="alertdialog" aria-label={`Delete ${m.name}?`} data-testid="delete-confirm">
+          <div class="grow stack" style="gap:6px">
+            <p>Delete {m.name}? Using it again means downloading {formatBytes(m.totalBytes)} again.</p>
+            <div class="row">
+              <button type="button" class="btn danger" onClick={() => { setConfirmDelete(false); void store.deleteModelAsync(m.id); }}>Delete {formatBytes(m.totalBytes)}</button>
+              <button type="button" class="btn" onClick={() => setConfirmDelete(false)}>Keep it</button>
+            </div>
+          </div>
+        </div>
+      )}
     </li>
   );
 }
@@ -185,16 +206,18 @@ function AddModel({ store }: { store: AppStore }) {
 
 export function ModelsView({ store }: { store: AppStore }) {
   const models = store.models.value;
+  // One primary button: the download the Get started card recommends, while nothing is downloaded yet.
+  const rec = models.some((m) => m.status === 'ready') ? null : recommendedModel(models, store.capabilities.value);
   return (
     <div class="stack">
-      <DevicePanel store={store} />
-      <AppearanceRow store={store} />
-      <StoragePanel store={store} />
       <div class="section-title">Models</div>
+      <StoragePanel store={store} />
       {!store.modelsLoaded.value ? <p class="muted">Loading the model list…</p>
         : models.length === 0 ? <p class="empty">No models are listed in this build.</p>
-        : <ul class="stack" style="list-style:none;margin:0;padding:0">{models.map((m) => <ModelCard key={m.id} store={store} model={m} />)}</ul>}
+        : <ul class="stack" style="list-style:none;margin:0;padding:0">{models.map((m) => <ModelCard key={m.id} store={store} model={m} primary={m.id === rec?.id} />)}</ul>}
       <AddModel store={store} />
+      <AppearanceRow store={store} />
+      <DevicePanel store={store} />
     </div>
   );
 }
