@@ -5,6 +5,7 @@
  */
 import { SD_TURBO_SCHEDULER } from '../../test/models/proof-model';
 import { parseManifest, type ModelManifest, type RawManifest } from '../../ui/core/manifest';
+import { clipTokenizerEntries } from '../../test/helpers/clip-tokenizer-files';
 import type { ModelRole } from '../../ui/core/session';
 import {
   buildControlNet, buildTextEncoder, buildUnet, buildVaeDecoder, buildVaeEncoder, type GeneratedModel, type SdBenchConfig,
@@ -41,7 +42,7 @@ function rawManifest(id: string, cfg: SdBenchConfig, comps: RawManifest['compone
     licence: { name: 'MIT', commercial_use: true, url: 'https://opensource.org/licenses/MIT' },
     dtype: 'float32',
     capabilities: { txt2img: true, img2img: true, inpaint: 'blend', controlnet: controlnet ? 'scribble' : 'none' },
-    tokenizer: { vocab_url: './vocab.json', merges_url: './merges.txt', pad_token_id: 0, max_length: cfg.textLength },
+    tokenizer: { ...clipTokenizerEntries('.'), pad_token_id: 0, max_length: cfg.textLength },
     vae_scaling_factor: 0.18215,
     latent_channels: 4,
     vae_scale: 8,

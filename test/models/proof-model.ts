@@ -37,6 +37,7 @@
 import { parseManifest, type ModelManifest, type SchedulerConfig } from '../../ui/core/manifest';
 import type { ModelRole } from '../../ui/core/session';
 import { createGraphBuilder, ONNX_TYPE, type GraphDim, type GraphBuilder } from './graph-builder';
+import { clipTokenizerEntries } from '../helpers/clip-tokenizer-files';
 
 /** Latent → pixel mixing (3 × 4): decoded RGB in [-1,1] = M · latent (scaled latent space). Full row rank. */
 export const PROOF_M: readonly (readonly number[])[] = [
@@ -406,7 +407,7 @@ export function createProofModel(opts: ProofModelOptions = {}): ProofModel {
       controlnet: control === 'none' ? 'none' : 'scribble',
       ...(control.startsWith('fused') ? { controlnet_fused: true } : {}),
     },
-    tokenizer: { vocab_url: `${urlBase}/tokenizer/vocab.json`, merges_url: `${urlBase}/tokenizer/merges.txt`, pad_token_id: opts.padTokenId ?? 49407, max_length: 77 },
+    tokenizer: { ...clipTokenizerEntries(`${urlBase}/tokenizer`), pad_token_id: opts.padTokenId ?? 49407, max_length: 77 },
     vae_scaling_factor: sf,
     latent_channels: c,
     vae_scale: 8,

@@ -28,7 +28,7 @@ describe('allowlist matching (Figma networkAccess syntax)', () => {
 
   it('every built-in model URL (files and tokenizer) is on the allowlist', () => {
     for (const e of builtinCatalog()) {
-      const urls = [e.manifest.raw.tokenizer.vocab_url, e.manifest.raw.tokenizer.merges_url,
+      const urls = [e.manifest.raw.tokenizer.vocab.url, e.manifest.raw.tokenizer.merges.url,
         ...Object.values(e.manifest.components).flatMap((c) => c!.files.map((f) => f.url))];
       for (const url of urls) expect(isUrlAllowed(url, ALLOWED_DOMAINS), url).toBe(true);
     }

@@ -4,7 +4,9 @@ import path from 'node:path';
 import { AppError } from '../../protocol/errors';
 import { parseManifest } from '../../ui/core/manifest';
 import { addCustomModelAsync, BUILTIN_MANIFEST_FILES, builtinCatalog, loadCatalogIndexAsync, storePathFor } from '../../ui/runtime/catalog';
-import { ROOT } from '../helpers/paths';
+import crypto from 'node:crypto';
+import { ASSETS, ROOT } from '../helpers/paths';
+import { CLIP_ASSET_FILES } from '../helpers/clip-tokenizer-files';
 import { startFaultServerAsync, type FaultServer } from './fault-server';
 
 const MODELS = path.join(ROOT, 'models');
@@ -57,6 +59,34 @@ describe('models/ catalogue', () => {
     const [a, b] = ['sd15-controlnet-scribble', 'sd15-controlnet-mlsd'].map((id) => builtinCatalog().find((e) => e.manifest.id === id)!.manifest);
     expect(storePathFor(a!.components.unet!.files[0]!.url)).toBe(storePathFor(b!.components.unet!.files[0]!.url));
     expect(storePathFor(a!.components.controlnet!.files[0]!.url)).not.toBe(storePathFor(b!.components.controlnet!.files[0]!.url));
+  });
+
+  it('tokenizer files are verified file entries (exact bytes, sha256), shared by every built-in model', () => {
+    const stores = new Set<string>();
+    for (const e of builtinCatalog()) {
+      const tok = e.manifest.raw.tokenizer;
+      for (const f of [tok.vocab, tok.merges]) {
+        expect(f.url, e.manifest.id).toMatch(/\/resolve\/[0-9a-f]{40}\//);
+        expect(f.sha256, e.manifest.id).toMatch(/^[0-9a-f]{64}$/);
+        stores.add(storePathFor(f.url, f.sha256));
+      }
+    }
+    expect(stores.size).toBe(2); // one vocab.json + one merges.txt in the store for all models
+    // The bare URLs of the old schema are refused with the path of the field.
+    const old = structuredClone(readJson('sd-turbo.json')) as any;
+    old.tokenizer = { vocab_url: 'https://x/vocab.json', merges_url: 'https://x/merges.txt', pad_token_id: 0, max_length: 77 };
+    expect(parseError(old).message).toMatch(/At tokenizer\.vocab/);
+    const noBytes = structuredClone(readJson('sd-turbo.json')) as any;
+    delete noBytes.tokenizer.merges.bytes;
+    expect(parseError(noBytes).message).toMatch(/At tokenizer\.merges\.bytes/);
+  });
+
+  it('the test tokenizer entries match the asset files they describe', () => {
+    for (const f of Object.values(CLIP_ASSET_FILES)) {
+      const bytes = fs.readFileSync(path.join(ASSETS, 'clip/hf', f.name));
+      expect(bytes.length, f.name).toBe(f.bytes);
+      expect(crypto.createHash('sha256').update(bytes).digest('hex'), f.name).toBe(f.sha256);
+    }
   });
 
   it('a broken manifest reports the path of the bad field', () => {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { createColourProofModel } from '../models/proof-fixture';
 import type { ProofModelOptions } from '../models/proof-model';
 import { ASSETS } from '../helpers/paths';
+import { clipTokenizerEntries } from '../helpers/clip-tokenizer-files';
 import type { FaultServer } from './fault-server';
 
 const sha256 = (b: Uint8Array) => crypto.createHash('sha256').update(b).digest('hex');
@@ -30,8 +31,7 @@ export function serveProofCatalog(server: FaultServer, specs: readonly { id: str
   for (const spec of specs) {
     const pm = createColourProofModel({ id: spec.id, ...spec.options });
     const raw = structuredClone(pm.manifest.raw) as unknown as Record<string, any>;
-    raw.tokenizer.vocab_url = `${base}/tokenizer/vocab.json`;
-    raw.tokenizer.merges_url = `${base}/tokenizer/merges.txt`;
+    Object.assign(raw.tokenizer, clipTokenizerEntries(`${base}/tokenizer`));
     files[spec.id] = {};
     for (const [role, bytes] of Object.entries(pm.models)) {
       if (!bytes) continue;

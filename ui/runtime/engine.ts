@@ -59,9 +59,31 @@ export interface Engine extends EngineClient {
   providerFor(modelId: string): ProviderChoice;
 }
 
-const TOKENIZER_PATHS = { vocab: 'tokenizer/vocab.json', merges: 'tokenizer/merges.txt' } as const;
+type TokenizerKey = 'vocab' | 'merges';
 
-interface FileRef { readonly target: DownloadTarget; readonly spec?: { role: ModelRole; path: string; externalDataFor?: string } }
+interface FileRef {
+  readonly target: DownloadTarget;
+  readonly spec?: { role: ModelRole; path: string; externalDataFor?: string };
+  /** Set on the tokenizer's files. */
+  readonly tokenizer?: { key: TokenizerKey; path: string };
+}
+
+/** A file entry (weights or tokenizer) as a verified download target: content-addressed by sha256 when known. */
+function targetOf(entry: CatalogEntry, f: { path: string; url: string; bytes: number; sha256?: string }, kind: DownloadTarget['kind']): DownloadTarget {
+  const url = resolveUrl(entry, f.url);
+  return {
+    url, storePath: storePathFor(url, f.sha256), bytes: f.bytes, ...(f.sha256 ? { sha256: f.sha256 } : {}),
+    kind, label: `${entry.manifest.name}: ${f.path}`,
+  };
+}
+
+function tokenizerRefs(entry: CatalogEntry): FileRef[] {
+  const tok = entry.manifest.raw.tokenizer;
+  return (['vocab', 'merges'] as const).map((key) => ({
+    target: targetOf(entry, tok[key], key === 'vocab' ? 'json' : 'text'),
+    tokenizer: { key, path: tok[key].path },
+  }));
+}
 
 function filesOf(entry: CatalogEntry): FileRef[] {
   const m = entry.manifest;
@@ -69,22 +91,14 @@ function filesOf(entry: CatalogEntry): FileRef[] {
   for (const [role, spec] of Object.entries(m.components) as [ModelRole, ComponentSpec | undefined][]) {
     if (!spec) continue;
     for (const f of spec.files) {
-      const url = resolveUrl(entry, f.url);
       refs.push({
-        target: {
-          url, storePath: storePathFor(url, f.sha256), bytes: f.bytes, ...(f.sha256 ? { sha256: f.sha256 } : {}),
-          kind: f.path === spec.model ? 'onnx' : 'data', label: `${m.name}: ${f.path}`,
-        },
+        target: targetOf(entry, f, f.path === spec.model ? 'onnx' : 'data'),
         spec: { role, path: f.path, ...(f.external_data_for ? { externalDataFor: f.external_data_for } : {}) },
       });
     }
   }
-  const tok = m.raw.tokenizer;
-  for (const [key, kind] of [['vocab_url', 'json'], ['merges_url', 'text']] as const) {
-    const url = resolveUrl(entry, tok[key]);
-    refs.push({ target: { url, storePath: storePathFor(url), bytes: 1_000_000, kind, label: `${m.name}: ${key === 'vocab_url' ? TOKENIZER_PATHS.vocab : TOKENIZER_PATHS.merges}`, sizeUnknown: true } });
-  }
-  // Shared files (same URL in two components) are fetched once.
+  refs.push(...tokenizerRefs(entry));
+  // Shared files (same URL or same sha256 in two places) are fetched once.
   const seen = new Set<string>();
   return refs.filter((r) => (seen.has(r.target.storePath) ? false : (seen.add(r.target.storePath), true)));
 }
@@ -170,9 +184,9 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
     const id = entry.manifest.id;
     const hit = tokenizers.get(id);
     if (hit) return hit;
-    const tok = entry.manifest.raw.tokenizer;
-    const vocabBlob = await readAsync(storePathFor(resolveUrl(entry, tok.vocab_url)));
-    const mergesBlob = await readAsync(storePathFor(resolveUrl(entry, tok.merges_url)));
+    const [vocabRef, mergesRef] = tokenizerRefs(entry);
+    const vocabBlob = await readAsync(vocabRef!.target.storePath);
+    const mergesBlob = await readAsync(mergesRef!.target.storePath);
     if (!vocabBlob || !mergesBlob) throw new AppError('MODEL_NOT_READY', `${entry.manifest.name} is not downloaded yet (its tokenizer is missing).`, { hint: 'Download the model first.' });
     let vocab: Record<string, number>;
     try {
@@ -378,14 +392,22 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
         }
       }
       for (const r of modelRefs) picked.set(r.target.storePath, matched.get(r.spec!.path)!);
-      // Tokenizer files: from the folder when present (tokenizer/vocab.json, tokenizer/merges.txt), else downloaded.
-      const tokRefs = refs.filter((r) => !r.spec);
+      // Tokenizer files: from the folder when present (at their manifest path, e.g. tokenizer/vocab.json) and verified
+      // like the weights when the manifest pins a sha256; else downloaded (verified by the downloader).
+      const tokRefs = refs.filter((r) => r.tokenizer);
       const folder = createFolderStore(new Map(pickedFiles.map((p) => [p.path.replace(/\\/g, '/'), p.file])));
       const missing: DownloadTarget[] = [];
       for (const r of tokRefs) {
-        const want = r.target.kind === 'json' ? TOKENIZER_PATHS.vocab : TOKENIZER_PATHS.merges;
+        const want = r.tokenizer!.path;
         const hit = (await folder.listAsync()).find((e) => e.path === want || e.path.endsWith(`/${want}`));
-        if (hit) picked.set(r.target.storePath, (await folder.getAsync(hit.path))!);
+        const blob = hit ? await folder.getAsync(hit.path) : null;
+        if (blob && r.target.sha256) {
+          const h = createSha256();
+          h.update(new Uint8Array(await blob.arrayBuffer()));
+          const digest = h.digestHex();
+          if (digest !== r.target.sha256) throw new AppError('INTEGRITY_MISMATCH', `${want} in the picked folder is corrupt or a different version: sha256 ${digest}, expected ${r.target.sha256}.`);
+        }
+        if (blob) picked.set(r.target.storePath, blob);
         else missing.push(r.target);
       }
       if (missing.length > 0) await downloadFilesAsync(missing, { store, network, ...opts.downloadTuning });
