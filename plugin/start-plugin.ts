@@ -5,12 +5,13 @@
  *
  * Messages are handled one at a time, in arrival order (a serial promise chain), so document writes never
  * interleave. In hosted mode a message whose origin is not the hosted app's is dropped with a warning; in both
- * modes a malformed or unknown message is dropped with a warning (protocol `receive`).
+ * modes a malformed or unknown message is refused with a warning, and answered with an INVALID_MESSAGE error naming
+ * the field when it carries a usable requestId (every request gets exactly one reply).
  * Undo: one generation (all images of one jobId) = one undo step — `figma.commitUndo()` after its last image, or
  * when a new generation starts / an insert fails after part of a batch was written.
  */
 import { AppError, toAppError } from '../protocol/errors';
-import { newRequestId, parseUiToPlugin, receive, type PluginToUi, type UiToPlugin } from '../protocol/messages';
+import { newRequestId, parseUiToPlugin, refusalError, refusalTarget, type PluginToUi, type UiToPlugin } from '../protocol/messages';
 import { listHistoryAsync, readRecipe } from './history';
 import { insertResultAsync, layerName } from './insert-result';
 import { prepareJobAsync, type SourceSnapshot } from './prepare-job';
@@ -183,11 +184,21 @@ export function startPlugin(figma: PluginAPI, config: PluginConfig): PluginHandl
       warn(`Dropped a message from an unexpected origin: ${String(props?.origin)} (expected ${config.hostedOrigin}).`);
       return;
     }
-    const msg = receive(parseUiToPlugin, data, warn);
-    if (!msg) return;
+    const parsed = parseUiToPlugin(data);
+    if (!parsed.ok) {
+      warn(`Dropped a malformed message: ${parsed.reason}`);
+      // Every request is answered: one the plugin refuses gets an error naming the field, in arrival order, so the
+      // UI never waits for a reply that will not come. (Only a message without a usable requestId goes unanswered.)
+      const target = refusalTarget(data);
+      if (target) chain = chain.then(() => post({ type: 'error', requestId: target.requestId, error: refusalError(target.label, parsed.reason, 'plugin') }));
+      return;
+    }
+    const msg = parsed.message;
     chain = chain.then(() => handleAsync(msg)).catch((err) => {
-      // handleAsync answers its own errors; this only catches a failure to answer at all
+      // handleAsync answers its own errors; this catches a failure outside them (figma.notify, ui.resize, settings
+      // storage throwing) and still answers the request.
       warn(`Failed to handle "${msg.type}": ${toAppError(err).message}`);
+      try { postError(msg.requestId, err); } catch { /* the UI is gone */ }
     });
   };
 

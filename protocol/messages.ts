@@ -17,7 +17,9 @@ export const MAX_PNG_BYTES = 80 * 1024 * 1024;
 export const FIGMA_MAX_IMAGE_SIDE = 4096;
 
 const id = v.string({ minLength: 1, maxLength: 200 });
-const requestId = v.string({ minLength: 1, maxLength: 100 });
+/** Longest requestId the protocol carries. */
+export const REQUEST_ID_MAX = 100;
+const requestId = v.string({ minLength: 1, maxLength: REQUEST_ID_MAX });
 const png = v.uint8Array({ minBytes: 8, maxBytes: MAX_PNG_BYTES });
 const side = v.number({ integer: true, min: 1, max: 16384 });
 const finite = v.number();
@@ -237,6 +239,34 @@ export function receive<T>(parse: (d: unknown) => Parsed<T>, data: unknown, warn
   if (parsed.ok) return parsed.message;
   warn(`Dropped a malformed message: ${parsed.reason}`);
   return null;
+}
+
+/**
+ * For a message that failed validation: the requestId to answer it on, when it carries one that is itself valid (a
+ * reply must pass the protocol too), and a short label of what was asked ("prepare-job" or "a message"). Reads only
+ * own data properties, so a getter or a prototype trick cannot run code or smuggle an id.
+ */
+export function refusalTarget(data: unknown): { requestId: string; label: string } | null {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return null;
+  const own = (key: string): unknown => {
+    const d = Object.getOwnPropertyDescriptor(data, key);
+    return d && 'value' in d ? d.value : undefined;
+  };
+  const rid = own('requestId');
+  if (typeof rid !== 'string' || rid.length < 1 || rid.length > REQUEST_ID_MAX) return null;
+  const type = own('type');
+  const label = typeof type === 'string' && /^[a-z][a-z-]{0,39}$/.test(type) ? `"${type}"` : 'a message';
+  return { requestId: rid, label };
+}
+
+/** The error a receiver answers a malformed request with: INVALID_MESSAGE naming the field that was wrong. */
+export function refusalError(label: string, reason: string, by: 'plugin' | 'UI'): ErrorData {
+  const message = `The ${by} refused ${label}: ${reason}`;
+  return {
+    code: 'INVALID_MESSAGE',
+    message: message.length > 2000 ? `${message.slice(0, 1999)}…` : message,
+    hint: 'If a custom model is selected, its manifest may ask for values the plugin cannot take (sizes, ids); otherwise reopen the plugin.',
+  };
 }
 
 let counter = 0;

@@ -33,7 +33,12 @@ function describe(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (Array.isArray(value)) return `an array of ${value.length}`;
   if (value instanceof Uint8Array) return `a Uint8Array of ${value.length} bytes`;
-  return `a ${typeof value === 'object' ? (value as object).constructor?.name ?? 'object' : typeof value}`;
+  if (typeof value !== 'object') return `a ${typeof value}`;
+  // "an object" for plain and null-prototype objects; "a Date", "a Float32Array", "an Error" for class instances.
+  const proto = Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null;
+  const name = proto === null || proto === Object.prototype ? '' : typeof proto.constructor?.name === 'string' ? proto.constructor.name : '';
+  if (!name || name === 'Object') return 'an object';
+  return `${/^[AEIOU]/.test(name) ? 'an' : 'a'} ${name}`;
 }
 
 function make<T>(expected: string, check: (value: unknown, path: readonly (string | number)[]) => T): Validator<T> {

@@ -65,4 +65,28 @@ describe('plugin bridge', () => {
     await expect(p).rejects.toBeInstanceOf(AppError);
     await expect(p).rejects.toMatchObject({ code: 'INVALID_SELECTION', message: 'Nothing selected.' });
   });
+
+  it('#15.6: a request the plugin would refuse rejects at once naming the field, and is never posted', async () => {
+    const { win, sent } = fakeWindow();
+    const warn = vi.fn();
+    const bridge = createPluginBridge(win, { uiMode: 'inline' }, warn);
+    const bad = { type: 'prepare-job', requestId: 'p1', mode: 'generate', size: { maxSide: 768, multiple: 64, targetArea: 8192 * 8192 } } as never;
+    const t0 = Date.now();
+    await expect(bridge.requestAsync(bad)).rejects.toMatchObject({
+      code: 'INVALID_MESSAGE',
+      message: 'The plugin refused "prepare-job": At size.targetArea: expected an integer in [4096, 16777216], got 67108864',
+    });
+    expect(Date.now() - t0).toBeLessThan(1000);
+    bridge.send({ type: 'focus-node', requestId: 'f1', nodeId: '' });
+    expect(sent).toEqual([]);
+    expect(warn).toHaveBeenCalledWith(expect.stringMatching(/^Not sent: The plugin refused "focus-node": At nodeId/));
+  });
+
+  it('#15.6: a malformed reply to a pending request rejects it at once (not after the 120 s timeout)', async () => {
+    const { win, deliver } = fakeWindow();
+    const bridge = createPluginBridge(win, { uiMode: 'inline' }, vi.fn());
+    const p = bridge.requestAsync({ type: 'get-history', requestId: 'h3' });
+    deliver({ pluginMessage: { type: 'history', requestId: 'h3', entries: 'none' } }, 'null');
+    await expect(p).rejects.toMatchObject({ code: 'INVALID_MESSAGE', message: 'The UI refused the plugin\'s reply "history": At entries: expected an array, got "none"' });
+  });
 });

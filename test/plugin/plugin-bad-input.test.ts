@@ -16,33 +16,69 @@ const lastSelection = (d: Driver) => {
 };
 
 describe('plugin: message validation', () => {
-  it('drops malformed and unknown messages with a warning; nothing is answered or written', async () => {
+  it('refuses malformed and unknown messages with a warning and an error reply naming the field; nothing is written', async () => {
     const d = await createDriverAsync();
     d.host.select([d.ids.hero]);
     const job = await d.requestAsync({ type: 'prepare-job', requestId: rid('p'), mode: 'edit', size: SD15 }, 'job-inputs');
     const postedBefore = d.host.uiMessages.length;
     const good = insertFor(job);
-    const bad: unknown[] = [
-      { ...good, png: 'not bytes' },
-      { ...good, width: 0 },
-      { ...good, recipe: { ...good.recipe, steps: 1e9 } },
-      { ...good, batchCount: 65 },
-      { type: 'delete-everything', requestId: 'x' },
-      { type: 'insert-result' },
-      'hello',
-      null,
+    const bad: Record<string, unknown>[] = [
+      { ...good, requestId: 'bad-1', png: 'not bytes' },
+      { ...good, requestId: 'bad-2', width: 0 },
+      { ...good, requestId: 'bad-3', recipe: { ...good.recipe, steps: 1e9 } },
+      { ...good, requestId: 'bad-4', batchCount: 65 },
+      { type: 'delete-everything', requestId: 'bad-5' },
+      { type: 'insert-result', requestId: 'bad-6' },
     ];
-    for (const msg of bad) await d.sendAsync(msg);
-    expect(d.warnings).toHaveLength(bad.length);
+    // No usable requestId: nothing to answer on (a reply must pass the protocol too).
+    const unanswerable: unknown[] = [{ type: 'insert-result' }, { ...good, requestId: 'x'.repeat(101), width: 0 }, 'hello', null];
+    for (const msg of [...bad, ...unanswerable]) await d.sendAsync(msg);
+    expect(d.warnings).toHaveLength(bad.length + unanswerable.length);
     for (const w of d.warnings) expect(w).toMatch(/^Dropped a malformed message: /);
     expect(d.warnings[0]).toMatch(/At png: expected a Uint8Array/);
     expect(d.warnings[4]).toMatch(/At type: expected one of "ui-ready"/);
-    expect(d.host.uiMessages.length).toBe(postedBefore);
+    const replies = d.posted().slice(postedBefore);
+    expect(replies.map((r) => r.requestId)).toEqual(bad.map((b) => b.requestId));
+    const messages = replies.map((r) => (r.type === 'error' ? r.error.message : `not an error: ${r.type}`));
+    expect(messages).toEqual([
+      'The plugin refused "insert-result": At png: expected a Uint8Array, got "not bytes"',
+      'The plugin refused "insert-result": At width: expected an integer in [1, 16384], got 0',
+      'The plugin refused "insert-result": At recipe.steps: expected an integer in [1, 150], got 1000000000',
+      'The plugin refused "insert-result": At batchCount: expected an integer in [1, 64], got 65',
+      expect.stringMatching(/^The plugin refused "delete-everything": At type: expected one of "ui-ready", "prepare-job"/),
+      'The plugin refused "insert-result": At jobId: expected a non-empty string, got undefined',
+    ]);
+    for (const r of replies) expect(r).toMatchObject({ type: 'error', error: { code: 'INVALID_MESSAGE', hint: expect.stringMatching(/manifest/) } });
     expect(d.host.mutations).toEqual([]);
     expect(d.host.errors).toEqual([]);
     // the same message, well-formed, does write
     await d.requestAsync(good, 'insert-done');
     expect(d.host.mutations.length).toBeGreaterThan(0);
+  });
+
+  it('#15.6: a prepare-job from a manifest the plugin cannot take is answered at once, naming the field', async () => {
+    const d = await createDriverAsync();
+    const cases: [unknown, RegExp][] = [
+      [{ maxSide: 8192, multiple: 64, targetArea: 512 * 512 }, /At size\.maxSide: expected an integer in \[64, 4096\], got 8192/],
+      [{ maxSide: 768, multiple: 64, targetArea: 8192 * 8192 }, /At size\.targetArea: expected an integer in \[4096, 16777216\], got 67108864/],
+      [{ maxSide: 512, multiple: 64, targetArea: 512 * 512, fixed: [{ width: 0, height: 0 }] }, /At size\.fixed\.0\.width: expected an integer in \[1, 16384\], got 0/],
+    ];
+    for (const [size, why] of cases) {
+      const reply = await d.requestAsync({ type: 'prepare-job', requestId: rid('p'), mode: 'generate', size } as never, 'error');
+      expect(reply.error.code).toBe('INVALID_MESSAGE');
+      expect(reply.error.message).toMatch(why);
+    }
+    expect(d.host.mutations).toEqual([]);
+  });
+
+  it('a handler that throws outside its own try still answers (e.g. figma.ui.resize failing)', async () => {
+    const d = await createDriverAsync();
+    const resize = d.figma.ui.resize.bind(d.figma.ui);
+    d.figma.ui.resize = () => { throw new Error('resize is not available now'); };
+    const reply = await d.requestAsync({ type: 'resize', requestId: rid('r'), width: 400, height: 700 }, 'error');
+    expect(reply.error).toMatchObject({ code: 'INTERNAL', message: 'resize is not available now' });
+    d.figma.ui.resize = resize;
+    await d.requestAsync({ type: 'resize', requestId: rid('r'), width: 400, height: 700 }, 'ack');
   });
 
   it('hosted mode: a message from another origin is dropped; ours is answered (posted to our origin only)', async () => {

@@ -73,3 +73,18 @@ describe('protocol', () => {
     expect(() => val.validate({ files: [{ sha256: 'a'.repeat(64) }, { sha256: 'abc' }] })).toThrow('At files.1.sha256: expected 64 hex characters, got "abc"');
   });
 });
+
+describe('validation messages read as English (#15.8)', () => {
+  it('"got an object", not "got a Object"; class instances keep their name with the right article', () => {
+    const why = (value: unknown): string => {
+      const parsed = parseUiToPlugin({ type: 'focus-node', requestId: 'f', nodeId: value });
+      return parsed.ok ? 'accepted' : parsed.reason;
+    };
+    expect(why({})).toBe('At nodeId: expected a non-empty string, got an object');
+    expect(why(Object.create(null))).toBe('At nodeId: expected a non-empty string, got an object');
+    expect(why(JSON.parse('{"constructor":{"name":"Evil"}}'))).toBe('At nodeId: expected a non-empty string, got an object');
+    expect(why(new Error('x'))).toBe('At nodeId: expected a non-empty string, got an Error');
+    expect(why(new Float32Array(2))).toBe('At nodeId: expected a non-empty string, got a Float32Array');
+    expect(why(new Uint8Array(3))).toBe('At nodeId: expected a non-empty string, got a Uint8Array of 3 bytes');
+  });
+});

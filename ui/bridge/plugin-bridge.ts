@@ -4,10 +4,12 @@
  *   only from `parent`.
  * - hosted mode (the UI redirected to a real origin): send `{ pluginMessage, pluginId }` to the Figma origin only,
  *   and accept messages only from `parent` *and* from the Figma origin.
- * Every received message is validated (parsePluginToUi); malformed or unknown ones are dropped with a warning.
+ * Every received message is validated (parsePluginToUi); malformed or unknown ones are dropped with a warning, and
+ * a malformed reply to a pending request rejects that request at once. Every outgoing message is validated against
+ * the protocol the plugin enforces: a request it would refuse rejects at once with the field named.
  */
 import { AppError } from '../../protocol/errors';
-import { parsePluginToUi, receive, type PluginToUi, type UiToPlugin } from '../../protocol/messages';
+import { parsePluginToUi, parseUiToPlugin, refusalError, refusalTarget, type PluginToUi, type UiToPlugin } from '../../protocol/messages';
 
 export interface PluginBridge {
   send(msg: UiToPlugin): void;
@@ -47,8 +49,20 @@ export function createPluginBridge(win: BridgeWindow, config: BridgeConfig, warn
       warn('Dropped a message without a pluginMessage envelope.');
       return;
     }
-    const msg = receive(parsePluginToUi, data.pluginMessage, warn);
-    if (!msg) return;
+    const parsed = parsePluginToUi(data.pluginMessage);
+    if (!parsed.ok) {
+      warn(`Dropped a malformed message: ${parsed.reason}`);
+      // A malformed reply to a request we wait for ends that wait now, naming the field (not after the timeout).
+      const target = refusalTarget(data.pluginMessage);
+      const w = target ? pending.get(target.requestId) : undefined;
+      if (target && w) {
+        pending.delete(target.requestId);
+        clearTimeout(w.timer);
+        w.reject(AppError.fromData(refusalError(`the plugin's reply ${target.label}`, parsed.reason, 'UI')));
+      }
+      return;
+    }
+    const msg = parsed.message;
     const waiter = pending.get(msg.requestId);
     if (waiter) {
       pending.delete(msg.requestId);
@@ -61,7 +75,14 @@ export function createPluginBridge(win: BridgeWindow, config: BridgeConfig, warn
   };
   win.addEventListener('message', listener);
 
-  const send = (msg: UiToPlugin): void => {
+  /** Checks an outgoing message against the protocol the plugin enforces; returns why it would be refused. */
+  const refusal = (msg: UiToPlugin): AppError | null => {
+    const parsed = parseUiToPlugin(msg);
+    if (parsed.ok) return null;
+    return AppError.fromData(refusalError(refusalTarget(msg)?.label ?? 'a message', parsed.reason, 'plugin'));
+  };
+
+  const post = (msg: UiToPlugin): void => {
     if (config.uiMode === 'hosted') {
       win.parent.postMessage({ pluginMessage: msg, pluginId: config.pluginId }, config.figmaOrigin);
     } else {
@@ -69,10 +90,25 @@ export function createPluginBridge(win: BridgeWindow, config: BridgeConfig, warn
     }
   };
 
+  const send = (msg: UiToPlugin): void => {
+    const refused = refusal(msg);
+    if (refused) {
+      warn(`Not sent: ${refused.message}`); // fire-and-forget messages have no one to answer; never post a bad one
+      return;
+    }
+    post(msg);
+  };
+
   return {
     send,
     requestAsync(msg, timeoutMs = 120_000) {
       return new Promise<PluginToUi>((resolve, reject) => {
+        // A request the plugin would refuse fails here at once, naming the field (the plugin would answer the same).
+        const refused = refusal(msg);
+        if (refused) {
+          reject(refused);
+          return;
+        }
         const timer = setTimeout(() => {
           pending.delete(msg.requestId);
           reject(new AppError('INTERNAL', `The plugin did not answer "${msg.type}" within ${Math.round(timeoutMs / 1000)} s.`, {
@@ -80,7 +116,7 @@ export function createPluginBridge(win: BridgeWindow, config: BridgeConfig, warn
           }));
         }, timeoutMs);
         pending.set(msg.requestId, { resolve, reject, timer });
-        send(msg);
+        post(msg);
       });
     },
     on(handler) {

@@ -76,8 +76,12 @@ const components = v.object({
   preview_decoder: v.optional(component),
 }, { strict: true });
 
+/** Longest model id (ids name store folders and travel in every recipe). */
+export const MAX_ID_LENGTH = 100;
+const fixedSide = v.number({ integer: true, min: 64, max: 4096 });
+
 export const manifestValidator = v.object({
-  id: v.string({ pattern: /^[a-z0-9][a-z0-9\-_.]*$/, patternName: 'a lowercase id' }),
+  id: v.string({ maxLength: MAX_ID_LENGTH, pattern: /^[a-z0-9][a-z0-9\-_.]*$/, patternName: 'a lowercase id' }),
   name: v.string({ minLength: 1, maxLength: 120 }),
   description: v.string({ maxLength: 1000 }),
   /** Upstream repo, e.g. "schmuell/sd-turbo-ort-web". */
@@ -110,12 +114,14 @@ export const manifestValidator = v.object({
   /** Cheap live preview: latent → RGB linear map, one [R, G, B] row per latent channel (pipelines' default: SD 1.x/2.x). */
   latent_rgb_factors: v.optional(v.array(v.array(v.number({ min: -10, max: 10 }), { minLength: 3, maxLength: 3 }), { minLength: 1, maxLength: 64 })),
   sizes: v.object({
-    default_width: v.number({ integer: true, min: 64 }),
-    default_height: v.number({ integer: true, min: 64 }),
+    // Limits = what the plugin protocol accepts (protocol/messages.ts workingSizeRequest), so a manifest that passes
+    // here never produces a request the plugin refuses.
+    default_width: v.number({ integer: true, min: 64, max: 4096 }),
+    default_height: v.number({ integer: true, min: 64, max: 4096 }),
     max_side: v.number({ integer: true, min: 64, max: 4096 }),
-    multiple: v.number({ integer: true, min: 8 }),
+    multiple: v.number({ integer: true, min: 8, max: 256 }),
     /** When set, the model only runs at these sizes (static-shape exports). */
-    fixed: v.optional(v.array(v.object({ width: v.number({ integer: true }), height: v.number({ integer: true }) }))),
+    fixed: v.optional(v.array(v.object({ width: fixedSide, height: fixedSide }, { strict: true }), { minLength: 1, maxLength: 32 })),
   }, { strict: true }),
   defaults: v.object({
     steps: v.number({ integer: true, min: 1, max: 150 }),
@@ -164,6 +170,12 @@ export function parseManifest(json: unknown): ModelManifest {
     if (!spec) continue;
     if (!spec.files.some((f) => f.path === spec.model)) {
       throw new AppError('INVALID_MANIFEST', `Model manifest is invalid. At components.${role}.model: "${spec.model}" is not one of its files.`);
+    }
+  }
+  const sz = raw.sizes;
+  for (const key of ['default_width', 'default_height'] as const) {
+    if (sz[key] > sz.max_side) {
+      throw new AppError('INVALID_MANIFEST', `Model manifest is invalid. At sizes.${key}: ${sz[key]} is larger than sizes.max_side (${sz.max_side}).`);
     }
   }
   const ts = raw.components.unet.inputs.find((i) => i.name === 'timestep');
