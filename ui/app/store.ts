@@ -283,9 +283,21 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
       patchModel(id, { status: 'ready', progress: undefined });
     } catch (err) {
       const e = toAppError(err);
-      patchModel(id, { status: 'failed', error: withHint(e.toData()), progress: undefined });
+      // Pause/Cancel is not a failure: the engine reports the model as paused with what is kept.
+      if (e.code !== 'CANCELLED') patchModel(id, { status: 'failed', error: withHint(e.toData()), progress: undefined });
     }
     await Promise.all([refreshModelsAsync(), refreshStorageAsync()]);
+  };
+
+  /** Pause or Cancel a running download: the network stops at once, what was downloaded is kept for Resume. */
+  const stopDownloadAsync = async (id: string, how: 'pause' | 'cancel'): Promise<void> => {
+    const stop = how === 'pause' ? engine.pauseDownloadAsync : engine.cancelDownloadAsync;
+    if (!stop) return;
+    try {
+      await stop.call(engine, id);
+    } finally {
+      await Promise.all([refreshModelsAsync(), refreshStorageAsync()]);
+    }
   };
 
   const loadFromFilesAsync = async (id: string, files: readonly File[]): Promise<void> => {
@@ -530,7 +542,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
     canLoadFromFiles: typeof engine.loadModelFromFilesAsync === 'function',
     canAddCustomModel: typeof engine.addCustomModelAsync === 'function',
     startAsync, dispose, update, setTheme, setParam, resetParams, setModel, setMode, generateAsync, cancel, refreshModelsAsync,
-    refreshStorageAsync, refreshHistoryAsync, focusNode, loadRecipe, downloadAsync, loadFromFilesAsync,
+    refreshStorageAsync, refreshHistoryAsync, focusNode, loadRecipe, downloadAsync, stopDownloadAsync, loadFromFilesAsync,
     deleteModelAsync, addCustomModelAsync, flushSave,
   };
 }

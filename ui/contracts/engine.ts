@@ -26,7 +26,8 @@ export interface EngineCapabilities {
   readonly wasmThreads?: number;
 }
 
-export type ModelStatus = 'not-downloaded' | 'downloading' | 'ready' | 'failed';
+/** `paused`: a download stopped part-way (Pause, Cancel, the plugin closed); its `.part`s wait for a resume. */
+export type ModelStatus = 'not-downloaded' | 'downloading' | 'paused' | 'ready' | 'failed';
 
 export interface DownloadProgress {
   readonly bytes: number;
@@ -35,6 +36,8 @@ export interface DownloadProgress {
   readonly rate: number;
   /** Seconds left; undefined while unknown. */
   readonly etaSeconds?: number;
+  /** Present while a failed try waits to be retried: "retrying in 4 s (try 2 of 5): no data for 30 s". */
+  readonly retry?: { readonly attempt: number; readonly of: number; readonly inSeconds: number; readonly reason: string };
 }
 
 /** The manifest fields the UI shows and takes defaults from (snake_case, exactly as in models/*.json). */
@@ -104,8 +107,12 @@ export interface GenerateResult {
 export interface EngineClient {
   capabilitiesAsync(): Promise<EngineCapabilities>;
   listModelsAsync(): Promise<readonly ModelEntry[]>;
-  /** Resolves when the model is stored and verified; rejects with AppError. */
+  /** Resolves when the model is stored and verified; rejects with AppError (CANCELLED after Pause/Cancel). */
   downloadModelAsync(id: string, onProgress: (p: DownloadProgress) => void): Promise<void>;
+  /** Stops a running download at once (the network too), keeping what was downloaded; status becomes `paused`. */
+  pauseDownloadAsync?(id: string): Promise<void>;
+  /** Like pause (what was downloaded is kept for a later resume); Delete removes it. */
+  cancelDownloadAsync?(id: string): Promise<void>;
   deleteModelAsync(id: string): Promise<void>;
   storageAsync(): Promise<StorageInfo>;
   /** Rejects with AppError('CANCELLED') soon (within one step) after `signal` aborts. */
