@@ -30,7 +30,9 @@ export interface RunState {
   readonly batchCount: number;
   readonly step: number;
   readonly total: number;
-  readonly stage: 'text' | 'encode' | 'denoise' | 'decode' | null;
+  readonly stage: 'queued' | 'text' | 'encode' | 'denoise' | 'decode' | null;
+  /** stage 'queued' on a server: prompts ahead of this one. */
+  readonly queuePosition?: number;
   readonly etaSeconds?: number;
   readonly cancelling: boolean;
 }
@@ -283,9 +285,21 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
       patchModel(id, { status: 'ready', progress: undefined });
     } catch (err) {
       const e = toAppError(err);
-      patchModel(id, { status: 'failed', error: withHint(e.toData()), progress: undefined });
+      // Pause/Cancel is not a failure: the engine reports the model as paused with what is kept.
+      if (e.code !== 'CANCELLED') patchModel(id, { status: 'failed', error: withHint(e.toData()), progress: undefined });
     }
     await Promise.all([refreshModelsAsync(), refreshStorageAsync()]);
+  };
+
+  /** Pause or Cancel a running download: the network stops at once, what was downloaded is kept for Resume. */
+  const stopDownloadAsync = async (id: string, how: 'pause' | 'cancel'): Promise<void> => {
+    const stop = how === 'pause' ? engine.pauseDownloadAsync : engine.cancelDownloadAsync;
+    if (!stop) return;
+    try {
+      await stop.call(engine, id);
+    } finally {
+      await Promise.all([refreshModelsAsync(), refreshStorageAsync()]);
+    }
   };
 
   const loadFromFilesAsync = async (id: string, files: readonly File[]): Promise<void> => {
@@ -456,7 +470,10 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
               eta = estimateRunEta({ step: p.step, total: p.total, batchIndex: i, batchCount: plan.seeds.length, stepMs }) ?? eta;
             }
             batch(() => {
-              run.value = { ...cur, step: p.step, total: p.total, stage: p.stage, ...(eta === undefined ? {} : { etaSeconds: eta }) };
+              run.value = {
+                ...cur, step: p.step, total: p.total, stage: p.stage, ...(eta === undefined ? {} : { etaSeconds: eta }),
+                ...(p.queuePosition === undefined ? {} : { queuePosition: p.queuePosition }),
+              };
               if (p.preview) preview.value = p.preview;
             });
           },
@@ -530,7 +547,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
     canLoadFromFiles: typeof engine.loadModelFromFilesAsync === 'function',
     canAddCustomModel: typeof engine.addCustomModelAsync === 'function',
     startAsync, dispose, update, setTheme, setParam, resetParams, setModel, setMode, generateAsync, cancel, refreshModelsAsync,
-    refreshStorageAsync, refreshHistoryAsync, focusNode, loadRecipe, downloadAsync, loadFromFilesAsync,
+    refreshStorageAsync, refreshHistoryAsync, focusNode, loadRecipe, downloadAsync, stopDownloadAsync, loadFromFilesAsync,
     deleteModelAsync, addCustomModelAsync, flushSave,
   };
 }

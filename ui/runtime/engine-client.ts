@@ -172,6 +172,8 @@ export function createEngineClient(opts: EngineClientOptions): RuntimeEngineClie
     capabilitiesAsync: () => callAsync<EngineCapabilities>('capabilities', []),
     listModelsAsync: () => callAsync<readonly ModelEntry[]>('listModels', []),
     downloadModelAsync: (id, onProgress) => callAsync<void>('downloadModel', [id], { onProgress: (p) => onProgress(p as DownloadProgress) }),
+    pauseDownloadAsync: (id) => callAsync<void>('pauseDownload', [id]),
+    cancelDownloadAsync: (id) => callAsync<void>('cancelDownload', [id]),
     deleteModelAsync: (id) => callAsync<void>('deleteModel', [id]),
     storageAsync: () => callAsync<StorageInfo>('storage', []),
     async generateAsync(request, { onProgress, signal } = {}) {

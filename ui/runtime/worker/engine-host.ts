@@ -97,6 +97,8 @@ export function attachEngineHost(port: PortLike, deps: EngineHostDeps): void {
       case 'listModels': return { value: await engine.listModelsAsync() };
       case 'storage': return { value: await engine.storageAsync() };
       case 'downloadModel': await engine.downloadModelAsync(args[0] as string, progress); return { value: null };
+      case 'pauseDownload': await engine.pauseDownloadAsync(args[0] as string); return { value: null };
+      case 'cancelDownload': await engine.cancelDownloadAsync(args[0] as string); return { value: null };
       case 'deleteModel': await engine.deleteModelAsync(args[0] as string); return { value: null };
       case 'tokenCount': return { value: await engine.tokenCountAsync(args[0] as string, args[1] as string) };
       case 'loadModelFromFiles': await engine.loadModelFromFilesAsync!(args[0] as string, args[1] as File[], progress); return { value: null };
