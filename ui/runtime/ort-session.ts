@@ -87,6 +87,8 @@ const ownedAny = new WeakMap<DeviceTensor, OrtTensorLike>();
 export interface DeviceWatch {
   lost: boolean;
   reason?: string;
+  /** Starts watching the device ORT runs on (`ort.env.webgpu.device` after a WebGPU session exists). */
+  attach?: (device: unknown) => void;
 }
 
 export interface OrtSessionOptions {
@@ -131,10 +133,20 @@ export function checkOutputValues(data: ArrayLike<number>, allowZero: boolean): 
   return nonZero || allowZero || data.length === 0 ? null : `all ${data.length} values are zero`;
 }
 
-function isDeviceLostError(err: unknown, watch: DeviceWatch | undefined): boolean {
+/**
+ * What onnxruntime-web 1.30's WebGPU EP raises once its GPUDevice is gone (seen in Chromium with `device.destroy()`
+ * mid-run, test/runtime/device-lost.browser.test.ts): the in-flight readback fails in buffer_manager.cc with "Buffer
+ * was unmapped before mapping was resolved", ORT logs "WebGPU device lost (…)", and every later call into the same
+ * wasm instance fails with "null function" (the EP's function table entry is gone). On the WebGPU provider each of
+ * these means the device (and this ORT instance's GPU state) is lost.
+ */
+const DEVICE_LOST_PATTERN = /device (was |is |has been )?(lost|destroyed)|GPUDevice.*(lost|destroyed)|WebGPU device lost|Buffer was unmapped before mapping was resolved|\bnull function\b/i;
+
+export function isDeviceLostError(err: unknown, watch: DeviceWatch | undefined): boolean {
   if (watch?.lost) return true;
+  if (err instanceof AppError) return err.code === 'DEVICE_LOST';
   const msg = err instanceof Error ? err.message : String(err);
-  return /device (was |is |has been )?lost|GPUDevice.*(lost|destroyed)|device is destroyed/i.test(msg);
+  return DEVICE_LOST_PATTERN.test(msg);
 }
 
 export function deviceLostError(reason: string | undefined, cause?: unknown): AppError {
@@ -311,6 +323,7 @@ export async function createOrtSessionAsync(o: OrtSessionOptions): Promise<Model
         : `it takes ${ch}-channel samples, but the manifest's capabilities need ${o.expectSampleChannels}`);
     }
   }
+  if (o.provider === 'webgpu') o.deviceWatch?.attach?.((ort.env as { webgpu?: { device?: unknown } }).webgpu?.device);
   if (problems.length > 0) {
     await session.release().catch(() => undefined);
     throw new AppError('MODEL_MISMATCH', `The ${role} of ${o.modelName} cannot be used: ${problems.join('; ')}. The model's ${io}.`, {
@@ -428,7 +441,7 @@ export async function createOrtSessionAsync(o: OrtSessionOptions): Promise<Model
         const msg = err instanceof Error ? err.message : String(err);
         throw new AppError('INTERNAL', `The ${role} of ${o.modelName} failed to run on ${o.provider}: ${msg}`, { cause: err });
       }
-      if (o.deviceWatch?.lost) {
+      if (o.provider === 'webgpu' && o.deviceWatch?.lost) {
         for (const t of Object.values(out)) t.dispose?.();
         throw deviceLostError(o.deviceWatch.reason);
       }
