@@ -30,7 +30,9 @@ export interface RunState {
   readonly batchCount: number;
   readonly step: number;
   readonly total: number;
-  readonly stage: 'text' | 'encode' | 'denoise' | 'decode' | null;
+  readonly stage: 'queued' | 'text' | 'encode' | 'denoise' | 'decode' | null;
+  /** stage 'queued' on a server: prompts ahead of this one. */
+  readonly queuePosition?: number;
   readonly etaSeconds?: number;
   readonly cancelling: boolean;
 }
@@ -468,7 +470,10 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
               eta = estimateRunEta({ step: p.step, total: p.total, batchIndex: i, batchCount: plan.seeds.length, stepMs }) ?? eta;
             }
             batch(() => {
-              run.value = { ...cur, step: p.step, total: p.total, stage: p.stage, ...(eta === undefined ? {} : { etaSeconds: eta }) };
+              run.value = {
+                ...cur, step: p.step, total: p.total, stage: p.stage, ...(eta === undefined ? {} : { etaSeconds: eta }),
+                ...(p.queuePosition === undefined ? {} : { queuePosition: p.queuePosition }),
+              };
               if (p.preview) preview.value = p.preview;
             });
           },

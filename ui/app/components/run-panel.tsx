@@ -4,7 +4,7 @@ import { formatDuration } from '../format';
 import type { AppStore } from '../store';
 import { MODE_LABEL } from './create-view';
 
-const STAGE_LABEL = { text: 'Reading the prompt', encode: 'Encoding the image', denoise: 'Step', decode: 'Decoding' } as const;
+const STAGE_LABEL = { queued: 'Waiting for the server', text: 'Reading the prompt', encode: 'Encoding the image', denoise: 'Step', decode: 'Decoding' } as const;
 
 function PreviewCanvas({ store }: { store: AppStore }) {
   const ref = useRef<HTMLCanvasElement>(null);
@@ -33,6 +33,7 @@ export function RunPanel({ store }: { store: AppStore }) {
     const what = run.phase === 'preparing' ? 'Reading the selection…'
       : run.phase === 'inserting' ? 'Inserting into the document…'
       : run.stage === 'denoise' ? `Step ${run.step}/${run.total}`
+      : run.stage === 'queued' ? (run.queuePosition ? `Waiting in the server's queue (${run.queuePosition} ahead)…` : 'Waiting for the server…')
       : run.stage ? `${STAGE_LABEL[run.stage]}…` : 'Starting…';
     return (
       <div class="footer" data-testid="run-panel">
