@@ -15,7 +15,7 @@ import type {
 import { addCustomModelAsync, builtinCatalog, loadCatalogIndexAsync, resolveUrl, storePathFor, type CatalogEntry } from './catalog';
 import { checkMagic, downloadFilesAsync, formatBytes, pinPathFor, readPinAsync, type DownloadOptions, type DownloadTarget, type EstimateFn } from './downloader';
 import type { NetworkPolicy } from './fetch-allowed';
-import { createOrtSessionAsync, deviceLostError, type DeviceWatch, type OrtLike } from './ort-session';
+import { createOrtSessionAsync, deviceLostError, sessionHintsFor, type DeviceWatch, type OrtLike } from './ort-session';
 import { chooseProvider, type AdapterInfo, type Provider, type ProviderChoice } from './provider-choice';
 import { createSessionManager, type MemoryPolicy, type SessionEvent, type SessionManager } from './session-manager';
 import { createSha256, createSha256Async } from './sha256';
@@ -335,7 +335,7 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
     // Outputs another model consumes stay on the GPU in "fast" mode (in "low-memory" the producer is released first).
     const gpuOutputs = ctx.policy === 'fast' && (role === 'text_encoder' || role === 'controlnet') ? spec.outputs.map((o) => o.name) : [];
     return createOrtSessionAsync({
-      ort: opts.ort, role, modelName: m.name, spec, model, externalData, provider, gpuOutputs,
+      ort: opts.ort, role, modelName: m.name, spec, model, externalData, provider, gpuOutputs, ...sessionHintsFor(m, role),
       ...(opts.deviceWatch ? { deviceWatch: opts.deviceWatch } : {}),
       ...(opts.allowZeroOutput ? { allowZeroOutput: true } : {}),
     });
