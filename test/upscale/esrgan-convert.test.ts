@@ -6,7 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-web';
 import { convertTfjsLayersToOnnx, kernelToOihw, type TfjsLayersModelJson, type TfjsWeights } from '../../tools/upscale/esrgan-to-onnx';
-import { readEsrganSlim } from '../../tools/upscale/esrgan-slim';
+import { convertEsrganSlim, esrganSlimDir, readEsrganSlim } from '../../tools/upscale/esrgan-slim';
+import fs from 'node:fs';
+import { decodePng } from '../../ui/core/image';
+import type { ModelSession } from '../../ui/core/session';
+import type { HostTensor } from '../../ui/core/tensor';
+import { upscaleImageAsync } from '../../ui/core/upscale';
 import { seededRandom } from '../helpers/seeded-random';
 
 ort.env.wasm.numThreads = 1;
@@ -127,6 +132,36 @@ describe('ESRGAN-slim TF.js layers → ONNX', () => {
       expect(maxErr).toBeLessThan(1e-3 * maxAbs);
     });
   }
+
+  it('×2 through the tiled core reproduces UpscalerJS\'s own published result (TF.js) for the package fixture', async () => {
+    // The package ships assets/fixture.png and assets/samples/2x/result.png, made by UpscalerJS on TF.js: a real
+    // component's output, not ours.
+    const dir = esrganSlimDir();
+    const fixture = decodePng(new Uint8Array(fs.readFileSync(`${dir}/assets/fixture.png`)));
+    const expected = decodePng(new Uint8Array(fs.readFileSync(`${dir}/assets/samples/2x/result.png`)));
+    const s = await ort.InferenceSession.create(convertEsrganSlim(2).onnx, { executionProviders: ['wasm'] });
+    const session: ModelSession = {
+      inputNames: s.inputNames, outputNames: s.outputNames, releaseAsync: () => s.release(),
+      async runAsync(feeds) {
+        const x = feeds['lr'] as HostTensor;
+        const o = (await s.run({ lr: new ort.Tensor('float32', x.data as Float32Array, [...x.dims]) }))['sr']!;
+        return { sr: { kind: 'host', dtype: 'float32', dims: [...o.dims], data: o.data as Float32Array } };
+      },
+    };
+    const { image, tiles } = await upscaleImageAsync(fixture, session, { scale: 2, range: 255, tile: 64, overlap: 8, pad: 12 });
+    await session.releaseAsync();
+    expect(tiles).toBeGreaterThan(1);
+    expect([image.width, image.height]).toEqual([expected.width, expected.height]);
+    let max = 0, off = 0;
+    for (let i = 0; i < image.data.length; i++) {
+      if ((i & 3) === 3) continue;
+      const d = Math.abs(image.data[i]! - expected.data[i]!);
+      max = Math.max(max, d);
+      if (d > 0) off++;
+    }
+    expect(max).toBeLessThanOrEqual(1); // rounding of the last bit only
+    expect(off).toBeLessThan(image.width * image.height * 3 * 0.001);
+  });
 
   it('names the layer it cannot convert', () => {
     const src = readEsrganSlim(2);

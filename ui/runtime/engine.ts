@@ -15,7 +15,7 @@ import type {
 import { addCustomModelAsync, builtinCatalog, loadCatalogIndexAsync, resolveUrl, storePathFor, type CatalogEntry } from './catalog';
 import { checkMagic, downloadFilesAsync, formatBytes, pinPathFor, readPinAsync, type DownloadOptions, type DownloadTarget, type EstimateFn } from './downloader';
 import type { NetworkPolicy } from './fetch-allowed';
-import { createOrtSessionAsync, type DeviceWatch, type OrtLike } from './ort-session';
+import { createOrtSessionAsync, deviceLostError, sessionHintsFor, type DeviceWatch, type OrtLike } from './ort-session';
 import { chooseProvider, type AdapterInfo, type Provider, type ProviderChoice } from './provider-choice';
 import { createSessionManager, type MemoryPolicy, type SessionEvent, type SessionManager } from './session-manager';
 import { createSha256, createSha256Async } from './sha256';
@@ -178,13 +178,17 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
     return { bytes, total: entry.manifest.totalBytes, rate: 0 };
   };
 
-  /** Marks a model as needing repair after a damaged stored file was removed. */
+  /** Marks a model as needing repair after a damaged stored file was removed (every damaged file is named). */
+  const damaged = new Map<string, string[]>();
   const needsRepair = (entry: CatalogEntry, path: string, why: string): AppError => {
-    const e = new AppError('INTEGRITY_MISMATCH', `${entry.manifest.name} needs repair: ${path} was damaged (${why}) and has been removed.`, {
-      hint: 'Press Download to repair it; only the damaged file is fetched again.',
+    const id = entry.manifest.id;
+    const list = [...(failures.get(id)?.code === 'INTEGRITY_MISMATCH' ? damaged.get(id) ?? [] : []), `${path} (${why})`];
+    damaged.set(id, list);
+    const e = new AppError('INTEGRITY_MISMATCH', `${entry.manifest.name} needs repair: ${list.join(', ')} ${list.length > 1 ? 'were' : 'was'} damaged and removed.`, {
+      hint: `Press Download to repair it; only the damaged file${list.length > 1 ? 's are' : ' is'} fetched again.`,
     });
-    failures.set(entry.manifest.id, e);
-    tokenizers.delete(entry.manifest.id);
+    failures.set(id, e);
+    tokenizers.delete(id);
     return e;
   };
 
@@ -335,7 +339,7 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
     // Outputs another model consumes stay on the GPU in "fast" mode (in "low-memory" the producer is released first).
     const gpuOutputs = ctx.policy === 'fast' && (role === 'text_encoder' || role === 'controlnet') ? spec.outputs.map((o) => o.name) : [];
     return createOrtSessionAsync({
-      ort: opts.ort, role, modelName: m.name, spec, model, externalData, provider, gpuOutputs,
+      ort: opts.ort, role, modelName: m.name, spec, model, externalData, provider, gpuOutputs, ...sessionHintsFor(m, role),
       ...(opts.deviceWatch ? { deviceWatch: opts.deviceWatch } : {}),
       ...(opts.allowZeroOutput ? { allowZeroOutput: true } : {}),
     });
@@ -467,6 +471,7 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
       if (signal?.aborted) throw new AppError('CANCELLED', 'Generation cancelled.');
       const tokenizer = await tokenizerForAsync(entry);
       const manager = await managerForAsync(entry);
+      const providerInUse = current?.provider;
       const ctx: PipelineContext = {
         manifest: entry.manifest, sessions: manager, tokenizer,
         ...(signal ? { signal } : {}),
@@ -489,6 +494,13 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
           }); break;
           default: throw new AppError('INVALID_INPUT', `Unknown mode ${JSON.stringify((request as { mode: unknown }).mode)}; expected generate, edit, inpaint or wireframe.`);
         }
+      } catch (err) {
+        // Once the device is gone, the pipeline's clean-up (disposing GPU tensors, releasing sessions) fails too, with
+        // ORT's raw text ("null function") that would hide the cause: report the run as DEVICE_LOST.
+        const e = toAppError(err);
+        const onGpu = providerInUse === 'webgpu';
+        if (onGpu && e.code !== 'CANCELLED' && e.code !== 'DEVICE_LOST' && (deviceLost || opts.deviceWatch?.lost)) throw deviceLostError(opts.deviceWatch?.reason, err);
+        throw e;
       } finally {
         if (policy === 'low-memory') await manager.releaseAllAsync().catch(() => undefined);
       }
