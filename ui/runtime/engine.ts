@@ -178,13 +178,17 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
     return { bytes, total: entry.manifest.totalBytes, rate: 0 };
   };
 
-  /** Marks a model as needing repair after a damaged stored file was removed. */
+  /** Marks a model as needing repair after a damaged stored file was removed (every damaged file is named). */
+  const damaged = new Map<string, string[]>();
   const needsRepair = (entry: CatalogEntry, path: string, why: string): AppError => {
-    const e = new AppError('INTEGRITY_MISMATCH', `${entry.manifest.name} needs repair: ${path} was damaged (${why}) and has been removed.`, {
-      hint: 'Press Download to repair it; only the damaged file is fetched again.',
+    const id = entry.manifest.id;
+    const list = [...(failures.get(id)?.code === 'INTEGRITY_MISMATCH' ? damaged.get(id) ?? [] : []), `${path} (${why})`];
+    damaged.set(id, list);
+    const e = new AppError('INTEGRITY_MISMATCH', `${entry.manifest.name} needs repair: ${list.join(', ')} ${list.length > 1 ? 'were' : 'was'} damaged and removed.`, {
+      hint: `Press Download to repair it; only the damaged file${list.length > 1 ? 's are' : ' is'} fetched again.`,
     });
-    failures.set(entry.manifest.id, e);
-    tokenizers.delete(entry.manifest.id);
+    failures.set(id, e);
+    tokenizers.delete(id);
     return e;
   };
 

@@ -3,6 +3,7 @@ import { useEffect, useRef } from 'preact/hooks';
 import { formatDuration } from '../format';
 import type { AppStore } from '../store';
 import { MODE_LABEL } from './create-view';
+import { EnginePicker } from './server-card';
 
 const STAGE_LABEL = { queued: 'Waiting for the server', text: 'Reading the prompt', encode: 'Encoding the image', denoise: 'Step', decode: 'Decoding' } as const;
 
@@ -86,6 +87,7 @@ export function RunPanel({ store }: { store: AppStore }) {
           )}
         </div>
       )}
+      <EnginePicker store={store} />
       <button type="button" class="btn primary big" onClick={() => void store.generateAsync()} data-testid="generate"
         aria-keyshortcuts={isMac() ? 'Meta+Enter' : 'Control+Enter'}>
         {mode === 'generate' ? 'Generate' : mode === 'wireframe' ? 'Make mockup' : MODE_LABEL[mode]}
