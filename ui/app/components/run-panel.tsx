@@ -3,8 +3,9 @@ import { useEffect, useRef } from 'preact/hooks';
 import { formatDuration } from '../format';
 import type { AppStore } from '../store';
 import { MODE_LABEL } from './create-view';
+import { EnginePicker } from './server-card';
 
-const STAGE_LABEL = { text: 'Reading the prompt', encode: 'Encoding the image', denoise: 'Step', decode: 'Decoding' } as const;
+const STAGE_LABEL = { queued: 'Waiting for the server', text: 'Reading the prompt', encode: 'Encoding the image', denoise: 'Step', decode: 'Decoding' } as const;
 
 function PreviewCanvas({ store }: { store: AppStore }) {
   const ref = useRef<HTMLCanvasElement>(null);
@@ -33,6 +34,7 @@ export function RunPanel({ store }: { store: AppStore }) {
     const what = run.phase === 'preparing' ? 'Reading the selection…'
       : run.phase === 'inserting' ? 'Inserting into the document…'
       : run.stage === 'denoise' ? `Step ${run.step}/${run.total}`
+      : run.stage === 'queued' ? (run.queuePosition ? `Waiting in the server's queue (${run.queuePosition} ahead)…` : 'Waiting for the server…')
       : run.stage ? `${STAGE_LABEL[run.stage]}…` : 'Starting…';
     return (
       <div class="footer" data-testid="run-panel">
@@ -62,6 +64,7 @@ export function RunPanel({ store }: { store: AppStore }) {
           )}
         </div>
       )}
+      <EnginePicker store={store} />
       <button type="button" class="btn primary big" onClick={() => void store.generateAsync()} data-testid="generate"
         aria-keyshortcuts={isMac() ? 'Meta+Enter' : 'Control+Enter'}>
         {mode === 'generate' ? 'Generate' : mode === 'wireframe' ? 'Make mockup' : MODE_LABEL[mode]}
