@@ -22,13 +22,15 @@ export type ErrorCode =
   | 'CANCELLED'
   | 'SOURCE_CHANGED' // the source node was deleted or changed while generating
   | 'DOCUMENT_WRITE_FAILED'
+  | 'SERVER_UNREACHABLE' // a configured ComfyUI / SwarmUI server cannot be reached or refuses the plugin (CORS, token)
+  | 'SERVER_ERROR' // the server answered with an error (validation, a node failed, busy)
   | 'INTERNAL';
 
 export const ERROR_CODES: readonly ErrorCode[] = [
   'INVALID_INPUT', 'INVALID_SELECTION', 'INVALID_MESSAGE', 'INVALID_MANIFEST', 'IMAGE_DECODE_FAILED',
   'MODEL_FETCH_FAILED', 'MODEL_NOT_READY', 'INTEGRITY_MISMATCH', 'QUOTA_EXCEEDED', 'STORAGE_UNAVAILABLE',
   'WEBGPU_UNAVAILABLE', 'DEVICE_LOST', 'MODEL_MISMATCH', 'BAD_MODEL_OUTPUT', 'NETWORK_NOT_ALLOWED', 'CANCELLED',
-  'SOURCE_CHANGED', 'DOCUMENT_WRITE_FAILED', 'INTERNAL',
+  'SOURCE_CHANGED', 'DOCUMENT_WRITE_FAILED', 'SERVER_UNREACHABLE', 'SERVER_ERROR', 'INTERNAL',
 ];
 
 /** Plain-data form of an AppError, safe for postMessage and pluginData. */

@@ -15,6 +15,7 @@ import {
 import { benchDownloadAsync } from './download-bench';
 import { createRuntimeDownload } from './runtime-adapter';
 import { chromiumBenchAsync } from '../chromium/driver';
+import { upscaleQualityAsync } from './upscale-bench';
 
 export interface BenchOptions {
   /** Skip the Chromium sections (e.g. no Chromium installed). */
@@ -116,9 +117,13 @@ export async function mainAsync(argv: readonly string[], paths: BenchPaths, self
   const dl = await section('download', 'download', 60_000, async () => {
     const file = new Uint8Array(fs.readFileSync(path.join(paths.out, 'models', 'bench', 'unet.onnx')));
     const adapter = await createRuntimeDownload(paths, file);
-    return benchDownloadAsync(file, adapter.download, adapter.reason, adapter.hashRate);
+    return benchDownloadAsync(file, adapter.download, adapter.reason, adapter.hashRate, adapter.jsHashRate);
   }, (e) => [naFigure('Download (loopback)', 'Downloader ÷ raw fetch throughput', '≥ 0.9', e)]);
   if (dl) { figures.push(...dl.figures); details.download = dl.details; }
+
+  const up = await section('upscale', 'upscale quality (real photos, ESRGAN-slim vs bicubic/Lanczos)', 300_000, () => upscaleQualityAsync(paths, log),
+    (e) => [naFigure('Upscale quality', 'ESRGAN − bicubic PSNR', '> 0', e)]);
+  if (up) { figures.push(...up.figures); details.upscale = up.details; }
 
   if (!opts.noChromium) {
     const chromium = await section('chromium', 'Chromium (UI ready, tiny pipelines on wasm + WebGPU)', 240_000,

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import crypto from 'node:crypto';
 import { AppError } from '../../protocol/errors';
-import { downloadFileAsync, downloadFilesAsync, checkQuotaAsync, checkMagic, type DownloadTarget } from '../../ui/runtime/downloader';
+import { advertisedSha256, downloadFileAsync, downloadFilesAsync, checkQuotaAsync, checkMagic, readPinAsync, retryLine, type DownloadTarget } from '../../ui/runtime/downloader';
+import { syncHandleWriter, type SyncHandle } from '../../ui/runtime/store/opfs-store';
 import { createMemoryStore } from '../../ui/runtime/store/memory-store';
-import type { ModelStore } from '../../ui/runtime/store/model-store';
+import { writeAllAsync, type ModelStore } from '../../ui/runtime/store/model-store';
 import { startFaultServerAsync, seededRandom, type FaultServer } from './fault-server';
 
 /** A fake ONNX file: starts with the ir_version tag 0x08, then seeded bytes. */
@@ -19,7 +20,7 @@ const sha = (b: Uint8Array): string => crypto.createHash('sha256').update(b).dig
 
 let server: FaultServer;
 const network = () => ({ domains: [server.url] });
-const fast = { sleep: async () => {}, stallTimeoutMs: 300, progressIntervalMs: 0 };
+const fast = { sleep: async () => {}, stallTimeoutMs: 300, headersTimeoutMs: 500, retryDelayMs: () => 0, progressIntervalMs: 0 };
 const target = (path: string, data: Uint8Array, extra: Partial<DownloadTarget> = {}): DownloadTarget =>
   ({ url: `${server.url}${path}`, storePath: `blobs${path}`, bytes: data.length, sha256: sha(data), kind: 'onnx', label: path, ...extra });
 
@@ -126,7 +127,7 @@ describe('downloadFileAsync', () => {
     const data = fakeOnnx(1000, 9);
     server.set('/busy.onnx', data, { status: 503 });
     const store = createMemoryStore();
-    await expectAppError(downloadFileAsync(target('/busy.onnx', data), { store, network: network(), ...fast, maxAttempts: 3 }), 'MODEL_FETCH_FAILED', /after 3 tries \(HTTP 503\)/);
+    await expectAppError(downloadFileAsync(target('/busy.onnx', data), { store, network: network(), ...fast, maxAttempts: 3 }), 'MODEL_FETCH_FAILED', /after 3 tries\. Last problem: HTTP 503\./);
     await noPartialOrFinal(store, 'blobs/busy.onnx');
   });
 
@@ -177,12 +178,231 @@ describe('downloadFileAsync', () => {
     expect(server.log.length).toBe(before);
   });
 
-  it('a write refused for quota → QUOTA_EXCEEDED and the partial file is removed', async () => {
+  it('a write refused for quota → QUOTA_EXCEEDED naming the file and the space needed; nothing committed', async () => {
     const data = fakeOnnx(50_000, 18);
     server.set('/big.onnx', data);
     const store = createMemoryStore({ quotaBytes: 20_000 });
-    await expectAppError(downloadFileAsync(target('/big.onnx', data), { store, network: network(), ...fast }), 'QUOTA_EXCEEDED', /Not enough storage/);
-    await noPartialOrFinal(store, 'blobs/big.onnx');
+    const err = await expectAppError(downloadFileAsync(target('/big.onnx', data), { store, network: network(), ...fast }), 'QUOTA_EXCEEDED', /Not enough storage space to save \/big\.onnx: .* more is needed/);
+    expect(err.hint).toMatch(/free disk space/);
+    expect(await store.getAsync('blobs/big.onnx')).toBeNull();
+    // What is kept is a verified-length prefix of the file, for a resume once there is room.
+    const part = await storedBytes(store, 'blobs/big.onnx.part');
+    expect(data.subarray(0, part?.length ?? 0)).toEqual(part ?? new Uint8Array(0));
+  });
+});
+
+/** A store whose writers are the OPFS sync-access-handle writer over a fake handle that misbehaves like Chromium 156 at
+ * the quota limit: write() returns 4294967288 and stores part of the chunk instead of throwing. */
+function quirkyQuotaStore(quota: { bytes: number }): ModelStore {
+  const mem = createMemoryStore();
+  const files = new Map<string, Uint8Array>();
+  const used = (): number => [...files.values()].reduce((s, f) => s + f.length, 0);
+  const handleFor = (path: string): SyncHandle => ({
+    getSize: () => files.get(path)?.length ?? 0,
+    truncate: (n) => { files.set(path, (files.get(path) ?? new Uint8Array(0)).slice(0, n)); },
+    write: (buf, { at }) => {
+      const cur = files.get(path) ?? new Uint8Array(0);
+      const room = Math.max(0, quota.bytes - used());
+      const n = Math.min(buf.length, room);
+      const next = new Uint8Array(Math.max(cur.length, at + n));
+      next.set(cur);
+      next.set(buf.subarray(0, n), at);
+      files.set(path, next);
+      return n === buf.length ? n : 4294967288; // the quirk: a huge count instead of an exception
+    },
+    flush: () => {},
+    close: () => {},
+  });
+  return {
+    ...mem,
+    async listAsync(prefix = '') { return [...files].filter(([p]) => p.startsWith(prefix)).map(([path, f]) => ({ path, bytes: f.length })); },
+    async getAsync(path) { const f = files.get(path); return f ? new Blob([f as BlobPart]) : null; },
+    async putAsync(path, data) { const w = syncHandleWriter(handleFor(path), true); await writeAllAsync(w, data); await w.closeAsync(); },
+    async openAppendAsync(path, o = {}) { return syncHandleWriter(handleFor(path), o.truncate === true); },
+    async moveAsync(from, to) { const f = files.get(from); if (!f) throw new Error('missing'); files.delete(from); files.set(to, f); },
+    async deleteAsync(path) { files.delete(path); },
+  };
+}
+
+describe('stores verify what is stored', () => {
+  it('the sync-handle writer refuses a write() that returns 4294967288 and truncates back', async () => {
+    const quota = { bytes: 1000 };
+    const store = quirkyQuotaStore(quota);
+    const w = await store.openAppendAsync('blobs/x', { truncate: true });
+    await w.writeAsync(new Uint8Array(800).fill(1));
+    const err = await w.writeAsync(new Uint8Array(400).fill(2)).then(() => null, (e: unknown) => e as Error);
+    expect(err?.name).toBe('QuotaExceededError');
+    expect(err?.message).toMatch(/write\(\) reported 4294967288/);
+    expect(w.size).toBe(800);
+    expect((await store.getAsync('blobs/x'))?.size).toBe(800);
+  });
+
+  it('#15.1: at the quota the download fails QUOTA_EXCEEDED, nothing is committed, and more room resumes it to a verified file', async () => {
+    const data = fakeOnnx(300_000, 40);
+    server.set('/quota.onnx', data);
+    const quota = { bytes: 120_000 };
+    const store = quirkyQuotaStore(quota);
+    await expectAppError(downloadFileAsync(target('/quota.onnx', data), { store, network: network(), ...fast }), 'QUOTA_EXCEEDED', /quota\.onnx: .*more is needed/);
+    expect(await store.getAsync('blobs/quota.onnx')).toBeNull();
+    const part = (await storedBytes(store, 'blobs/quota.onnx.part'))!;
+    expect(part.length).toBeLessThanOrEqual(120_000);
+    expect(part).toEqual(data.subarray(0, part.length));
+    quota.bytes = 1e9;
+    const before = server.log.length;
+    const stats = await downloadFileAsync(target('/quota.onnx', data), { store, network: network(), ...fast });
+    expect(server.log[before]!.range).toBe(`bytes=${part.length}-`);
+    expect(stats.bytesFetched).toBe(data.length - part.length);
+    expect(await storedBytes(store, 'blobs/quota.onnx')).toEqual(data);
+  });
+});
+
+describe('every wait is bounded, and downloads stop on request', () => {
+  it('#15.3: a server that accepts but never sends headers times out, retries visibly, and fails naming the host', async () => {
+    const data = fakeOnnx(1000, 41);
+    server.set('/hang.onnx', data, { hangHeaders: true });
+    const retries: string[] = [];
+    const t0 = Date.now();
+    const err = await expectAppError(downloadFileAsync(target('/hang.onnx', data), {
+      store: createMemoryStore(), network: network(), ...fast, headersTimeoutMs: 200, maxAttempts: 3, retryDelayMs: () => 1000,
+      onProgress: (p) => { if (p.retry) retries.push(retryLine(p.retry)); },
+    }), 'MODEL_FETCH_FAILED', /after 3 tries\. Last problem: no answer from http:\/\/127\.0\.0\.1:\d+ within 0 s\./);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(retries).toContain(`retrying in 1 s (try 2 of 3): no answer from ${server.url} within 0 s`);
+    expect(retries.some((r) => r.includes('(try 3 of 3)'))).toBe(true);
+    expect(err.hint).toMatch(/connection/);
+  });
+
+  it('Cancel stops the network at once and keeps the .part; downloading again fetches only the rest', async () => {
+    const data = fakeOnnx(400_000, 42);
+    server.set('/cancel.onnx', data, { trickle: { bytes: 20_000, ms: 20 } });
+    const store = createMemoryStore();
+    const ctl = new AbortController();
+    const p = downloadFileAsync(target('/cancel.onnx', data), { store, network: network(), ...fast, signal: ctl.signal, onProgress: (q) => { if (q.bytes >= 100_000) ctl.abort(); } });
+    await expectAppError(p, 'CANCELLED');
+    const part = (await storedBytes(store, 'blobs/cancel.onnx.part'))!;
+    expect(part.length).toBeGreaterThanOrEqual(100_000);
+    expect(part).toEqual(data.subarray(0, part.length));
+    await new Promise((r) => setTimeout(r, 100));
+    const sentThen = server.log.at(-1)!.sent;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(server.log.at(-1)!.sent).toBe(sentThen); // nothing more was sent after Cancel
+    server.set('/cancel.onnx', data);
+    const stats = await downloadFileAsync(target('/cancel.onnx', data), { store, network: network(), ...fast });
+    expect(stats.resumedFromBytes).toBe(part.length);
+    expect(stats.bytesFetched).toBe(data.length - part.length);
+    expect(await storedBytes(store, 'blobs/cancel.onnx')).toEqual(data);
+  });
+
+  it('Cancel during a retry wait ends the wait at once', async () => {
+    const data = fakeOnnx(1000, 43);
+    server.set('/wait.onnx', data, { status: 503 });
+    const ctl = new AbortController();
+    const t0 = Date.now();
+    const p = downloadFileAsync(target('/wait.onnx', data), {
+      store: createMemoryStore(), network: network(), ...fast, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), retryDelayMs: () => 60_000,
+      signal: ctl.signal, onProgress: (q) => { if (q.retry) ctl.abort(); },
+    });
+    await expectAppError(p, 'CANCELLED');
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+});
+
+describe('#15.4: resume decided from what a browser can see', () => {
+  it('without a visible Content-Range, 206 + Content-Length resumes and fetches every byte once', async () => {
+    const data = fakeOnnx(200_000, 44);
+    server.set('/hidden-cr.onnx', data, { dropAfter: [60_000, 50_000], noContentRange: true });
+    const before = server.log.length;
+    const store = createMemoryStore();
+    const stats = await downloadFileAsync(target('/hidden-cr.onnx', data), { store, network: network(), ...fast });
+    const reqs = server.log.slice(before);
+    expect(reqs.map((r) => r.range)).toEqual([null, 'bytes=60000-', 'bytes=110000-']);
+    expect(stats).toMatchObject({ resumes: 2, bytesFetched: data.length });
+    expect(await storedBytes(store, 'blobs/hidden-cr.onnx')).toEqual(data);
+  });
+
+  it('a 206 whose Content-Length does not fit the missing bytes starts over cleanly (and still verifies)', async () => {
+    const data = fakeOnnx(100_000, 45);
+    const other = fakeOnnx(100_000 + 1, 45);
+    server.set('/odd.onnx', data, { dropAfter: [30_000] });
+    const store = createMemoryStore();
+    await store.putAsync('blobs/odd.onnx.part', other.subarray(0, 10)); // a .part the server's file cannot continue
+    server.set('/odd.onnx', other.subarray(0, 100_000 + 1), { noContentRange: true });
+    await expectAppError(downloadFileAsync(target('/odd.onnx', data), { store, network: network(), ...fast }), 'MODEL_FETCH_FAILED', /manifest expects/);
+    await noPartialOrFinal(store, 'blobs/odd.onnx');
+  });
+});
+
+describe('every file verified', () => {
+  const noSha = { sha256: undefined };
+  it('a file without sha256 is checked against the host\'s advertised hash (exposed ETag) when visible', async () => {
+    const data = fakeOnnx(30_000, 46);
+    server.set('/etag-ok.onnx', data, { headers: { etag: `"${sha(data)}"` }, exposeHeaders: 'ETag' });
+    const store = createMemoryStore();
+    const stats = await downloadFileAsync(target('/etag-ok.onnx', data, noSha), { store, network: network(), ...fast });
+    expect(stats).toMatchObject({ verifiedBy: 'host', sha256: sha(data) });
+    const bad = fakeOnnx(30_000, 47);
+    server.set('/etag-bad.onnx', bad, { headers: { 'x-linked-etag': sha(data) } });
+    await expectAppError(downloadFileAsync(target('/etag-bad.onnx', bad, noSha), { store, network: network(), ...fast }), 'INTEGRITY_MISMATCH', /expected .* \(from the host\)/);
+    await noPartialOrFinal(store, 'blobs/etag-bad.onnx');
+  });
+
+  it('the LFS CDN URL of Hugging Face carries the sha256', () => {
+    const h = 'ab'.repeat(32);
+    const none = { get: () => null };
+    expect(advertisedSha256({ headers: none, url: `https://cdn-lfs.huggingface.co/repos/aa/bb/cc/${h}?x=1` })).toBe(h);
+    expect(advertisedSha256({ headers: none, url: `https://cdn-lfs-us-1.hf.co/repos/aa/bb/${h}` })).toBe(h);
+    expect(advertisedSha256({ headers: none, url: `https://example.com/${h}` })).toBeNull();
+    expect(advertisedSha256({ headers: { get: (n: string) => (n === 'etag' ? '"0123456789abcdef0123456789abcdef01234567"' : null) }, url: '' })).toBeNull(); // a git sha1
+  });
+
+  it('trust on first use: the first sha256 is recorded and shown; a later different file is refused', async () => {
+    const v1 = new TextEncoder().encode(JSON.stringify({ red: 1, grey: 2 }));
+    const v2 = new TextEncoder().encode(JSON.stringify({ red: 3, grey: 2 })); // one changed digit
+    server.set('/tok/vocab.json', v1);
+    const store = createMemoryStore();
+    const t = target('/tok/vocab.json', v1, { ...noSha, kind: 'json', sizeUnknown: true });
+    const first = await downloadFileAsync(t, { store, network: network(), ...fast });
+    expect(first).toMatchObject({ verifiedBy: 'first-download', sha256: sha(v1) });
+    expect(await readPinAsync(store, t.url)).toMatchObject({ sha256: sha(v1), bytes: v1.length });
+    await store.deleteAsync(t.storePath);
+    server.set('/tok/vocab.json', v2);
+    const err = await expectAppError(downloadFileAsync(t, { store, network: network(), ...fast }), 'INTEGRITY_MISMATCH', /changed on the server since it was first downloaded/);
+    expect(err.message).toContain(sha(v1));
+    await noPartialOrFinal(store, t.storePath);
+    server.set('/tok/vocab.json', v1);
+    expect(await downloadFileAsync(t, { store, network: network(), ...fast })).toMatchObject({ verifiedBy: 'pinned' });
+  });
+
+  it('a corrupt file is fetched again from byte 0, not kept', async () => {
+    const data = fakeOnnx(40_000, 48);
+    server.set('/flaky.onnx', data, { corruptAt: 12_345, corruptTimes: 1 });
+    const store = createMemoryStore();
+    const stats = await downloadFileAsync(target('/flaky.onnx', data), { store, network: network(), ...fast });
+    expect(stats.bytesFetched).toBe(2 * data.length);
+    expect(await storedBytes(store, 'blobs/flaky.onnx')).toEqual(data);
+  });
+
+  it('no ±5 %: a file 1 % off the manifest size is refused', async () => {
+    const data = fakeOnnx(10_100, 49);
+    server.set('/near.onnx', data);
+    await expectAppError(downloadFileAsync(target('/near.onnx', data, { ...noSha, bytes: 10_000 }), { store: createMemoryStore(), network: network(), ...fast }), 'MODEL_FETCH_FAILED', /10100 bytes\) but the manifest expects .*10000 bytes/);
+  });
+
+  it('a moved revision re-downloads only files whose hash changed; a stored file of the wrong size is replaced', async () => {
+    const a = fakeOnnx(20_000, 50);
+    const b1 = fakeOnnx(20_000, 51);
+    const b2 = fakeOnnx(20_000, 52);
+    server.set('/rev1/a.onnx', a); server.set('/rev1/b.onnx', b1);
+    server.set('/rev2/a.onnx', a); server.set('/rev2/b.onnx', b2);
+    const store = createMemoryStore();
+    const byHash = (p: string, d: Uint8Array): DownloadTarget => target(p, d, { storePath: `blobs/sha256/${sha(d)}` });
+    await downloadFilesAsync([byHash('/rev1/a.onnx', a), byHash('/rev1/b.onnx', b1)], { store, network: network(), ...fast });
+    const before = server.log.length;
+    await downloadFilesAsync([byHash('/rev2/a.onnx', a), byHash('/rev2/b.onnx', b2)], { store, network: network(), ...fast });
+    expect(server.log.slice(before).map((r) => r.path)).toEqual(['/rev2/b.onnx']);
+    await store.putAsync(`blobs/sha256/${sha(a)}`, a.subarray(0, 100)); // damaged on disk
+    await downloadFilesAsync([byHash('/rev2/a.onnx', a)], { store, network: network(), ...fast });
+    expect(await storedBytes(store, `blobs/sha256/${sha(a)}`)).toEqual(a);
   });
 });
 

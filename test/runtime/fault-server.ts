@@ -20,6 +20,16 @@ export interface FileFaults {
   /** Response i stops sending (keeps the socket open) after stallAfter[i] bytes. */
   stallAfter?: (number | undefined)[];
   ignoreRange?: boolean;
+  /** Accept the request but never send headers (a hung host). */
+  hangHeaders?: boolean;
+  /** `Access-Control-Expose-Headers` value; absent by default (then a browser cannot read Content-Range or ETag). */
+  exposeHeaders?: string;
+  /** Extra response headers (ETag, X-Linked-Etag…). */
+  headers?: Record<string, string>;
+  /** Send no Content-Range on 206 (what a browser sees cross-origin when the header is not exposed). */
+  noContentRange?: boolean;
+  /** Corrupt only the first `corruptTimes` responses (with corruptAt). */
+  corruptTimes?: number;
 }
 
 export interface FaultServer {
@@ -40,12 +50,20 @@ export async function startFaultServerAsync(): Promise<FaultServer> {
     const entry = { path, range: (req.headers.range as string | undefined) ?? null, status: 0, sent: 0 };
     log.push(entry);
     const base: http.OutgoingHttpHeaders = { 'access-control-allow-origin': '*', 'cache-control': 'no-store' };
+    if (req.method === 'OPTIONS') {
+      entry.status = 204;
+      res.writeHead(204, { ...base, 'access-control-allow-headers': 'range', 'access-control-allow-methods': 'GET, HEAD' }).end();
+      return;
+    }
     if (!f) { entry.status = 404; res.writeHead(404, { ...base, 'content-type': 'text/plain' }).end('not found'); return; }
     const index = f.served++;
     const { faults } = f;
+    if (faults.hangHeaders) { entry.status = -1; return; } // keep the socket open, answer nothing
+    if (faults.exposeHeaders) base['access-control-expose-headers'] = faults.exposeHeaders;
+    Object.assign(base, faults.headers ?? {});
     if (faults.status) { entry.status = faults.status; res.writeHead(faults.status, { ...base, 'content-type': 'text/plain' }).end('error'); return; }
     let body = faults.body ?? f.data;
-    if (faults.corruptAt !== undefined && !faults.body) { body = body.slice(); body[faults.corruptAt] = body[faults.corruptAt]! ^ 0xff; }
+    if (faults.corruptAt !== undefined && !faults.body && (faults.corruptTimes === undefined || index < faults.corruptTimes)) { body = body.slice(); body[faults.corruptAt] = body[faults.corruptAt]! ^ 0xff; }
     let start = 0;
     const m = /^bytes=(\d+)-$/.exec(entry.range ?? '');
     const headers = { ...base, 'content-type': faults.contentType ?? 'application/octet-stream', 'accept-ranges': 'bytes' };
@@ -53,7 +71,7 @@ export async function startFaultServerAsync(): Promise<FaultServer> {
       start = Number(m[1]);
       if (start >= body.length) { entry.status = 416; res.writeHead(416, { ...headers, 'content-range': `bytes */${body.length}` }).end(); return; }
       entry.status = 206;
-      res.writeHead(206, { ...headers, 'content-length': body.length - start, 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` });
+      res.writeHead(206, { ...headers, 'content-length': body.length - start, ...(faults.noContentRange ? {} : { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` }) });
     } else {
       entry.status = 200;
       res.writeHead(200, { ...headers, 'content-length': body.length });
@@ -65,12 +83,20 @@ export async function startFaultServerAsync(): Promise<FaultServer> {
     const step = faults.trickle?.bytes ?? 64 * 1024;
     let off = 0;
     const finish = (): void => {
-      if (drop !== undefined && drop < slice.length) { setTimeout(() => req.socket.destroy(), 5); return; }
+      if (drop !== undefined && drop < slice.length) {
+        // Drop once what was written has left this process (so the client really got `drop` bytes), like a
+        // connection lost mid-file.
+        res.write(new Uint8Array(0), () => setTimeout(() => req.socket.destroy(), 30));
+        return;
+      }
       if (stall !== undefined && stall < slice.length) return; // keep the socket open, send nothing more
       res.end();
     };
+    let gone = false;
+    res.on('close', () => { gone = true; });
     const pump = (): void => {
       while (off < limit) {
+        if (gone) return; // the client went away (Cancel, timeout): send nothing more
         const chunk = slice.subarray(off, Math.min(limit, off + step));
         off += chunk.length;
         sent += chunk.length;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import crypto from 'node:crypto';
-import { createSha256 } from '../../ui/runtime/sha256';
+import { createSha256, createSha256Async } from '../../ui/runtime/sha256';
 import { seededRandom } from './fault-server';
 
 describe('createSha256', () => {
@@ -18,5 +18,23 @@ describe('createSha256', () => {
     }
     expect((() => { const h = createSha256(); h.update(new TextEncoder().encode('abc')); return h.digestHex(); })())
       .toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+});
+
+describe('createSha256Async (hash-wasm)', () => {
+  it('matches node:crypto across chunkings, and several hashers run side by side', async () => {
+    const rnd = seededRandom(4);
+    for (const n of [0, 1, 55, 56, 64, 65, 1000, 300_001]) {
+      const data = new Uint8Array(n);
+      for (let i = 0; i < n; i++) data[i] = Math.floor(rnd() * 256);
+      const want = crypto.createHash('sha256').update(data).digest('hex');
+      const a = await createSha256Async();
+      const b = await createSha256Async();
+      let off = 0;
+      while (off < n) { const k = 1 + Math.floor(rnd() * 70_000); a.update(data.subarray(off, off + k)); b.update(data.subarray(off, off + k)); off += k; }
+      expect(a.length).toBe(n);
+      expect(a.digestHex()).toBe(want);
+      expect(b.digestHex()).toBe(want);
+    }
   });
 });

@@ -26,7 +26,8 @@ export interface EngineCapabilities {
   readonly wasmThreads?: number;
 }
 
-export type ModelStatus = 'not-downloaded' | 'downloading' | 'ready' | 'failed';
+/** `paused`: a download stopped part-way (Pause, Cancel, the plugin closed); its `.part`s wait for a resume. */
+export type ModelStatus = 'not-downloaded' | 'downloading' | 'paused' | 'ready' | 'failed';
 
 export interface DownloadProgress {
   readonly bytes: number;
@@ -35,6 +36,39 @@ export interface DownloadProgress {
   readonly rate: number;
   /** Seconds left; undefined while unknown. */
   readonly etaSeconds?: number;
+  /** Present while a failed try waits to be retried: "retrying in 4 s (try 2 of 5): no data for 30 s". */
+  readonly retry?: { readonly attempt: number; readonly of: number; readonly inSeconds: number; readonly reason: string };
+}
+
+/** Where a generation runs: this device (ORT in the plugin window) or a server the user configured. */
+export type EngineKind = 'local' | 'comfyui' | 'swarmui';
+
+/** A server the user pointed the plugin at (Models → Server). Nothing is sent anywhere until one is set. */
+export interface ServerConfig {
+  readonly kind: 'comfyui' | 'swarmui';
+  /** Base URL, e.g. http://127.0.0.1:8188 (ComfyUI) or http://127.0.0.1:7801 (SwarmUI). */
+  readonly url: string;
+  /** Optional `Authorization: Bearer …` (a reverse proxy's or SwarmUI's token). */
+  readonly token?: string;
+}
+
+/** What a server can do for each mode, in plain words (from ComfyUI /system_stats + /object_info). */
+export interface ServerModeReadiness {
+  readonly ready: boolean;
+  /** Nodes and models the mode needs and the server lacks ("node ControlNetApplyAdvanced", "a ControlNet model"). */
+  readonly missing: readonly string[];
+}
+
+export interface ServerHealth {
+  readonly kind: 'comfyui' | 'swarmui';
+  readonly url: string;
+  /** "ComfyUI 0.3.64 on cuda:0 NVIDIA RTX 4090" */
+  readonly summary: string;
+  readonly queueRemaining?: number;
+  /** Checkpoints (generation models) the server lists. */
+  readonly checkpoints: readonly string[];
+  readonly controlnets: readonly string[];
+  readonly modes: Readonly<Record<Mode | 'style', ServerModeReadiness>>;
 }
 
 /** The manifest fields the UI shows and takes defaults from (snake_case, exactly as in models/*.json). */
@@ -46,6 +80,10 @@ export type ModelSummary = Pick<
   readonly totalBytes: number;
   /** Tokenizer max length incl. BOS/EOS (77 for CLIP); optional, 77 when absent. */
   readonly maxTokens?: number;
+  /** Which engine runs it; absent = 'local'. Server models are listed beside the local ones. */
+  readonly engine?: EngineKind;
+  /** Server models: the server's own file name and the family that picks the workflow's defaults. */
+  readonly server?: { readonly modelName: string; readonly family: 'sd15' | 'sdxl' | 'flux' };
 };
 
 export interface ModelEntry extends ModelSummary {
@@ -80,14 +118,32 @@ export interface GenerateRequest {
   readonly control?: RgbaImage;
   readonly controlScale?: number;
   readonly controlType?: string;
+  /** Inpaint on a server: grow the mask by this many working px before sampling (the feather is already in `mask`). */
+  readonly maskGrow?: number;
+  /** Style reference (server engines): the look to apply, and how strongly (0..1). */
+  readonly styleImage?: RgbaImage;
+  readonly styleStrength?: number;
 }
 
 export interface GenerateProgress {
   readonly step: number;
   readonly total: number;
-  readonly stage: 'text' | 'encode' | 'denoise' | 'decode';
+  readonly stage: 'queued' | 'text' | 'encode' | 'denoise' | 'decode';
   /** A cheap preview of the current latents (optional; not every step needs one). */
   readonly preview?: RgbaImage;
+  /** stage 'queued': prompts ahead of this one in the server's queue (0 = next). */
+  readonly queuePosition?: number;
+}
+
+/** Which engine made a result, for the recipe: engine, server model names and hashes (where the server reports them). */
+export interface ResultProvenance {
+  readonly engine: EngineKind;
+  /** Server model files the workflow used (checkpoint first, then ControlNet / style models). */
+  readonly models: readonly string[];
+  /** sha256 by model name, where the server reports one (safetensors `modelspec.hash_sha256`, SwarmUI metadata). */
+  readonly modelHashes?: Readonly<Record<string, string>>;
+  /** SwarmUI: the backend that served the image. */
+  readonly backend?: string;
 }
 
 export interface GenerateResult {
@@ -98,14 +154,20 @@ export interface GenerateResult {
   readonly seed: number;
   /** Prompt tokens beyond the tokenizer's limit that were ignored. */
   readonly droppedTokens: number;
+  /** Absent = this device. */
+  readonly provenance?: ResultProvenance;
 }
 
 /** The engine as the app uses it. Implemented by ui/runtime/engine-client.ts (local ORT in a worker). */
 export interface EngineClient {
   capabilitiesAsync(): Promise<EngineCapabilities>;
   listModelsAsync(): Promise<readonly ModelEntry[]>;
-  /** Resolves when the model is stored and verified; rejects with AppError. */
+  /** Resolves when the model is stored and verified; rejects with AppError (CANCELLED after Pause/Cancel). */
   downloadModelAsync(id: string, onProgress: (p: DownloadProgress) => void): Promise<void>;
+  /** Stops a running download at once (the network too), keeping what was downloaded; status becomes `paused`. */
+  pauseDownloadAsync?(id: string): Promise<void>;
+  /** Like pause (what was downloaded is kept for a later resume); Delete removes it. */
+  cancelDownloadAsync?(id: string): Promise<void>;
   deleteModelAsync(id: string): Promise<void>;
   storageAsync(): Promise<StorageInfo>;
   /** Rejects with AppError('CANCELLED') soon (within one step) after `signal` aborts. */
@@ -122,4 +184,9 @@ export interface EngineClient {
   loadModelFromFilesAsync?(id: string, files: readonly File[], onProgress: (p: DownloadProgress) => void): Promise<void>;
   /** Optional: add a model by manifest URL or manifest JSON (object); resolves with its list entry. */
   addCustomModelAsync?(input: string | object): Promise<ModelEntry>;
+  /**
+   * Optional: point the engine at a server (null = none). Resolves with its health check (the server's models then
+   * appear in listModelsAsync beside the local ones); rejects with AppError in plain words (down, CORS, token, …).
+   */
+  configureServerAsync?(config: ServerConfig | null): Promise<ServerHealth | null>;
 }

@@ -1,15 +1,34 @@
 /**
- * Model downloads: streaming fetch with progress (bytes, rate, ETA) per file and per model, HTTP Range resume after a
- * dropped connection or a stall, sha256 verification while streaming (before first use), and checks that catch a web
- * page served instead of a model (content-type, size, first bytes). A file only appears under its final store path
- * once it is complete and verified; until then it is `<path>.part`. Nothing corrupt is ever committed.
+ * Model downloads: streaming fetch with progress (bytes, rate, ETA, visible retries) per file and per model, HTTP Range
+ * resume after a dropped connection, a stall or a pause, sha256 verification while streaming (hash-wasm, in the engine
+ * worker), and checks that catch a web page served instead of a model (content-type, size, first bytes). A file only
+ * appears under its final store path once it is complete, stored in full and verified; until then it is
+ * `<path>.part`. Nothing corrupt or partial is ever committed.
  *
- * Size policy: files with a sha256 must match `bytes` exactly; files without one carry a hub listing's rounded size
- * ("1.73 GB"), so the server's size is accepted within ±5 % of it, and the received bytes must equal the server's size.
+ * Verification contract (every file, tokenizers and configs too):
+ * - a file with `sha256` (from the manifest) must hash to it, and its size must equal `bytes` exactly;
+ * - without one, the host's advertised sha256 when a browser can see it (an exposed `X-Linked-Etag`, a 64-hex `ETag`,
+ *   or a final URL on Hugging Face's LFS CDN whose last segment is the object's sha256);
+ * - otherwise trust on first use: the sha256 of the first complete download is recorded (`pins/…`, returned in the
+ *   stats for the UI to show) and a later, different file from the same URL is refused.
+ * A hash mismatch deletes the file and fetches it once more from byte 0 before failing.
+ *
+ * Every wait is bounded: a connect/headers timeout (a server that accepts but never answers), a body-stall timeout,
+ * a finite number of tries with a visible countdown between them. Aborting `signal` (Cancel, Pause) stops the network
+ * at once and keeps the `.part` for a later resume.
+ *
+ * Resume works cross-origin: the UI is always cross-origin to the model host and `Content-Range` is not a
+ * CORS-safelisted header, so a browser usually cannot read it. The decision uses only what a browser sees: status 206
+ * to our single open-ended range `bytes=N-` means "from N"; `Content-Length` (safelisted) must then equal the bytes
+ * still missing when the size is known; `Content-Range` is checked only when the host exposes it. The final size and
+ * sha256 catch anything else.
+ *
+ * Stores are checked too: every write's count (./store/opfs-store.ts) and the `.part`'s size before commit; a short or
+ * refused write is QUOTA_EXCEEDED naming the file and the space still needed.
  */
 import { AppError } from '../../protocol/errors';
 import { fetchAllowedAsync, type NetworkPolicy } from './fetch-allowed';
-import { createSha256, type Sha256 } from './sha256';
+import { createSha256, createSha256Async, type Sha256 } from './sha256';
 import type { ModelStore, StoreWriter } from './store/model-store';
 
 /** What a file must look like; `kind` picks the magic-byte check. */
@@ -19,13 +38,24 @@ export interface DownloadTarget {
   readonly url: string;
   /** Store path of the verified file. */
   readonly storePath: string;
+  /** Exact size in bytes (no tolerance), unless `sizeUnknown`. */
   readonly bytes: number;
   readonly sha256?: string;
   readonly kind: FileKind;
-  /** The size is only a guess (tokenizer files): accept whatever size the server announces. */
+  /** The size is not known in advance (legacy tokenizer URLs): the server's size is taken, then pinned. */
   readonly sizeUnknown?: boolean;
-  /** For messages: "unet/model.onnx". */
+  /** For messages: "SD-Turbo: unet/model.onnx". */
   readonly label: string;
+}
+
+/** A retry about to happen, for the UI: "retrying in 4 s (try 2 of 5)". */
+export interface RetryInfo {
+  /** The try that comes next (2 = the first retry). */
+  readonly attempt: number;
+  readonly of: number;
+  readonly inSeconds: number;
+  /** Why the last try failed ("no answer from http://… within 30 s"). */
+  readonly reason: string;
 }
 
 export interface DownloadProgress {
@@ -34,7 +64,12 @@ export interface DownloadProgress {
   /** Smoothed bytes per second. */
   readonly rate: number;
   readonly etaSeconds?: number;
+  /** Present while waiting to retry. */
+  readonly retry?: RetryInfo;
 }
+
+/** How a file's content was checked. */
+export type VerifiedBy = 'manifest' | 'host' | 'first-download' | 'pinned';
 
 export interface DownloadStats {
   /** Body bytes received over the network (all attempts). */
@@ -43,20 +78,28 @@ export interface DownloadStats {
   readonly resumedFromBytes: number;
   readonly attempts: number;
   readonly resumes: number;
+  /** sha256 of the committed file, and where the expected value came from. */
+  readonly sha256: string;
+  readonly verifiedBy: VerifiedBy;
 }
 
 export interface DownloadOptions {
   readonly store: ModelStore;
   readonly network: NetworkPolicy;
+  /** Aborting stops the network at once; the `.part` stays for a resume. Rejects with CANCELLED. */
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: DownloadProgress) => void;
   /** Clock in ms (injectable for tests). */
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
-  /** Total tries per file, resumes included. Default 8. */
+  /** Total tries per file, resumes included. Default 5. */
   readonly maxAttempts?: number;
+  /** From sending the request to having the response headers (connect, TLS, redirects). Default 30 s. */
+  readonly headersTimeoutMs?: number;
   /** A read that brings no byte for this long counts as a dropped connection. Default 30 s. */
   readonly stallTimeoutMs?: number;
+  /** Wait before try `attempt` (2, 3, …). Default 1 s, 2 s, 4 s, 8 s, … up to 16 s. */
+  readonly retryDelayMs?: (attempt: number) => number;
   /** Minimum interval between progress callbacks. Default 100 ms. */
   readonly progressIntervalMs?: number;
 }
@@ -88,7 +131,10 @@ export function createRateMeter(now: () => number): { update(bytes: number): num
 const progressOf = (bytes: number, total: number, rate: number): DownloadProgress =>
   rate > 0 ? { bytes, total, rate, etaSeconds: Math.max(0, (total - bytes) / rate) } : { bytes, total, rate };
 
-class Retryable extends Error {}
+/** "retrying in 4 s (try 2 of 5): no data for 30 s" — the line the UI shows while a retry waits. */
+export function retryLine(r: RetryInfo): string {
+  return `retrying in ${r.inSeconds} s (try ${r.attempt} of ${r.of}): ${r.reason}`;
+}
 
 function looksLikeHtml(head: Uint8Array): boolean {
   const text = new TextDecoder('latin1').decode(head.subarray(0, 64)).trimStart().toLowerCase();
@@ -114,9 +160,59 @@ export function checkMagic(kind: FileKind, head: Uint8Array): string | null {
   return null;
 }
 
-function parseContentRange(v: string | null): { start: number; total: number | null } | null {
-  const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(v ?? '');
-  return m ? { start: Number(m[1]), total: m[3] === '*' ? null : Number(m[3]) } : null;
+/** `bytes S-E/T`; null when absent — which, cross-origin, is what a browser sees unless the host exposes it. */
+export function parseContentRange(v: string | null): { start: number; end: number; total: number | null } | null {
+  const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec((v ?? '').trim());
+  return m ? { start: Number(m[1]), end: Number(m[2]), total: m[3] === '*' ? null : Number(m[3]) } : null;
+}
+
+const HEX64 = /^(?:W\/)?"?([0-9a-f]{64})"?$/i;
+/** Hugging Face's LFS CDN: the object's path ends in its sha256 (the LFS oid). */
+const HF_LFS_CDN = /^cdn-lfs(?:-[a-z0-9-]+)?\.(?:huggingface\.co|hf\.co)$/i;
+
+/**
+ * The file's sha256 as the host advertises it, when a browser can see it: `X-Linked-Etag` (Hugging Face's LFS sha256,
+ * visible only when exposed and not behind a redirect), an `ETag` that is a bare sha256, or a final URL on Hugging
+ * Face's LFS CDN (`Response.url` is always visible) ending in the sha256. Null when nothing is visible.
+ */
+export function advertisedSha256(res: { headers: { get(name: string): string | null }; url?: string }): string | null {
+  for (const name of ['x-linked-etag', 'etag']) {
+    const m = HEX64.exec((res.headers.get(name) ?? '').trim());
+    if (m) return m[1]!.toLowerCase();
+  }
+  try {
+    const u = new URL(res.url ?? '');
+    const last = u.pathname.split('/').pop() ?? '';
+    if (HF_LFS_CDN.test(u.hostname) && /^[0-9a-f]{64}$/i.test(last)) return last.toLowerCase();
+  } catch {
+    // no usable URL
+  }
+  return null;
+}
+
+/** Where the first-download sha256 of a URL is recorded (trust on first use). */
+export function pinPathFor(url: string): string {
+  const h = createSha256();
+  h.update(new TextEncoder().encode(url));
+  return `pins/${h.digestHex().slice(0, 32)}.json`;
+}
+
+export interface Pin {
+  readonly url: string;
+  readonly sha256: string;
+  readonly bytes: number;
+  readonly by: 'host' | 'first-download';
+}
+
+export async function readPinAsync(store: ModelStore, url: string): Promise<Pin | null> {
+  try {
+    const blob = await store.getAsync(pinPathFor(url));
+    if (!blob) return null;
+    const p = JSON.parse(await blob.text()) as Pin;
+    return typeof p.sha256 === 'string' && /^[0-9a-f]{64}$/.test(p.sha256) && Number.isInteger(p.bytes) ? p : null;
+  } catch {
+    return null;
+  }
 }
 
 async function hashExistingAsync(store: ModelStore, path: string, hasher: Sha256): Promise<number> {
@@ -135,32 +231,54 @@ function isQuotaError(err: unknown): boolean {
   return !!err && typeof err === 'object' && (err as { name?: string }).name === 'QuotaExceededError';
 }
 
+function hostOf(url: string): string {
+  try { return new URL(url).origin; } catch { return url; }
+}
+
+const cancelled = (): AppError => new AppError('CANCELLED', 'Download stopped.', { hint: 'What was downloaded is kept; downloading again resumes from there.' });
+
+/** One try's outcome when it did not finish the file. */
+class TryFailed extends Error {
+  constructor(message: string, readonly restart = false) { super(message); }
+}
+
 /**
- * Downloads one file into the store (resuming a `.part` left by an earlier attempt or session), verifies it and
- * commits it to `target.storePath`. Errors: MODEL_FETCH_FAILED (HTTP error, web page, bad size, too many drops),
- * INTEGRITY_MISMATCH (sha256), QUOTA_EXCEEDED, NETWORK_NOT_ALLOWED, CANCELLED.
+ * Downloads one file into the store (resuming a `.part` left by an earlier attempt, pause or session), verifies it
+ * and commits it to `target.storePath`. Errors: MODEL_FETCH_FAILED (HTTP error, web page, bad size, tries used up),
+ * INTEGRITY_MISMATCH (sha256), QUOTA_EXCEEDED, NETWORK_NOT_ALLOWED, CANCELLED (signal; the `.part` is kept).
  */
 export async function downloadFileAsync(target: DownloadTarget, opts: DownloadOptions): Promise<DownloadStats> {
   const { store, signal } = opts;
   const now = opts.now ?? (() => Date.now());
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const maxAttempts = opts.maxAttempts ?? 8;
+  const maxAttempts = opts.maxAttempts ?? 5;
+  const headersMs = opts.headersTimeoutMs ?? 30_000;
   const stallMs = opts.stallTimeoutMs ?? 30_000;
+  const retryDelay = opts.retryDelayMs ?? ((attempt: number) => Math.min(16_000, 1000 * 2 ** (attempt - 2)));
   const interval = opts.progressIntervalMs ?? 100;
   const partPath = `${target.storePath}.part`;
-  const exact = target.sha256 !== undefined;
-  const fail = async (code: 'MODEL_FETCH_FAILED' | 'INTEGRITY_MISMATCH' | 'QUOTA_EXCEEDED', message: string, hint?: string): Promise<never> => {
+  const fail = async (code: 'MODEL_FETCH_FAILED' | 'INTEGRITY_MISMATCH', message: string, hint?: string): Promise<never> => {
     await store.deleteAsync(partPath).catch(() => undefined);
     throw new AppError(code, message, hint ? { hint } : {});
   };
 
-  let hasher = createSha256();
+  const pin = target.sha256 ? null : await readPinAsync(store, target.url);
+  /** The size the file must have; null while unknown (no manifest size, no pin, no header yet). */
+  const knownSize = target.sizeUnknown ? (pin?.bytes ?? null) : target.bytes;
+  let total: number | null = knownSize;
+  let hasher = await createSha256Async();
   let have = await hashExistingAsync(store, partPath, hasher);
+  if (total !== null && have > total) {
+    await store.deleteAsync(partPath);
+    hasher = await createSha256Async();
+    have = 0;
+  }
   const resumedFromBytes = have;
-  let total: number | null = null;
+  let advertised: string | null = null;
   let fetched = 0;
   let attempts = 0;
   let resumes = 0;
+  let refetches = 0;
   let lastError = '';
   const meter = createRateMeter(now);
   let lastEmit = -Infinity;
@@ -170,134 +288,231 @@ export async function downloadFileAsync(target: DownloadTarget, opts: DownloadOp
     lastEmit = t;
     opts.onProgress?.(progressOf(have, total ?? target.bytes, meter.update(have)));
   };
-
-  while (have !== total) {
-    if (signal?.aborted) throw new AppError('CANCELLED', 'Download cancelled.');
-    if (attempts >= maxAttempts) {
-      return fail('MODEL_FETCH_FAILED', `Downloading ${target.label} failed after ${attempts} tries (${lastError}).`, 'Check your connection and try again; the download resumes where it stopped.');
-    }
-    if (attempts > 0) await sleep(Math.min(8000, 250 * 2 ** (attempts - 1)));
-    attempts++;
-    const headers: Record<string, string> = have > 0 ? { Range: `bytes=${have}-` } : {};
-    const res = await fetchAllowedAsync(target.url, { headers, signal: signal ?? null, cache: 'no-store' }, opts.network)
-      .catch((err: unknown) => {
-        if (err instanceof AppError && err.code === 'MODEL_FETCH_FAILED') { lastError = err.message; return null; }
-        throw err;
+  const restart = async (): Promise<void> => {
+    await store.deleteAsync(partPath).catch(() => undefined);
+    hasher = await createSha256Async();
+    have = 0;
+    total = knownSize;
+  };
+  /** Waits before the next try, counting down in whole seconds on the progress line; Cancel ends the wait. */
+  const waitToRetryAsync = async (attempt: number): Promise<void> => {
+    let left = Math.max(0, retryDelay(attempt));
+    while (left > 0) {
+      if (signal?.aborted) throw cancelled();
+      opts.onProgress?.({ ...progressOf(have, total ?? target.bytes, 0), retry: { attempt, of: maxAttempts, inSeconds: Math.ceil(left / 1000), reason: lastError } });
+      const step = Math.min(1000, left);
+      await new Promise<void>((resolve) => {
+        const done = (): void => { signal?.removeEventListener('abort', done); resolve(); };
+        signal?.addEventListener('abort', done, { once: true });
+        void sleep(step).then(done);
       });
-    if (!res) continue;
-    const status = res.status;
-    if (status === 416 && have > 0) {
-      // Our partial file is longer than the server's file: start over.
-      await res.body?.cancel().catch(() => undefined);
-      hasher = createSha256();
-      have = 0;
-      total = null;
-      await store.deleteAsync(partPath);
-      lastError = 'HTTP 416';
-      continue;
+      left -= step;
     }
-    if (status >= 500 || status === 408 || status === 429) {
-      await res.body?.cancel().catch(() => undefined);
-      lastError = `HTTP ${status}`;
-      continue;
-    }
-    if (status !== 200 && status !== 206) {
-      await res.body?.cancel().catch(() => undefined);
-      return fail('MODEL_FETCH_FAILED', `Downloading ${target.label} failed: the server answered HTTP ${status}${status === 404 ? ' (not found)' : ''} for ${target.url}.`,
-        status === 404 ? 'The model may have moved; check the manifest URL.' : 'Try again later.');
-    }
-    const type = res.headers.get('content-type') ?? '';
-    if (/text\/html|application\/xhtml/i.test(type)) {
-      await res.body?.cancel().catch(() => undefined);
-      return fail('MODEL_FETCH_FAILED', `Downloading ${target.label} failed: the server sent a web page (${type}) instead of the file.`, 'The URL probably points to a login or error page; check the manifest URL.');
-    }
-    let start = 0;
-    if (status === 206) {
-      const cr = parseContentRange(res.headers.get('content-range'));
-      if (!cr || cr.start !== have) {
-        // A range we did not ask for: discard and restart cleanly.
-        await res.body?.cancel().catch(() => undefined);
-        hasher = createSha256(); have = 0; total = null;
-        await store.deleteAsync(partPath);
-        lastError = 'unexpected Content-Range';
-        continue;
-      }
-      start = cr.start;
-      if (cr.total !== null) total = cr.total;
-    } else if (have > 0) {
-      // The server ignored Range: the body is the whole file again.
-      hasher = createSha256();
-      have = 0;
-    }
-    const len = res.headers.get('content-length');
-    if (status === 200 && len !== null) total = Number(len);
-    else if (status === 206 && total === null && len !== null) total = start + Number(len);
-    if (total !== null && !target.sizeUnknown) {
-      const ok = exact ? total === target.bytes : Math.abs(total - target.bytes) <= target.bytes * 0.05;
-      if (!ok) {
-        await res.body?.cancel().catch(() => undefined);
-        return fail('MODEL_FETCH_FAILED', `Downloading ${target.label} failed: the server's file has ${fmtBytes(total)} but the manifest expects ${exact ? '' : 'about '}${fmtBytes(target.bytes)}.`,
-          total < 64 * 1024 && target.bytes > 1e6 ? 'The server probably sent an error page.' : 'The model files may have changed upstream; the manifest needs updating.');
-      }
-    }
-    if (!res.body) { lastError = 'empty response'; continue; }
-    if (have > 0) resumes++;
+  };
 
+  /** One request: resolves when the file is complete in the `.part`; throws TryFailed to try again. */
+  const tryOnceAsync = async (): Promise<void> => {
+    const ctl = new AbortController();
+    let timedOut: string | null = null;
+    const onAbort = (): void => ctl.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const headersTimer = setTimeout(() => { timedOut = `no answer from ${hostOf(target.url)} within ${Math.round(headersMs / 1000)} s`; ctl.abort(); }, headersMs);
+    let stallTimer: ReturnType<typeof setTimeout> | undefined;
     let writer: StoreWriter | null = null;
-    const reader = res.body.getReader();
     try {
+      let res: Response;
+      try {
+        res = await fetchAllowedAsync(target.url, { headers: have > 0 ? { Range: `bytes=${have}-` } : {}, signal: ctl.signal, cache: 'no-store' }, opts.network);
+      } catch (err) {
+        if (signal?.aborted) throw cancelled();
+        if (timedOut) throw new TryFailed(timedOut);
+        if (err instanceof AppError && (err.code === 'MODEL_FETCH_FAILED' || err.code === 'CANCELLED')) throw new TryFailed(err.message);
+        throw err;
+      } finally {
+        clearTimeout(headersTimer);
+      }
+      const status = res.status;
+      const drop = async (): Promise<void> => { ctl.abort(); await res.body?.cancel().catch(() => undefined); };
+      if (status === 416 && have > 0) {
+        // Our partial file is as long as or longer than the server's file: start over.
+        await drop();
+        await restart();
+        throw new TryFailed('the server refused to resume (HTTP 416)');
+      }
+      if (status >= 500 || status === 408 || status === 429) { await drop(); throw new TryFailed(`HTTP ${status}`); }
+      if (status !== 200 && status !== 206) {
+        await drop();
+        return await fail('MODEL_FETCH_FAILED', `Downloading ${target.label} failed: the server answered HTTP ${status}${status === 404 ? ' (not found)' : ''} for ${target.url}.`,
+          status === 404 ? 'The model may have moved; check the manifest URL.' : 'Try again later.');
+      }
+      const type = res.headers.get('content-type') ?? '';
+      if (/text\/html|application\/xhtml/i.test(type)) {
+        await drop();
+        return await fail('MODEL_FETCH_FAILED', `Downloading ${target.label} failed: the server sent a web page (${type}) instead of the file.`, 'The URL probably points to a login or error page; check the manifest URL.');
+      }
+      advertised ??= advertisedSha256(res);
+      const lenHeader = res.headers.get('content-length');
+      const len = lenHeader !== null && /^\d+$/.test(lenHeader.trim()) ? Number(lenHeader) : null;
+      const sizeProblem = async (serverTotal: number): Promise<never> => {
+        await drop();
+        return fail('MODEL_FETCH_FAILED', `Downloading ${target.label} failed: the server's file has ${fmtBytes(serverTotal)} (${serverTotal} bytes) but ${pin ? 'the first download had' : 'the manifest expects'} ${fmtBytes(total!)} (${total} bytes).`,
+          serverTotal < 64 * 1024 && total! > 1e6 ? 'The server probably sent an error page.' : 'The model files may have changed upstream; the manifest needs updating.');
+      };
+      if (status === 206) {
+        // Decide from what a browser can see: our range was `bytes=have-`, so 206 means "from `have`". Content-Range
+        // is checked only when the host exposes it; Content-Length (safelisted) must be the bytes still missing.
+        const cr = parseContentRange(res.headers.get('content-range'));
+        if (cr && cr.start !== have) {
+          await drop();
+          await restart();
+          throw new TryFailed(`the server resumed at byte ${cr.start} instead of ${have}`);
+        }
+        if (cr?.total !== undefined && cr.total !== null) {
+          if (total !== null && cr.total !== total) return await sizeProblem(cr.total);
+          total = cr.total;
+        }
+        if (len !== null && total !== null && len !== total - have) {
+          await drop();
+          await restart();
+          throw new TryFailed(`the server's partial answer has ${len} bytes where ${total - have} were missing`);
+        }
+        if (total === null && len !== null) total = have + len;
+        if (have > 0) resumes++;
+      } else {
+        if (have > 0) {
+          // The server ignored Range: the body is the whole file again.
+          hasher = await createSha256Async();
+          have = 0;
+        }
+        if (len !== null) {
+          if (total !== null && len !== total) return await sizeProblem(len);
+          total = len;
+        }
+      }
+      if (!res.body) throw new TryFailed('the response had no body');
+
       writer = await store.openAppendAsync(partPath, { truncate: have === 0 });
+      if (writer.size !== have) {
+        // The `.part` changed under us (another tab?): start clean.
+        await writer.closeAsync().catch(() => undefined);
+        writer = null;
+        await drop();
+        await restart();
+        throw new TryFailed('the partial file changed while downloading');
+      }
+      const reader = res.body.getReader();
+      const armStall = (): void => {
+        clearTimeout(stallTimer);
+        stallTimer = setTimeout(() => { timedOut = `no data for ${Math.round(stallMs / 1000)} s`; ctl.abort(); }, stallMs);
+      };
+      armStall();
       for (;;) {
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const stalled = new Promise<'stall'>((r) => { timer = setTimeout(() => r('stall'), stallMs); });
-        const next = await Promise.race([reader.read(), stalled]).finally(() => clearTimeout(timer));
-        if (next === 'stall') {
-          await reader.cancel().catch(() => undefined);
-          throw new Retryable(`no data for ${Math.round(stallMs / 1000)} s`);
+        let next: ReadableStreamReadResult<Uint8Array>;
+        try {
+          next = await reader.read();
+        } catch (err) {
+          if (signal?.aborted) throw cancelled();
+          throw new TryFailed(timedOut ?? `the connection was lost: ${err instanceof Error ? err.message : String(err)}`);
         }
         if (next.done) break;
+        armStall();
         const chunk = next.value;
-        if (have === 0 && chunk.length > 0) {
+        if (chunk.length === 0) continue;
+        if (have === 0) {
           const problem = checkMagic(target.kind, chunk);
           if (problem) {
-            await reader.cancel().catch(() => undefined);
+            await drop();
             await writer.closeAsync().catch(() => undefined);
             writer = null;
             return await fail('MODEL_FETCH_FAILED', `Downloading ${target.label} failed: ${problem}.`, 'Check the model URL; the server may be returning an error page.');
           }
         }
-        if (total !== null && have + chunk.length > total) throw new Retryable('the server sent more bytes than announced');
-        await writer.writeAsync(chunk);
+        if (total !== null && have + chunk.length > total) { await drop(); throw new TryFailed('the server sent more bytes than announced'); }
+        await writer.writeAsync(chunk); // throws QuotaExceededError on a refused or short write
         hasher.update(chunk);
         have += chunk.length;
         fetched += chunk.length;
         emit(false);
       }
       if (total === null) total = have; // no length announced: the end of the body is the end of the file
-      if (have !== total) throw new Retryable(`connection closed at ${have} of ${total} bytes`);
-    } catch (err) {
-      if (err instanceof AppError) throw err;
-      if (isQuotaError(err)) {
-        await writer?.closeAsync().catch(() => undefined);
-        writer = null;
-        return fail('QUOTA_EXCEEDED', `Not enough storage space to save ${target.label} (${fmtBytes(target.bytes)}).`, 'Free some disk space or delete another model, then try again.');
-      }
-      if (signal?.aborted) throw new AppError('CANCELLED', 'Download cancelled.');
-      lastError = err instanceof Error ? err.message : String(err);
-      // Dropped connection or stall: loop and resume from `have`.
+      if (have !== total) throw new TryFailed(`the connection closed at ${have} of ${total} bytes`);
     } finally {
-      await writer?.closeAsync().catch(() => undefined);
+      clearTimeout(stallTimer);
+      signal?.removeEventListener('abort', onAbort);
+      if (writer) await writer.closeAsync();
     }
-  }
-  emit(true);
+  };
 
-  // Verify before first use.
-  const digest = hasher.digestHex();
-  if (target.sha256 && digest !== target.sha256) {
-    return fail('INTEGRITY_MISMATCH', `${target.label} is corrupt: its sha256 is ${digest}, expected ${target.sha256}. The damaged file was deleted.`, 'Download it again; if this repeats, the file changed upstream.');
+  const quotaFail = async (err: unknown): Promise<never> => {
+    const need = Math.max(0, (total ?? target.bytes) - have);
+    throw new AppError('QUOTA_EXCEEDED', `Not enough storage space to save ${target.label}: ${fmtBytes(need)} more is needed${have > 0 ? ` (${fmtBytes(have)} of ${fmtBytes(total ?? target.bytes)} are stored)` : ''}.`, {
+      hint: 'Nothing incomplete is used. Delete another model or free disk space, then press Download: it continues from what is stored.',
+      cause: err,
+    });
+  };
+
+  for (;;) {
+    while (total === null || have < total) {
+      if (signal?.aborted) throw cancelled();
+      if (attempts >= maxAttempts) {
+        // The `.part` is kept: every byte in it was received in order and will be verified with the rest.
+        throw new AppError('MODEL_FETCH_FAILED', `Downloading ${target.label} failed after ${attempts} tries. Last problem: ${lastError}.`, {
+          hint: have > 0 ? `Check your connection and press Download again; it continues from ${fmtBytes(have)}.` : 'Check your connection and try again.',
+        });
+      }
+      if (attempts > 0) await waitToRetryAsync(attempts + 1);
+      attempts++;
+      try {
+        await tryOnceAsync();
+      } catch (err) {
+        if (err instanceof TryFailed) { lastError = err.message; continue; }
+        if (isQuotaError(err)) return quotaFail(err);
+        throw err;
+      }
+    }
+    emit(true);
+
+    // Verify the stored bytes before first use: the `.part` holds exactly what was hashed (every write's count was
+    // checked), and nothing else.
+    const stored = await store.getAsync(partPath);
+    if (!stored || stored.size !== have) {
+      return quotaFail(new Error(`the stored file has ${stored?.size ?? 0} of ${have} bytes`));
+    }
+    const digest = hasher.digestHex();
+    const want = target.sha256 ?? pin?.sha256 ?? advertised;
+    if (want && digest !== want) {
+      await store.deleteAsync(partPath).catch(() => undefined);
+      if (refetches < 1) {
+        // A corrupt file is fetched again from byte 0 (once), never kept.
+        refetches++;
+        await restart();
+        lastError = `sha256 mismatch (${digest.slice(0, 12)}…)`;
+        continue;
+      }
+      if (!target.sha256 && pin) {
+        return fail('INTEGRITY_MISMATCH', `${target.label} changed on the server since it was first downloaded: its sha256 is now ${digest}, it was ${pin.sha256}. The new file was refused and deleted.`,
+          'If you trust the new version, delete the model and download it again.');
+      }
+      const source = target.sha256 ? 'the manifest' : 'the host';
+      return fail('INTEGRITY_MISMATCH', `${target.label} is corrupt: its sha256 is ${digest}, expected ${want} (from ${source}). It was downloaded twice and deleted both times.`,
+        'Try again later; if this repeats, the file changed upstream and the manifest needs updating.');
+    }
+    const verifiedBy: VerifiedBy = target.sha256 ? 'manifest' : pin ? 'pinned' : advertised ? 'host' : 'first-download';
+    if (!target.sha256 && !pin) {
+      const record: Pin = { url: target.url, sha256: digest, bytes: have, by: advertised ? 'host' : 'first-download' };
+      await store.putAsync(pinPathFor(target.url), new TextEncoder().encode(JSON.stringify(record))).catch((err: unknown) => {
+        if (isQuotaError(err)) return quotaFail(err);
+        throw err;
+      });
+    }
+    await store.moveAsync(partPath, target.storePath);
+    const committed = await store.getAsync(target.storePath);
+    if (!committed || committed.size !== have) {
+      await store.deleteAsync(target.storePath).catch(() => undefined);
+      return quotaFail(new Error(`the committed file has ${committed?.size ?? 0} of ${have} bytes`));
+    }
+    return { bytesFetched: fetched, resumedFromBytes, attempts, resumes, sha256: digest, verifiedBy };
   }
-  await store.moveAsync(partPath, target.storePath);
-  return { bytesFetched: fetched, resumedFromBytes, attempts, resumes };
 }
 
 /** Browser storage estimate (injectable). */
@@ -325,28 +540,42 @@ export async function checkQuotaAsync(neededBytes: number, estimate: EstimateFn 
 }
 
 /**
- * Downloads several files (one model) in order, skipping ones already in the store, with model-level progress.
- * Returns per-file stats.
+ * Downloads several files (one model) in order, skipping ones already stored with their exact size (a stored file of
+ * the wrong size is removed and fetched again), with model-level progress. Returns per-file stats (for files fetched).
  */
 export async function downloadFilesAsync(targets: readonly DownloadTarget[], opts: DownloadOptions & { estimate?: EstimateFn }): Promise<DownloadStats[]> {
   const now = opts.now ?? (() => Date.now());
   const present = new Map((await opts.store.listAsync()).map((e) => [e.path, e.bytes] as const));
-  const todo = targets.filter((t) => !present.has(t.storePath));
+  const isDone = (t: DownloadTarget): boolean => present.has(t.storePath) && (t.sizeUnknown === true || present.get(t.storePath) === t.bytes);
+  for (const t of targets) {
+    if (present.has(t.storePath) && !isDone(t)) { await opts.store.deleteAsync(t.storePath); present.delete(t.storePath); }
+  }
+  const todo = targets.filter((t) => !isDone(t));
   const grandTotal = targets.reduce((s, t) => s + t.bytes, 0);
-  let doneBytes = targets.filter((t) => present.has(t.storePath)).reduce((s, t) => s + t.bytes, 0);
+  let doneBytes = targets.filter(isDone).reduce((s, t) => s + t.bytes, 0);
   const partBytes = todo.reduce((s, t) => s + (present.get(`${t.storePath}.part`) ?? 0), 0);
   await checkQuotaAsync(todo.reduce((s, t) => s + t.bytes, 0) - partBytes, opts.estimate);
   const meter = createRateMeter(now);
   const stats: DownloadStats[] = [];
   opts.onProgress?.(progressOf(doneBytes, grandTotal, 0));
-  for (const t of todo) {
-    const s = await downloadFileAsync(t, {
-      ...opts,
-      onProgress: (p) => {
-        const bytes = doneBytes + p.bytes;
-        opts.onProgress?.(progressOf(bytes, grandTotal, meter.update(bytes)));
-      },
-    });
+  for (const [i, t] of todo.entries()) {
+    let s: DownloadStats;
+    try {
+      s = await downloadFileAsync(t, {
+        ...opts,
+        onProgress: (p) => {
+          const bytes = doneBytes + p.bytes;
+          const base = progressOf(bytes, grandTotal, p.retry ? 0 : meter.update(bytes));
+          opts.onProgress?.(p.retry ? { ...base, retry: p.retry } : base);
+        },
+      });
+    } catch (err) {
+      const rest = todo.slice(i + 1).reduce((sum, r) => sum + r.bytes, 0);
+      if (err instanceof AppError && err.code === 'QUOTA_EXCEEDED' && rest > 0) {
+        throw new AppError('QUOTA_EXCEEDED', `${err.message.replace(/\.$/, '')}; the rest of the model needs ${fmtBytes(rest)} more.`, err.hint ? { hint: err.hint } : {});
+      }
+      throw err;
+    }
     doneBytes += t.bytes;
     stats.push(s);
   }

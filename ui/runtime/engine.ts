@@ -13,12 +13,12 @@ import type {
   DownloadProgress, EngineCapabilities, EngineClient, GenerateRequest, GenerateResult, ModelEntry, ModelStatus, StorageInfo,
 } from '../contracts/engine';
 import { addCustomModelAsync, builtinCatalog, loadCatalogIndexAsync, resolveUrl, storePathFor, type CatalogEntry } from './catalog';
-import { checkMagic, downloadFilesAsync, type DownloadOptions, type DownloadTarget, type EstimateFn } from './downloader';
+import { checkMagic, downloadFilesAsync, formatBytes, pinPathFor, readPinAsync, type DownloadOptions, type DownloadTarget, type EstimateFn } from './downloader';
 import type { NetworkPolicy } from './fetch-allowed';
-import { createOrtSessionAsync, type DeviceWatch, type OrtLike } from './ort-session';
+import { createOrtSessionAsync, deviceLostError, sessionHintsFor, type DeviceWatch, type OrtLike } from './ort-session';
 import { chooseProvider, type AdapterInfo, type Provider, type ProviderChoice } from './provider-choice';
 import { createSessionManager, type MemoryPolicy, type SessionEvent, type SessionManager } from './session-manager';
-import { createSha256 } from './sha256';
+import { createSha256Async } from './sha256';
 import { createFolderStore, matchPickedFiles, pickedFromFileList, type PickedFile } from './store/local-folder';
 import type { ModelStore } from './store/model-store';
 
@@ -43,7 +43,7 @@ export interface EngineOptions {
   readonly wasmThreads?: number;
   /** Called after a device loss, before sessions are made again; returns the new adapter state. */
   readonly recoverDeviceAsync?: () => Promise<AdapterInfo>;
-  readonly downloadTuning?: Pick<DownloadOptions, 'sleep' | 'stallTimeoutMs' | 'maxAttempts' | 'now' | 'progressIntervalMs'>;
+  readonly downloadTuning?: Pick<DownloadOptions, 'sleep' | 'stallTimeoutMs' | 'headersTimeoutMs' | 'retryDelayMs' | 'maxAttempts' | 'now' | 'progressIntervalMs'>;
   /** Skip the all-zero output check (proof models with legitimately zero outputs). */
   readonly allowZeroOutput?: boolean;
   readonly onSessionEvent?: (e: SessionEvent) => void;
@@ -53,6 +53,8 @@ export interface Engine extends EngineClient {
   /** Adds a model by manifest URL, pasted JSON text or object; returns its list entry. */
   addCustomModelAsync(input: string | object): Promise<ModelEntry>;
   loadModelFromPickedAsync(id: string, picked: readonly PickedFile[], onProgress: (p: DownloadProgress) => void): Promise<void>;
+  pauseDownloadAsync(id: string): Promise<void>;
+  cancelDownloadAsync(id: string): Promise<void>;
   /** Releases every session. */
   closeAsync(): Promise<void>;
   /** The provider the next generation of `modelId` will use, and why. */
@@ -132,7 +134,8 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
 
   let adapter = opts.adapter;
   let deviceLost = false;
-  const downloads = new Map<string, { promise: Promise<void>; progress?: DownloadProgress }>();
+  interface RunningDownload { promise: Promise<void>; progress?: DownloadProgress; readonly controller: AbortController; stop?: 'pause' | 'cancel' }
+  const downloads = new Map<string, RunningDownload>();
   const failures = new Map<string, AppError>();
   /** Files the user picked from a folder, by store path (read before the store). */
   const picked = new Map<string, Blob>();
@@ -154,12 +157,113 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
     return { provider: opts.forceProvider, reason: `Forced to ${opts.forceProvider} by the engine options.` };
   };
 
+  /** A file counts as stored only with its exact size (a wrong size is repaired, see repairAsync). */
+  const isStored = (t: DownloadTarget, present: ReadonlyMap<string, number>): boolean =>
+    present.has(t.storePath) && (t.sizeUnknown === true || present.get(t.storePath) === t.bytes);
+
   const statusOf = async (entry: CatalogEntry, present: ReadonlyMap<string, number>): Promise<ModelStatus> => {
     const id = entry.manifest.id;
     if (downloads.has(id)) return 'downloading';
-    const all = filesOf(entry).every((r) => picked.has(r.target.storePath) || present.has(r.target.storePath));
-    if (all) return 'ready';
-    return failures.has(id) ? 'failed' : 'not-downloaded';
+    const refs = filesOf(entry);
+    if (refs.every((r) => picked.has(r.target.storePath) || isStored(r.target, present))) return 'ready';
+    if (failures.has(id)) return 'failed';
+    // Stopped part-way (Pause, Cancel, a closed plugin): the `.part`s wait for a resume.
+    return refs.some((r) => (present.get(`${r.target.storePath}.part`) ?? 0) > 0) ? 'paused' : 'not-downloaded';
+  };
+
+  /** Bytes already stored for a model (complete files plus `.part`s), for a paused card. */
+  const storedProgress = (entry: CatalogEntry, present: ReadonlyMap<string, number>): DownloadProgress => {
+    let bytes = 0;
+    for (const r of filesOf(entry)) bytes += isStored(r.target, present) ? r.target.bytes : Math.min(r.target.bytes, present.get(`${r.target.storePath}.part`) ?? 0);
+    return { bytes, total: entry.manifest.totalBytes, rate: 0 };
+  };
+
+  /** Marks a model as needing repair after a damaged stored file was removed (every damaged file is named). */
+  const damaged = new Map<string, string[]>();
+  const needsRepair = (entry: CatalogEntry, path: string, why: string): AppError => {
+    const id = entry.manifest.id;
+    const list = [...(failures.get(id)?.code === 'INTEGRITY_MISMATCH' ? damaged.get(id) ?? [] : []), `${path} (${why})`];
+    damaged.set(id, list);
+    const e = new AppError('INTEGRITY_MISMATCH', `${entry.manifest.name} needs repair: ${list.join(', ')} ${list.length > 1 ? 'were' : 'was'} damaged and removed.`, {
+      hint: `Press Download to repair it; only the damaged file${list.length > 1 ? 's are' : ' is'} fetched again.`,
+    });
+    failures.set(id, e);
+    tokenizers.delete(id);
+    return e;
+  };
+
+  /** The sha256 a stored file must have: the manifest's, else the one pinned at its first download. */
+  const expectedShaAsync = async (t: DownloadTarget): Promise<string | null> => t.sha256 ?? (await readPinAsync(store, t.url))?.sha256 ?? null;
+
+  const hashBlobAsync = async (blob: Blob): Promise<string> => {
+    const h = await createSha256Async();
+    const reader = (blob.stream() as ReadableStream<Uint8Array>).getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      h.update(value);
+    }
+    return h.digestHex();
+  };
+
+  /**
+   * Start-up check of what is stored: a file whose size is wrong (or, for files up to REHASH_BYTES, whose sha256 is
+   * wrong) is removed and its model shown as needing repair; a `.part` longer than its file is removed. Larger files
+   * are hashed when first loaded (readVerifiedAsync), since reading gigabytes at every start would be slow.
+   */
+  const REHASH_BYTES = 32 * 2 ** 20;
+  const verified = new Set<string>();
+  const repairAsync = async (): Promise<void> => {
+    if (store.kind === 'folder') return;
+    const present = await presentMapAsync();
+    for (const entry of entries.values()) {
+      for (const r of filesOf(entry)) {
+        const t = r.target;
+        const part = present.get(`${t.storePath}.part`);
+        if (part !== undefined && !t.sizeUnknown && part > t.bytes) await store.deleteAsync(`${t.storePath}.part`);
+        const size = present.get(t.storePath);
+        if (size === undefined) continue;
+        if (!t.sizeUnknown && size !== t.bytes) {
+          await store.deleteAsync(t.storePath);
+          present.delete(t.storePath);
+          needsRepair(entry, r.spec?.path ?? r.tokenizer?.path ?? t.label, `${size} bytes stored, ${t.bytes} expected`);
+          continue;
+        }
+        if (size <= REHASH_BYTES && !verified.has(t.storePath)) {
+          const want = await expectedShaAsync(t);
+          const blob = await store.getAsync(t.storePath);
+          if (want && blob) {
+            const got = await hashBlobAsync(blob);
+            if (got !== want) {
+              await store.deleteAsync(t.storePath);
+              present.delete(t.storePath);
+              needsRepair(entry, r.spec?.path ?? r.tokenizer?.path ?? t.label, `sha256 ${got.slice(0, 12)}…, expected ${want.slice(0, 12)}…`);
+              continue;
+            }
+            verified.add(t.storePath);
+          }
+        }
+      }
+    }
+  };
+
+  /** Reads a stored file for use, hashing it the first time in this session; a damaged file is removed (repair). */
+  const readVerifiedAsync = async (entry: CatalogEntry, r: FileRef): Promise<Blob | null> => {
+    const t = r.target;
+    const pickedBlob = picked.get(t.storePath);
+    if (pickedBlob) return pickedBlob;
+    const blob = await store.getAsync(t.storePath);
+    if (!blob || verified.has(t.storePath) || store.kind === 'folder') return blob;
+    const want = await expectedShaAsync(t);
+    if (want) {
+      const got = await hashBlobAsync(blob);
+      if (got !== want) {
+        await store.deleteAsync(t.storePath);
+        throw needsRepair(entry, r.spec?.path ?? r.tokenizer?.path ?? t.label, `sha256 ${got.slice(0, 12)}…, expected ${want.slice(0, 12)}…`);
+      }
+    }
+    verified.add(t.storePath);
+    return blob;
   };
 
   const summaryOf = (m: ModelManifest): Omit<ModelEntry, 'status'> => ({
@@ -173,7 +277,7 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
     const err = failures.get(entry.manifest.id);
     return {
       ...summaryOf(entry.manifest), status,
-      ...(d?.progress ? { progress: d.progress } : {}),
+      ...(d?.progress ? { progress: d.progress } : status === 'paused' ? { progress: storedProgress(entry, present) } : {}),
       ...(status === 'failed' && err ? { error: err.toData() } : {}),
     };
   };
@@ -185,14 +289,16 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
     const hit = tokenizers.get(id);
     if (hit) return hit;
     const [vocabRef, mergesRef] = tokenizerRefs(entry);
-    const vocabBlob = await readAsync(vocabRef!.target.storePath);
-    const mergesBlob = await readAsync(mergesRef!.target.storePath);
+    const vocabBlob = await readVerifiedAsync(entry, vocabRef!);
+    const mergesBlob = await readVerifiedAsync(entry, mergesRef!);
     if (!vocabBlob || !mergesBlob) throw new AppError('MODEL_NOT_READY', `${entry.manifest.name} is not downloaded yet (its tokenizer is missing).`, { hint: 'Download the model first.' });
     let vocab: Record<string, number>;
     try {
       vocab = JSON.parse(await vocabBlob.text()) as Record<string, number>;
     } catch {
-      throw new AppError('INVALID_MANIFEST', `${entry.manifest.name}: the tokenizer vocabulary is not valid JSON.`);
+      if (picked.has(vocabRef!.target.storePath)) throw new AppError('INVALID_INPUT', `${entry.manifest.name}: the picked tokenizer vocabulary is not valid JSON.`);
+      await store.deleteAsync(vocabRef!.target.storePath);
+      throw needsRepair(entry, vocabRef!.tokenizer!.path, 'it is not valid JSON');
     }
     const t = createClipTokenizer(vocab, await mergesBlob.text());
     tokenizers.set(id, t);
@@ -205,9 +311,26 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
     if (!spec) throw new AppError('MODEL_MISMATCH', `${m.name} has no ${role} component, which this task needs.`);
     const refs = filesOf(entry).filter((r) => r.spec?.role === role);
     const readBytesAsync = async (r: FileRef): Promise<Uint8Array> => {
-      const blob = await readAsync(r.target.storePath);
+      const fromPick = picked.get(r.target.storePath);
+      const blob = fromPick ?? (await store.getAsync(r.target.storePath));
       if (!blob) throw new AppError('MODEL_NOT_READY', `${m.name} is not fully downloaded (${r.spec?.path} is missing).`, { hint: 'Download the model again.' });
-      return new Uint8Array(await blob.arrayBuffer());
+      const bytes = new Uint8Array(await blob.arrayBuffer());
+      // The first load in a session hashes the bytes it hands to ORT (they are in memory anyway): a file damaged on
+      // disk since its download is removed and the model shown as needing repair, instead of "protobuf parsing failed".
+      if (!fromPick && store.kind !== 'folder' && !verified.has(r.target.storePath)) {
+        const want = await expectedShaAsync(r.target);
+        if (want) {
+          const h = await createSha256Async();
+          h.update(bytes);
+          const got = h.digestHex();
+          if (got !== want) {
+            await store.deleteAsync(r.target.storePath);
+            throw needsRepair(entry, r.spec?.path ?? r.target.label, `sha256 ${got.slice(0, 12)}…, expected ${want.slice(0, 12)}…`);
+          }
+        }
+        verified.add(r.target.storePath);
+      }
+      return bytes;
     };
     const modelRef = refs.find((r) => r.spec?.path === spec.model)!;
     const model = await readBytesAsync(modelRef);
@@ -216,7 +339,7 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
     // Outputs another model consumes stay on the GPU in "fast" mode (in "low-memory" the producer is released first).
     const gpuOutputs = ctx.policy === 'fast' && (role === 'text_encoder' || role === 'controlnet') ? spec.outputs.map((o) => o.name) : [];
     return createOrtSessionAsync({
-      ort: opts.ort, role, modelName: m.name, spec, model, externalData, provider, gpuOutputs,
+      ort: opts.ort, role, modelName: m.name, spec, model, externalData, provider, gpuOutputs, ...sessionHintsFor(m, role),
       ...(opts.deviceWatch ? { deviceWatch: opts.deviceWatch } : {}),
       ...(opts.allowZeroOutput ? { allowZeroOutput: true } : {}),
     });
@@ -273,17 +396,24 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
       const entry = entryOf(id);
       const running = downloads.get(id);
       if (running) return running.promise;
-      const state: { promise: Promise<void>; progress?: DownloadProgress } = { promise: Promise.resolve() };
+      const state: RunningDownload = { promise: Promise.resolve(), controller: new AbortController() };
       state.promise = (async () => {
         failures.delete(id);
         try {
           await downloadFilesAsync(filesOf(entry).map((r) => r.target), {
             store, network, ...opts.downloadTuning,
             ...(opts.estimate ? { estimate: opts.estimate } : {}),
+            signal: state.controller.signal,
             onProgress: (p) => { state.progress = p; onProgress(p); },
           });
         } catch (err) {
           const e = toAppError(err);
+          if (e.code === 'CANCELLED' && state.stop) {
+            const kept = state.progress ? `${formatBytes(state.progress.bytes)} of ${formatBytes(state.progress.total)}` : 'what was downloaded';
+            throw new AppError('CANCELLED', state.stop === 'pause' ? `Download of ${entry.manifest.name} paused; ${kept} kept.` : `Download of ${entry.manifest.name} cancelled; ${kept} kept.`, {
+              hint: 'Resume continues from there; Delete removes it.',
+            });
+          }
           failures.set(id, e);
           throw e;
         } finally {
@@ -293,8 +423,23 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
       downloads.set(id, state);
       return state.promise;
     },
+    async pauseDownloadAsync(id) {
+      const d = downloads.get(id);
+      if (!d) return;
+      d.stop ??= 'pause';
+      d.controller.abort();
+      await d.promise.catch(() => undefined); // resolves once the network has stopped and the `.part` is closed
+    },
+    async cancelDownloadAsync(id) {
+      const d = downloads.get(id);
+      if (!d) return;
+      d.stop ??= 'cancel';
+      d.controller.abort();
+      await d.promise.catch(() => undefined);
+    },
     async deleteModelAsync(id) {
       const entry = entryOf(id);
+      await engine.cancelDownloadAsync(id);
       if (current?.id === id) { await current.manager.releaseAllAsync().catch(() => undefined); current = null; }
       tokenizers.delete(id);
       const present = await presentMapAsync();
@@ -309,6 +454,8 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
         if (store.kind === 'folder') continue;
         await store.deleteAsync(r.target.storePath);
         await store.deleteAsync(`${r.target.storePath}.part`);
+        if (!r.target.sha256) await store.deleteAsync(pinPathFor(r.target.url)); // deleting is how a user accepts a changed file
+        verified.delete(r.target.storePath);
       }
       failures.delete(id);
     },
@@ -324,6 +471,7 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
       if (signal?.aborted) throw new AppError('CANCELLED', 'Generation cancelled.');
       const tokenizer = await tokenizerForAsync(entry);
       const manager = await managerForAsync(entry);
+      const providerInUse = current?.provider;
       const ctx: PipelineContext = {
         manifest: entry.manifest, sessions: manager, tokenizer,
         ...(signal ? { signal } : {}),
@@ -346,11 +494,18 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
           }); break;
           default: throw new AppError('INVALID_INPUT', `Unknown mode ${JSON.stringify((request as { mode: unknown }).mode)}; expected generate, edit, inpaint or wireframe.`);
         }
+      } catch (err) {
+        // Once the device is gone, the pipeline's clean-up (disposing GPU tensors, releasing sessions) fails too, with
+        // ORT's raw text ("null function") that would hide the cause: report the run as DEVICE_LOST.
+        const e = toAppError(err);
+        const onGpu = providerInUse === 'webgpu';
+        if (onGpu && e.code !== 'CANCELLED' && e.code !== 'DEVICE_LOST' && (deviceLost || opts.deviceWatch?.lost)) throw deviceLostError(opts.deviceWatch?.reason, err);
+        throw e;
       } finally {
         if (policy === 'low-memory') await manager.releaseAllAsync().catch(() => undefined);
       }
       const png = await encodePngAsync(result.image);
-      return { png, width: result.image.width, height: result.image.height, seed: result.seed, droppedTokens: result.droppedTokens };
+      return { png, width: result.image.width, height: result.image.height, seed: request.seed, droppedTokens: result.droppedTokens };
     },
     async tokenCountAsync(modelId, text) {
       const tokenizer = await tokenizerForAsync(entryOf(modelId));
@@ -371,7 +526,7 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
         const blob = matched.get(r.spec!.path)!;
         // Verify before first use, as for downloads.
         const reader = (blob.stream() as ReadableStream<Uint8Array>).getReader();
-        const h = createSha256();
+        const h = await createSha256Async();
         let first = true;
         for (;;) {
           const { done: end, value } = await reader.read();
@@ -402,7 +557,7 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
         const hit = (await folder.listAsync()).find((e) => e.path === want || e.path.endsWith(`/${want}`));
         const blob = hit ? await folder.getAsync(hit.path) : null;
         if (blob && r.target.sha256) {
-          const h = createSha256();
+          const h = await createSha256Async();
           h.update(new Uint8Array(await blob.arrayBuffer()));
           const digest = h.digestHex();
           if (digest !== r.target.sha256) throw new AppError('INTEGRITY_MISMATCH', `${want} in the picked folder is corrupt or a different version: sha256 ${digest}, expected ${r.target.sha256}.`);
@@ -428,6 +583,8 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
       current = null;
     },
   };
+  // Start-up: what is stored is checked before anything is shown as Ready.
+  await repairAsync().catch((err: unknown) => console.warn(`Model store check failed: ${toAppError(err).message}`));
   if (catalogErrors.length > 0) {
     // Surface catalogue problems without blocking the built-in models.
     console.warn(`Model catalogue problems: ${catalogErrors.join(' | ')}`);

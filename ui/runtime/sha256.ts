@@ -1,7 +1,14 @@
 /**
- * Incremental SHA-256 (FIPS 180-4), so a multi-GB download is hashed while it streams, without holding the file in
- * memory (WebCrypto's subtle.digest needs the whole buffer). Checked against node:crypto in test/runtime.
+ * Incremental SHA-256, so a multi-GB download is hashed while it streams, without holding the file in memory
+ * (WebCrypto's subtle.digest needs the whole buffer). Checked against node:crypto in test/runtime.
+ *
+ * - `createSha256Async()`: hash-wasm's WebAssembly SHA-256 (a well-kept library, several times faster than JS) — what
+ *   downloads use; it runs in the engine worker, off the UI thread. Falls back to the JS one where WebAssembly cannot
+ *   be compiled.
+ * - `createSha256()`: a small synchronous pure-JS FIPS 180-4 implementation for short inputs (store paths from URLs)
+ *   and as the fallback.
  */
+import { createSHA256 as createWasmSha256 } from 'hash-wasm';
 
 const K = new Uint32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01,
@@ -84,6 +91,31 @@ export function createSha256(): Sha256 {
       let hex = '';
       for (const x of h) hex += (x >>> 0).toString(16).padStart(8, '0');
       return hex;
+    },
+  };
+}
+
+/** The streaming hasher downloads use: hash-wasm's WebAssembly SHA-256, or the JS one where wasm is unavailable. */
+export async function createSha256Async(): Promise<Sha256> {
+  let wasm: Awaited<ReturnType<typeof createWasmSha256>>;
+  try {
+    wasm = await createWasmSha256();
+  } catch {
+    return createSha256();
+  }
+  wasm.init();
+  let total = 0;
+  let done = false;
+  return {
+    get length() { return total; },
+    update(chunk) {
+      if (done) throw new Error('sha256: update after digest');
+      total += chunk.length;
+      wasm.update(chunk);
+    },
+    digestHex() {
+      done = true;
+      return wasm.digest('hex');
     },
   };
 }

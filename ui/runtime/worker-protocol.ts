@@ -24,7 +24,7 @@ export interface EngineInitConfig {
   readonly memoryStore?: boolean;
 }
 
-export const ENGINE_METHODS = ['capabilities', 'listModels', 'downloadModel', 'deleteModel', 'storage', 'generate', 'tokenCount', 'loadModelFromFiles', 'addCustomModel'] as const;
+export const ENGINE_METHODS = ['capabilities', 'listModels', 'downloadModel', 'pauseDownload', 'cancelDownload', 'deleteModel', 'storage', 'generate', 'tokenCount', 'loadModelFromFiles', 'addCustomModel'] as const;
 export type EngineMethod = (typeof ENGINE_METHODS)[number];
 
 export type ClientToWorker =
@@ -113,6 +113,8 @@ export const METHOD_ARGS: Readonly<Record<EngineMethod, v.Validator<unknown[]>>>
   listModels: v.array(v.plainData(), { maxLength: 0 }),
   storage: v.array(v.plainData(), { maxLength: 0 }),
   downloadModel: v.refine(v.array(v.plainData(), { minLength: 1, maxLength: 1 }), (a) => (typeof a[0] === 'string' && a[0].length > 0 ? null : 'expected [modelId]')),
+  pauseDownload: v.refine(v.array(v.plainData(), { minLength: 1, maxLength: 1 }), (a) => (typeof a[0] === 'string' && a[0].length > 0 ? null : 'expected [modelId]')),
+  cancelDownload: v.refine(v.array(v.plainData(), { minLength: 1, maxLength: 1 }), (a) => (typeof a[0] === 'string' && a[0].length > 0 ? null : 'expected [modelId]')),
   deleteModel: v.refine(v.array(v.plainData(), { minLength: 1, maxLength: 1 }), (a) => (typeof a[0] === 'string' && a[0].length > 0 ? null : 'expected [modelId]')),
   tokenCount: v.refine(v.array(v.plainData(), { minLength: 2, maxLength: 2 }), (a) => (typeof a[0] === 'string' && typeof a[1] === 'string' ? null : 'expected [modelId, text]')),
   generate: {

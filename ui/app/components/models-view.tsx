@@ -8,6 +8,7 @@ import type { AppStore } from '../store';
 import { MODES } from '../../../protocol/messages';
 import { INLINE_LIMIT, MODE_LABEL, recommendedModel } from './create-view';
 import { IconWarning } from './icons';
+import { ServerCard } from './server-card';
 
 export function DevicePanel({ store }: { store: AppStore }) {
   const caps = store.capabilities.value;
@@ -56,6 +57,7 @@ function statusLine(m: ModelEntry): preact.JSX.Element {
     case 'ready': return <span class="badge ok">Ready</span>;
     case 'not-downloaded': return <span class="badge">Not downloaded</span>;
     case 'downloading': return <span class="badge">Downloading</span>;
+    case 'paused': return <span class="badge">Paused</span>;
     case 'failed': return <span class="badge err">Failed</span>;
   }
 }
@@ -85,7 +87,7 @@ function ModelCard({ store, model: m, primary }: { store: AppStore; model: Model
         {statusLine(m)}
       </div>
       <div class="badges">
-        <span class="badge">{formatBytes(m.totalBytes)}</span>
+        {m.engine && m.engine !== 'local' ? <span class="badge" data-testid="server-badge">On the server</span> : <span class="badge">{formatBytes(m.totalBytes)}</span>}
         <span class="badge">{m.dtype === 'float16' ? '16-bit' : '32-bit'}</span>
         <span class="badge" title={`Licence: ${m.licence.name}`}>{m.licence.name}</span>
         {!m.licence.commercial_use && <span class="badge warn" title="This licence does not allow commercial use">Non-commercial</span>}
@@ -101,8 +103,10 @@ function ModelCard({ store, model: m, primary }: { store: AppStore; model: Model
             <span>{formatBytes(p.bytes)} of {formatBytes(p.total)} ({pct}%)</span>
             <span>{p.rate > 0 ? `${formatBytes(p.rate)}/s` : ''}{p.etaSeconds !== undefined ? ` · ${formatDuration(p.etaSeconds)} left` : ''}</span>
           </div>
+          <DownloadControls store={store} model={m} />
         </div>
       )}
+      {m.status === 'paused' && <DownloadControls store={store} model={m} />}
       {m.status === 'failed' && m.error && (() => {
         const e = withHint(m.error);
         return <div class="callout error" role="alert"><div class="grow"><p class="callout-title">{e.message}</p>{e.hint && <p>{e.hint}</p>}</div></div>;
@@ -125,7 +129,7 @@ function ModelCard({ store, model: m, primary }: { store: AppStore; model: Model
             {m.status === 'failed' ? 'Retry download' : `Download ${formatBytes(m.totalBytes)}`}
           </button>
         )}
-        {store.canLoadFromFiles && m.status !== 'ready' && m.status !== 'downloading' && (
+        {store.canLoadFromFiles && m.status !== 'ready' && m.status !== 'downloading' && m.status !== 'paused' && (
           <label class="btn" for={folderId}>
             Load from folder…
             <input id={folderId} type="file" class="sr-only" multiple
@@ -138,7 +142,7 @@ function ModelCard({ store, model: m, primary }: { store: AppStore; model: Model
               }} />
           </label>
         )}
-        {m.status === 'ready' && !confirmDelete && (
+        {m.status === 'ready' && (m.engine ?? 'local') === 'local' && !confirmDelete && (
           <button type="button" class="btn" onClick={() => setConfirmDelete(true)} aria-label={`Delete ${m.name}`}>
             {store.capabilities.value?.persistentStorage === false ? 'Unload' : 'Delete'}
           </button>
@@ -216,8 +220,34 @@ export function ModelsView({ store }: { store: AppStore }) {
         : models.length === 0 ? <p class="empty">No models are listed in this build.</p>
         : <ul class="stack" style="list-style:none;margin:0;padding:0">{models.map((m) => <ModelCard key={m.id} store={store} model={m} primary={m.id === rec?.id} />)}</ul>}
       <AddModel store={store} />
+      <ServerCard store={store} />
       <AppearanceRow store={store} />
       <DevicePanel store={store} />
+    </div>
+  );
+}
+
+/**
+ * Download controls (#15.3 / #12.5), kept apart from the card's layout: while downloading, the retry countdown and
+ * Pause / Cancel (both stop the network at once and keep what was downloaded); when paused, how much is kept, Resume
+ * and Delete.
+ */
+function DownloadControls({ store, model: m }: { store: AppStore; model: ModelEntry }) {
+  const p = m.progress;
+  if (m.status === 'paused') {
+    return (
+      <div class="row small" data-testid="download-paused" style="flex-wrap:wrap">
+        <span class="grow">{p ? `Paused at ${formatBytes(p.bytes)} of ${formatBytes(p.total)}.` : 'Paused.'}</span>
+        <button type="button" class="btn primary" onClick={() => void store.downloadAsync(m.id)} aria-label={`Resume downloading ${m.name}`}>Resume</button>
+        <button type="button" class="btn" onClick={() => void store.deleteModelAsync(m.id)} aria-label={`Delete the partial download of ${m.name}`}>Delete</button>
+      </div>
+    );
+  }
+  return (
+    <div class="row small" data-testid="download-controls" style="flex-wrap:wrap">
+      <span class="grow" role="status">{p?.retry ? `Connection problem: retrying in ${p.retry.inSeconds} s (try ${p.retry.attempt} of ${p.retry.of}) — ${p.retry.reason}` : ''}</span>
+      <button type="button" class="btn" onClick={() => void store.stopDownloadAsync(m.id, 'pause')} aria-label={`Pause downloading ${m.name}`}>Pause</button>
+      <button type="button" class="btn" onClick={() => void store.stopDownloadAsync(m.id, 'cancel')} aria-label={`Cancel downloading ${m.name}`}>Cancel</button>
     </div>
   );
 }

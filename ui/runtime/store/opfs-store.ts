@@ -14,7 +14,7 @@ export interface StorageManagerLike {
   persist?(): Promise<boolean>;
 }
 
-interface SyncHandle {
+export interface SyncHandle {
   getSize(): number;
   truncate(n: number): void;
   write(buf: Uint8Array, opts: { at: number }): number;
@@ -57,17 +57,45 @@ async function walkAsync(dir: FileSystemDirectoryHandle, prefix: string, out: { 
   }
 }
 
+/** A QuotaExceededError-shaped error (what browsers throw when the origin's quota is full). */
+export function quotaError(message: string): Error {
+  return Object.assign(new Error(message), { name: 'QuotaExceededError' });
+}
+
+/**
+ * A writer over a FileSystemSyncAccessHandle that trusts nothing it is told: every write's returned count must equal
+ * the chunk's length and the handle's size must then be exactly where it should be. Chromium at the quota limit has
+ * returned 4294967288 from write() instead of throwing; that, a short write or a size that does not add up truncates
+ * the file back to its last good size and throws QuotaExceededError, so a `.part` never holds bytes nobody verified.
+ */
+export function syncHandleWriter(h: SyncHandle, truncate: boolean): StoreWriter {
+  if (truncate) h.truncate(0);
+  let size = h.getSize();
+  return {
+    get size() { return size; },
+    async writeAsync(chunk) {
+      let n: number;
+      try {
+        n = h.write(chunk, { at: size });
+      } catch (err) {
+        try { h.truncate(size); } catch { /* keep the original error */ }
+        throw err;
+      }
+      const after = h.getSize();
+      if (n !== chunk.length || after !== size + chunk.length) {
+        try { h.truncate(size); } catch { /* the size check below still fails the file */ }
+        throw quotaError(`Storage refused a write: ${chunk.length} bytes asked, write() reported ${n}, the file holds ${after} bytes instead of ${size + chunk.length}.`);
+      }
+      size = after;
+    },
+    async closeAsync() { h.flush(); h.close(); },
+  };
+}
+
 async function openWriterAsync(handle: FileSystemFileHandle, truncate: boolean): Promise<StoreWriter> {
   const createSync = (handle as unknown as { createSyncAccessHandle?: () => Promise<SyncHandle> }).createSyncAccessHandle;
   if (typeof createSync === 'function' && typeof (globalThis as { document?: unknown }).document === 'undefined') {
-    const h = await createSync.call(handle);
-    if (truncate) h.truncate(0);
-    let size = h.getSize();
-    return {
-      get size() { return size; },
-      async writeAsync(chunk) { size += h.write(chunk, { at: size }); },
-      async closeAsync() { h.flush(); h.close(); },
-    };
+    return syncHandleWriter(await createSync.call(handle), truncate);
   }
   let size = truncate ? 0 : (await handle.getFile()).size;
   const w = await handle.createWritable({ keepExistingData: !truncate });
@@ -75,7 +103,12 @@ async function openWriterAsync(handle: FileSystemFileHandle, truncate: boolean):
   return {
     get size() { return size; },
     async writeAsync(chunk) { await w.write(chunk as BufferSource); size += chunk.length; },
-    async closeAsync() { await w.close(); },
+    async closeAsync() {
+      await w.close();
+      // A writable stream commits on close: check that what landed is what was written.
+      const landed = (await handle.getFile()).size;
+      if (landed !== size) throw quotaError(`Storage kept ${landed} of ${size} bytes.`);
+    },
   };
 }
 

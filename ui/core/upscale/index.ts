@@ -1,0 +1,3 @@
+export * from './resample';
+export * from './tiles';
+export * from './upscale';
