@@ -42,7 +42,8 @@ const H = (page: Page, fn: string, arg?: unknown): Promise<any> => page.evaluate
 
 for (const mode of ['inline', 'hosted'] as const satisfies readonly Mode[]) {
   const theme = mode === 'inline' ? 'light' : 'dark';
-  describe(`first ten minutes, ${mode} UI (${theme})`, () => {
+  // Generous per-test limits: each step downloads or runs the real engine, and the CI machine may be busy.
+  describe(`first ten minutes, ${mode} UI (${theme})`, { timeout: 420_000 }, () => {
     let page: Page;
     let ui: FrameLocator;
     let errors: string[];

@@ -50,7 +50,7 @@ const BLUE = [...WORD_COLOURS.blue];
 const close = (a: number[], b: number[], tol = 12) => a.every((v, i) => Math.abs(v - b[i]!) <= tol);
 
 for (const mode of ['inline', 'hosted'] as const) {
-  describe(`harness, ${mode} UI`, () => {
+  describe(`harness, ${mode} UI`, { timeout: 420_000 }, () => {
     it('select a frame → Edit through the plugin → a new layer with the result appears on the canvas', async () => {
       const { page, ui, errors } = await openHarnessAsync(mode);
       const ids = await page.evaluate(() => (window as any).__harness.ids);
@@ -89,7 +89,7 @@ for (const mode of ['inline', 'hosted'] as const) {
   });
 }
 
-describe('inline workflows (one shared inline page)', () => {
+describe('inline workflows (one shared inline page)', { timeout: 420_000 }, () => {
   let page: Page;
   let ui: FrameLocator;
   let errors: string[];

@@ -187,7 +187,8 @@ function ModelCallout({ store }: { store: AppStore }) {
   const model = store.model.value;
   const err = store.error.value?.field === 'model' ? store.error.value : null;
   const starter = getStartedModel(store);
-  if (!model || model.status === 'ready' || (model.id === starter?.id && !err)) return err ? <FieldError store={store} field="model" /> : null;
+  // While the Get started card offers the first download, it is the one message about models.
+  if (!model || model.status === 'ready' || (starter && !err)) return err ? <FieldError store={store} field="model" /> : null;
   return (
     <div class="callout warning" data-testid="model-not-ready">
       <span class="callout-icon"><IconWarning /></span>
