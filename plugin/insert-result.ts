@@ -40,6 +40,14 @@ export interface InsertOutcome {
   readonly notes: string[];
 }
 
+/**
+ * A batch's row on the canvas: the first image finds free space for the whole row, the others take their places
+ * in it (the caller keeps this per generation and passes it back for each image).
+ */
+export interface BatchRow {
+  origin?: { x: number; y: number };
+}
+
 /** "a mountain cabin at dusk" → layer name (≤ 60 characters). */
 /**
  * Invisible and direction-changing characters: zero-width spaces/joiners, word joiner, BOM, soft hyphen, and the bidi
@@ -113,6 +121,20 @@ export function freeSpot(page: PageNode, start: { x: number; y: number }, size: 
   return { x: spot.x, y: spot.y };
 }
 
+/** Where image `msg.batchIndex` of a batch goes: its place in the batch's row (found free for the whole row). */
+function rowSpot(page: PageNode, start: { x: number; y: number }, size: { width: number; height: number }, selfId: string, msg: InsertResultMessage, row: BatchRow | undefined): { x: number; y: number } {
+  const n = msg.batchCount;
+  if (n <= 1 || !row) return freeSpot(page, start, size, selfId);
+  const slot = size.width + GRID_GAP;
+  if (!row.origin) {
+    const whole = freeSpot(page, start, { width: n * size.width + (n - 1) * GRID_GAP, height: size.height }, selfId);
+    row.origin = { x: whole.x - msg.batchIndex * slot, y: whole.y };
+  }
+  const want = { x: row.origin.x + msg.batchIndex * slot, y: row.origin.y };
+  // Its place is still free (nothing moved in): take it; else the next free spot.
+  return freeSpot(page, want, size, selfId);
+}
+
 /** Plain words for a snapshot/live size. */
 const sizeText = (b: Box): string => `${Math.round(b.width)}×${Math.round(b.height)}`;
 
@@ -151,7 +173,9 @@ function tagResult(node: SceneNode, json: string): void {
  * header ≠ declared size; IMAGE_DECODE_FAILED; SOURCE_CHANGED; INVALID_SELECTION replace-fill on a node without
  * fills; DOCUMENT_WRITE_FAILED) with the document untouched.
  */
-export async function insertResultAsync(figma: PluginAPI, msg: InsertResultMessage, snapshot: SourceSnapshot | undefined): Promise<InsertOutcome> {
+export async function insertResultAsync(
+  figma: PluginAPI, msg: InsertResultMessage, snapshot: SourceSnapshot | undefined, row?: BatchRow,
+): Promise<InsertOutcome> {
   const notes: string[] = [];
   // 1. Check everything before writing anything.
   if (msg.width > FIGMA_MAX_IMAGE_SIDE || msg.height > FIGMA_MAX_IMAGE_SIDE) {
@@ -240,14 +264,14 @@ export async function insertResultAsync(figma: PluginAPI, msg: InsertResultMessa
       // Never on top of existing work: beside the source, in the first free spot to its right (later images of a
       // batch, and later runs, line up after it for comparison).
       figma.currentPage.appendChild(rect);
-      const spot = freeSpot(figma.currentPage, { x: box.x + box.width + GRID_GAP, y: box.y }, size, rect.id);
+      const spot = rowSpot(figma.currentPage, { x: box.x + box.width + GRID_GAP, y: box.y }, size, rect.id, msg, row);
       rect.x = spot.x;
       rect.y = spot.y;
     } else {
-      // Nothing selected: in the middle of the view when that is free, else the first free spot right of it (so a
-      // batch lines up in a row there too).
+      // Nothing selected: in the middle of the view when that is free, else the first free spot right of it (a
+      // batch in a row there).
       figma.currentPage.appendChild(rect);
-      const spot = freeSpot(figma.currentPage, { x: box.x, y: box.y }, size, rect.id);
+      const spot = rowSpot(figma.currentPage, { x: box.x, y: box.y }, size, rect.id, msg, row);
       rect.x = spot.x;
       rect.y = spot.y;
     }

@@ -13,7 +13,7 @@
 import { AppError, toAppError } from '../protocol/errors';
 import { newRequestId, parseUiToPlugin, refusalError, refusalTarget, type Mode, type PluginToUi, type UiToPlugin } from '../protocol/messages';
 import { listHistoryAsync, readRecipe } from './history';
-import { insertResultAsync, layerName } from './insert-result';
+import { insertResultAsync, layerName, type BatchRow } from './insert-result';
 import { prepareJobAsync, type SourceSnapshot } from './prepare-job';
 import { pageOf, planSelection } from './selection-plan';
 import { loadSettingsAsync, saveSettingsAsync, themeFrom } from './settings';
@@ -132,6 +132,8 @@ export function startPlugin(figma: PluginAPI, config: PluginConfig): PluginHandl
   };
   /** Result nodes of the generation in progress, selected together and scrolled into view after its last image. */
   const jobNodes = new Map<string, string[]>();
+  /** Each generation's row on the canvas (a batch lines up side by side). */
+  const jobRows = new Map<string, BatchRow>();
 
   const handleAsync = async (msg: UiToPlugin): Promise<void> => {
     switch (msg.type) {
@@ -160,12 +162,16 @@ export function startPlugin(figma: PluginAPI, config: PluginConfig): PluginHandl
       case 'insert-result': {
         if (openJob !== null && openJob !== msg.jobId) {
           figma.commitUndo(); // the previous generation ended early (cancelled): keep it its own undo step
+          jobNodes.delete(openJob);
+          jobRows.delete(openJob);
           openJob = null;
         }
         try {
           checkPlacement(msg.placement);
           const sourceId = msg.placement.sourceNodeId;
-          const outcome = await insertResultAsync(figma, msg, sourceId ? snapshots.get(sourceId) : undefined);
+          let row = jobRows.get(msg.jobId);
+          if (!row) { row = {}; jobRows.set(msg.jobId, row); }
+          const outcome = await insertResultAsync(figma, msg, sourceId ? snapshots.get(sourceId) : undefined, row);
           openJob = msg.jobId;
           const last = msg.batchIndex === msg.batchCount - 1;
           // Results are selected (the whole generation so far) and, after the last one, scrolled into view.
@@ -176,6 +182,7 @@ export function startPlugin(figma: PluginAPI, config: PluginConfig): PluginHandl
             figma.commitUndo();
             openJob = null;
             jobNodes.delete(msg.jobId);
+            jobRows.delete(msg.jobId);
             const name = clip(layerName(msg.recipe.prompt), 40);
             figma.notify(msg.batchCount > 1 ? `Inserted ${msg.batchCount} images of “${name}”.` : `Inserted “${name}”.`);
           }

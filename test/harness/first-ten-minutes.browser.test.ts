@@ -8,7 +8,7 @@
  * Point 5's download controls (pause/cancel/retry) and point 9's full-resolution boost are other helpers' work; the
  * size half of point 1 and the rest are here.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Frame, FrameLocator, Page } from 'playwright-core';
@@ -21,6 +21,9 @@ import {
   downloadModelAsync, generateAsync, imageAsync, newResults, openAdvancedAsync, openHarnessAsync, resultsAsync, selectAsync, waitForResultsAsync,
   type Mode, type ResultNode,
 } from './harness-helpers';
+
+// Each step downloads or runs the real engine; a busy CI machine gets generous limits.
+vi.setConfig({ testTimeout: 420_000 });
 
 let browser: Browser;
 let server: { url: string; appOrigin: string; closeAsync: () => Promise<unknown> };
@@ -42,8 +45,7 @@ const H = (page: Page, fn: string, arg?: unknown): Promise<any> => page.evaluate
 
 for (const mode of ['inline', 'hosted'] as const satisfies readonly Mode[]) {
   const theme = mode === 'inline' ? 'light' : 'dark';
-  // Generous per-test limits: each step downloads or runs the real engine, and the CI machine may be busy.
-  describe(`first ten minutes, ${mode} UI (${theme})`, { timeout: 420_000 }, () => {
+  describe(`first ten minutes, ${mode} UI (${theme})`, () => {
     let page: Page;
     let ui: FrameLocator;
     let errors: string[];

@@ -8,7 +8,7 @@
  * "inline workflows" shares ONE inline page across its tests (to stay fast on a small machine); each test selects
  * what it needs and measures against the document state it found, so they do not depend on each other's results.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, FrameLocator, Page } from 'playwright-core';
@@ -25,6 +25,9 @@ import {
   openHarnessAsync as openAsync, resultsAsync, rgbAt, selectAsync, undoStepsAsync, waitForResultsAsync, type Mode, type ResultNode,
 } from './harness-helpers';
 
+
+// A busy CI machine gets generous limits (each test downloads or runs the real engine).
+vi.setConfig({ testTimeout: 420_000 });
 
 let browser: Browser;
 let server: { url: string; appOrigin: string; closeAsync: () => Promise<unknown> };
@@ -50,7 +53,7 @@ const BLUE = [...WORD_COLOURS.blue];
 const close = (a: number[], b: number[], tol = 12) => a.every((v, i) => Math.abs(v - b[i]!) <= tol);
 
 for (const mode of ['inline', 'hosted'] as const) {
-  describe(`harness, ${mode} UI`, { timeout: 420_000 }, () => {
+  describe(`harness, ${mode} UI`, () => {
     it('select a frame → Edit through the plugin → a new layer with the result appears on the canvas', async () => {
       const { page, ui, errors } = await openHarnessAsync(mode);
       const ids = await page.evaluate(() => (window as any).__harness.ids);
@@ -89,7 +92,7 @@ for (const mode of ['inline', 'hosted'] as const) {
   });
 }
 
-describe('inline workflows (one shared inline page)', { timeout: 420_000 }, () => {
+describe('inline workflows (one shared inline page)', () => {
   let page: Page;
   let ui: FrameLocator;
   let errors: string[];
