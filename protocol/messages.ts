@@ -52,6 +52,12 @@ export const recipe = v.object({
   outlineNodeIds: v.optional(v.array(id, { maxLength: 5000 })),
   batchIndex: v.optional(v.number({ integer: true, min: 0, max: 63 })),
   batchCount: v.optional(v.number({ integer: true, min: 1, max: 64 })),
+  /** Which engine made it (absent = this device); server model file names and sha256 where the server reports them. */
+  engine: v.optional(v.oneOf(['local', 'comfyui', 'swarmui'] as const)),
+  serverModels: v.optional(v.array(v.string({ maxLength: 300 }), { maxLength: 8 })),
+  serverModelHashes: v.optional(v.record(v.string({ maxLength: 64 }))),
+  /** SwarmUI: the backend that served the image. */
+  backend: v.optional(v.string({ maxLength: 200 })),
   pluginVersion: v.string({ maxLength: 40 }),
   createdAt: v.string({ maxLength: 40 }),
 });

@@ -7,7 +7,7 @@ import { AppError } from '../../protocol/errors';
 import type { Mode, PathData, PluginToUi, Recipe } from '../../protocol/messages';
 import { decodePng, resizeBilinear } from '../core/image';
 import { drawLineMap, rasterizeMask } from '../core/raster';
-import type { GenerateRequest, RgbaImage } from '../contracts/engine';
+import type { GenerateRequest, ResultProvenance, RgbaImage } from '../contracts/engine';
 import type { ControlType } from './settings';
 
 export type JobInputs = Extract<PluginToUi, { type: 'job-inputs' }>;
@@ -104,7 +104,7 @@ export function prepareJob(inputs: JobInputs, form: JobForm, raster: Rasterizer)
 export function makeRecipe(
   job: PreparedJob,
   form: JobForm,
-  opts: { seed: number; batchIndex: number; batchCount: number; pluginVersion: string; createdAt: string },
+  opts: { seed: number; batchIndex: number; batchCount: number; pluginVersion: string; createdAt: string; provenance?: ResultProvenance },
 ): Recipe {
   const { inputs } = job;
   const recipe: { -readonly [K in keyof Recipe]: Recipe[K] } = {
@@ -124,6 +124,13 @@ export function makeRecipe(
     pluginVersion: opts.pluginVersion.slice(0, 40),
     createdAt: opts.createdAt,
   };
+  const prov = opts.provenance;
+  if (prov && prov.engine !== 'local') {
+    recipe.engine = prov.engine;
+    recipe.serverModels = prov.models.slice(0, 8).map((m) => m.slice(0, 300));
+    if (prov.modelHashes && Object.keys(prov.modelHashes).length > 0) recipe.serverModelHashes = { ...prov.modelHashes };
+    if (prov.backend) recipe.backend = prov.backend.slice(0, 200);
+  }
   if (form.mode === 'edit' || form.mode === 'inpaint') recipe.strength = form.strength;
   if (form.mode === 'inpaint') {
     recipe.maskFeather = form.maskFeather;

@@ -8,7 +8,7 @@ import { batch, computed, effect, signal, type ReadonlySignal } from '@preact/si
 import { AppError, toAppError, type ErrorData } from '../../protocol/errors';
 import { newRequestId, type HistoryEntry, type Mode, type PluginToUi, type SelectionInfo } from '../../protocol/messages';
 import type { AppEnv } from './env';
-import type { EngineCapabilities, ModelEntry, RgbaImage, StorageInfo } from '../contracts/engine';
+import type { EngineCapabilities, ModelEntry, RgbaImage, ServerHealth, StorageInfo } from '../contracts/engine';
 import { formatBytes, withHint } from './format';
 import { makeRecipe, prepareJob, type JobForm, type Rasterizer } from './job';
 import {
@@ -17,8 +17,9 @@ import {
 } from './model-params';
 import { settingsFromRecipe, type RecipeAction } from './recipe-form';
 import { planSeeds } from './seed-policy';
+import { isBlankPrompt } from './field-check';
 import {
-  applyPreset, parseSettings, serializeSettings, DEFAULT_SETTINGS, type ControlType, type ModelParams, type Settings,
+  applyPreset, parseSettings, serializeSettings, DEFAULT_SETTINGS, type ControlType, type ModelParams, type ServerSettings, type Settings,
 } from './settings';
 
 export type View = 'create' | 'history' | 'models';
@@ -114,10 +115,16 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
   const historyState = signal<'idle' | 'loading' | 'loaded'>('idle');
   const pendingLicence = signal<string | null>(null);
   const relaunchNote = signal<string | null>(null);
+  /** The configured server's health check, or why it failed (Models → Server). */
+  const serverHealth = signal<ServerHealth | null>(null);
+  const serverState = signal<'none' | 'connecting' | 'connected' | 'failed'>('none');
+  const serverError = signal<ErrorData | null>(null);
 
   // ---- derived -----------------------------------------------------------------------------------------------
-  const capableModels = computed(() => modelsForMode(models.value, mode.value));
-  const model = computed<ModelEntry | null>(() => pickModel(models.value, mode.value, settings.value.modelByMode[mode.value]));
+  /** The models of the engine the picker chose (this device, or the connected server). */
+  const engineModels = computed(() => models.value.filter((m) => ((m.engine ?? 'local') === 'local') === (settings.value.engine === 'local')));
+  const capableModels = computed(() => modelsForMode(engineModels.value, mode.value));
+  const model = computed<ModelEntry | null>(() => pickModel(engineModels.value, mode.value, settings.value.modelByMode[mode.value]));
   const params = computed<EffectiveParams>(() => effectiveParams(model.value, model.value ? settings.value.paramsByModel[model.value.id] : undefined));
   const controlType = computed<ControlType>(() => settings.value.controlType ?? modelControlType(model.value) ?? 'lineart');
   const generateSize = computed(() => effectiveSize(model.value, settings.value.size));
@@ -259,6 +266,44 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
     }
   };
 
+  /**
+   * Points the engine at a server (null = forget it) and runs its health check; its models then join the list.
+   * Returns the error to show next to the server form, or null.
+   */
+  const connectServerAsync = async (config: ServerSettings | null): Promise<ErrorData | null> => {
+    const configure = engine.configureServerAsync;
+    if (!configure) return { code: 'INVALID_INPUT', message: 'This build cannot use a server.' };
+    update({ server: config, ...(config ? {} : { engine: 'local' as const }) });
+    serverError.value = null;
+    serverHealth.value = null;
+    serverState.value = config ? 'connecting' : 'none';
+    try {
+      const health = await configure.call(engine, config ? { kind: config.kind, url: config.url, ...(config.token ? { token: config.token } : {}) } : null);
+      serverHealth.value = health;
+      serverState.value = health ? 'connected' : 'none';
+      await refreshModelsAsync();
+      return null;
+    } catch (err) {
+      const e = withHint(toAppError(err).toData());
+      serverError.value = e;
+      serverState.value = 'failed';
+      await refreshModelsAsync();
+      return e;
+    }
+  };
+
+  /** The picker beside Generate: run on this device or on the connected server. */
+  const setEngine = (next: 'local' | 'server'): void => {
+    if (next === 'server' && serverState.value !== 'connected') {
+      batch(() => {
+        view.value = 'models';
+        notice.value = settings.value.server ? 'The server is not connected: check it in Models → Server.' : 'Connect a ComfyUI server first (Models → Server).';
+      });
+      return;
+    }
+    update({ engine: next });
+  };
+
   const refreshStorageAsync = async (): Promise<void> => {
     try {
       storage.value = await engine.storageAsync();
@@ -372,7 +417,8 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
   let controller: AbortController | null = null;
 
   const cancel = (): void => {
-    if (!controller || !run.value) return;
+    // Not while the result is being written: that step is short and cannot stop half-way (Cancel is not offered).
+    if (!controller || !run.value || run.value.phase === 'inserting') return;
     run.value = { ...run.value, cancelling: true };
     controller.abort();
   };
@@ -389,7 +435,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
       throw new AppError('MODEL_NOT_READY', `${m.name} is not downloaded yet.`, { hint: `Open Models and download it (${formatBytes(m.totalBytes)}).` });
     }
     const { prompt, negativePrompt } = finalPrompts.value;
-    if ((mode.value === 'generate' || mode.value === 'wireframe') && prompt.trim().length === 0) {
+    if ((mode.value === 'generate' || mode.value === 'wireframe') && isBlankPrompt(prompt)) {
       throw new AppError('INVALID_INPUT', 'The prompt is empty.', { hint: 'Describe the image you want, e.g. "a cabin in the mountains at dusk".' });
     }
     const p = params.value;
@@ -483,17 +529,22 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
         run.value = { ...(run.value as RunState), phase: 'inserting' };
         const recipe = makeRecipe(job, form, {
           seed: result.seed, batchIndex: i, batchCount: plan.seeds.length, pluginVersion: pluginVersion.value, createdAt: new Date().toISOString(),
+          ...(result.provenance ? { provenance: result.provenance } : {}),
         });
         const ack = await bridge.requestAsync({
           type: 'insert-result', requestId: newRequestId('i'), jobId, png: result.png, width: result.width, height: result.height,
           placement: reply.placement, recipe, target, batchIndex: i, batchCount: plan.seeds.length,
         }, 60_000);
-        insertedCount++;
-        if (ack.type === 'insert-done') {
-          inserted.push(...ack.nodeIds);
-          lastInserted.value = [...inserted];
-          notes.push(...ack.notes);
+        // Only the plugin's insert-done for this job counts as inserted (an ack or another job's reply does not).
+        if (ack.type !== 'insert-done' || ack.jobId !== jobId) {
+          throw new AppError('INVALID_MESSAGE', `The plugin did not confirm the insert (it answered "${ack.type}"${ack.type === 'insert-done' ? ` for another job, ${ack.jobId}` : ''}); the image may not be in the document.`, {
+            hint: 'Check the canvas; if the image is missing, generate again.',
+          });
         }
+        insertedCount++;
+        inserted.push(...ack.nodeIds);
+        lastInserted.value = [...inserted];
+        notes.push(...ack.notes);
       }
       const n = plan.seeds.length;
       const summary = `Inserted ${n === 1 ? 'the image' : `${n} images`} (seed ${plan.seeds.length === 1 ? plan.seeds[0] : `${plan.seeds[0]}–${plan.seeds[n - 1]}`}).`;
@@ -526,6 +577,9 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
       showError(err);
     }
     await Promise.all([modelsP, capsP, storageP]);
+    // A server the user configured earlier is checked again (nothing is contacted when none is configured).
+    const saved = settings.peek().server;
+    if (saved && engine.configureServerAsync) await connectServerAsync(saved);
   };
 
   const dispose = (): void => {
@@ -538,7 +592,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
   const readonlyState = {
     ready, pluginVersion, theme, figmaTheme, effectiveTheme, selection, mode, settings, models, modelsLoaded, capabilities, storage, view, tokens,
     run, preview, lastResultPng, lastInserted, lastSeeds, error, notice, history, historyState, pendingLicence, relaunchNote,
-    capableModels, model, params, controlType, generateSize, hintLine, finalPrompts, running,
+    serverHealth, serverState, serverError, engineModels, capableModels, model, params, controlType, generateSize, hintLine, finalPrompts, running,
   } satisfies Record<string, ReadonlySignal<unknown>>;
 
   return {
@@ -548,6 +602,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
     canAddCustomModel: typeof engine.addCustomModelAsync === 'function',
     startAsync, dispose, update, setTheme, setParam, resetParams, setModel, setMode, generateAsync, cancel, refreshModelsAsync,
     refreshStorageAsync, refreshHistoryAsync, focusNode, loadRecipe, downloadAsync, stopDownloadAsync, loadFromFilesAsync,
-    deleteModelAsync, addCustomModelAsync, flushSave,
+    deleteModelAsync, addCustomModelAsync, flushSave, connectServerAsync, setEngine,
+    canUseServer: typeof engine.configureServerAsync === 'function',
   };
 }

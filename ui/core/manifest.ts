@@ -134,6 +134,15 @@ export const manifestValidator = v.object({
   latent_channels: v.number({ integer: true, min: 1, max: 64 }),
   /** VAE downsampling factor (8 for SD). */
   vae_scale: v.number({ integer: true, min: 1, max: 64 }),
+  /**
+   * What the VAE encoder graph returns (see ui/core/pipelines/common.ts encodePixelsAsync):
+   * 'mean_logvar' — the posterior's parameters [1,2C,h,w] (optimum's `latent_parameters`); the pipelines sample it from
+   *   the seed's generator in diffusers' draw order, so img2img / inpaint match diffusers exactly;
+   * 'mean' — the posterior mean (deterministic encode; close to diffusers, not exact);
+   * 'sample' — a sample drawn inside the graph (diffusers' old ONNX export; not reproducible from the seed).
+   * Absent: 'mean_logvar' when the output has 2C channels, else 'sample'.
+   */
+  vae_encoder_output: v.optional(v.oneOf(['sample', 'mean', 'mean_logvar'] as const)),
   /** UNet time-conditioning: LCM models take a guidance embedding; this records the dim when present. */
   guidance_embedding_dim: v.optional(v.number({ integer: true, min: 1 })),
   /** Cheap live preview: latent → RGB linear map, one [R, G, B] row per latent channel (pipelines' default: SD 1.x/2.x). */

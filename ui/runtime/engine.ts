@@ -570,7 +570,7 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
         if (policy === 'low-memory') await manager.releaseAllAsync().catch(() => undefined);
       }
       const png = encodePng(result.image);
-      return { png, width: result.image.width, height: result.image.height, seed: result.seed, droppedTokens: result.droppedTokens };
+      return { png, width: result.image.width, height: result.image.height, seed: request.seed, droppedTokens: result.droppedTokens };
     },
     async tokenCountAsync(modelId, text) {
       const tokenizer = await tokenizerForAsync(entryOf(modelId));

@@ -8,6 +8,7 @@ import type { AppStore } from '../store';
 import { MODES } from '../../../protocol/messages';
 import { MODE_LABEL } from './create-view';
 import { IconWarning } from './icons';
+import { ServerCard } from './server-card';
 
 export function DevicePanel({ store }: { store: AppStore }) {
   const caps = store.capabilities.value;
@@ -76,7 +77,7 @@ function ModelCard({ store, model: m }: { store: AppStore; model: ModelEntry }) 
         {statusLine(m)}
       </div>
       <div class="badges">
-        <span class="badge">{formatBytes(m.totalBytes)}</span>
+        {m.engine && m.engine !== 'local' ? <span class="badge" data-testid="server-badge">On the server</span> : <span class="badge">{formatBytes(m.totalBytes)}</span>}
         <span class="badge">{m.dtype === 'float16' ? '16-bit' : '32-bit'}</span>
         <span class="badge" title={`Licence: ${m.licence.name}`}>{m.licence.name}</span>
         {!m.licence.commercial_use && <span class="badge warn" title="This licence does not allow commercial use">Non-commercial</span>}
@@ -131,7 +132,7 @@ function ModelCard({ store, model: m }: { store: AppStore; model: ModelEntry }) 
               }} />
           </label>
         )}
-        {m.status === 'ready' && (
+        {m.status === 'ready' && (m.engine ?? 'local') === 'local' && (
           <button type="button" class="btn danger" onClick={() => void store.deleteModelAsync(m.id)} aria-label={`Delete ${m.name}`}>
             {store.capabilities.value?.persistentStorage === false ? 'Unload' : 'Delete'}
           </button>
@@ -193,6 +194,7 @@ export function ModelsView({ store }: { store: AppStore }) {
       <DevicePanel store={store} />
       <AppearanceRow store={store} />
       <StoragePanel store={store} />
+      <ServerCard store={store} />
       <div class="section-title">Models</div>
       {!store.modelsLoaded.value ? <p class="muted">Loading the model list…</p>
         : models.length === 0 ? <p class="empty">No models are listed in this build.</p>
