@@ -166,7 +166,7 @@ describe('models/ catalogue', () => {
         const row = rows.find((r) => r.startsWith(`| ${m.id} | \`${repo1}/${repo2}\` ${rest.join('/')}`));
         expect(row, `${m.id} ${f.url}`).toBeDefined();
         expect(row).toContain(`| ${rev === 'main' ? 'main' : rev!.slice(0, 8)} |`);
-        expect(row).toContain(f.bytes !== undefined ? `| ${f.bytes.toLocaleString('en-US')} |` : `| ≈${f.approx_bytes!.toLocaleString('en-US')} |`);
+        expect(row).toContain(f.bytes !== undefined ? `| ${f.bytes.toLocaleString('en-US')} |` : `| ≈${(f as { approx_bytes?: number }).approx_bytes!.toLocaleString('en-US')} |`);
         expect(row).toContain(f.sha256 ? `sha256 \`${f.sha256}\`` : 'host hash / first download');
         n++;
       }
