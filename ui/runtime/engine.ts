@@ -18,7 +18,7 @@ import type { NetworkPolicy } from './fetch-allowed';
 import { createOrtSessionAsync, deviceLostError, sessionHintsFor, type DeviceWatch, type OrtLike } from './ort-session';
 import { chooseProvider, type AdapterInfo, type Provider, type ProviderChoice } from './provider-choice';
 import { createSessionManager, type MemoryPolicy, type SessionEvent, type SessionManager } from './session-manager';
-import { createSha256, createSha256Async } from './sha256';
+import { createSha256Async } from './sha256';
 import { createFolderStore, matchPickedFiles, pickedFromFileList, type PickedFile } from './store/local-folder';
 import type { ModelStore } from './store/model-store';
 
@@ -591,7 +591,7 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
         const blob = matched.get(r.spec!.path)!;
         // Verify before first use, as for downloads.
         const reader = (blob.stream() as ReadableStream<Uint8Array>).getReader();
-        const h = createSha256();
+        const h = await createSha256Async();
         let first = true;
         for (;;) {
           const { done: end, value } = await reader.read();
@@ -622,7 +622,7 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
         const hit = (await folder.listAsync()).find((e) => e.path === want || e.path.endsWith(`/${want}`));
         const blob = hit ? await folder.getAsync(hit.path) : null;
         if (blob && r.target.sha256) {
-          const h = createSha256();
+          const h = await createSha256Async();
           h.update(new Uint8Array(await blob.arrayBuffer()));
           const digest = h.digestHex();
           if (digest !== r.target.sha256) throw new AppError('INTEGRITY_MISMATCH', `${want} in the picked folder is corrupt or a different version: sha256 ${digest}, expected ${r.target.sha256}.`);
