@@ -271,14 +271,26 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
     capabilities: m.raw.capabilities, sizes: m.raw.sizes, defaults: m.raw.defaults, totalBytes: m.totalBytes, maxTokens: m.maxLength,
   });
 
+  const recordedHashesAsync = async (entry: CatalogEntry): Promise<NonNullable<ModelEntry['recordedHashes']>> => {
+    const out: { path: string; sha256: string; source: 'host' | 'first-download' }[] = [];
+    for (const r of filesOf(entry)) {
+      if (r.target.sha256) continue;
+      const pin = await readPinAsync(store, r.target.url);
+      if (pin) out.push({ path: r.spec?.path ?? r.tokenizer?.path ?? r.target.label, sha256: pin.sha256, source: pin.by });
+    }
+    return out;
+  };
+
   const entryFor = async (entry: CatalogEntry, present: ReadonlyMap<string, number>): Promise<ModelEntry> => {
     const status = await statusOf(entry, present);
+    const recorded = store.kind === 'folder' ? [] : await recordedHashesAsync(entry);
     const d = downloads.get(entry.manifest.id);
     const err = failures.get(entry.manifest.id);
     return {
       ...summaryOf(entry.manifest), status,
       ...(d?.progress ? { progress: d.progress } : status === 'paused' ? { progress: storedProgress(entry, present) } : {}),
       ...(status === 'failed' && err ? { error: err.toData() } : {}),
+      ...(recorded.length > 0 ? { recordedHashes: recorded } : {}),
     };
   };
 
