@@ -546,11 +546,20 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
       if (request.mode === 'edit' || request.mode === 'inpaint' || (request.mode === 'wireframe' && request.image)) {
         await ensureComponentAsync(entry, 'vae_encoder', signal);
       }
+      // Live previews through the preview decoder (TAESD, a few MB) when the run has steps to preview: fetched on the
+      // first such run; if it cannot be had, previews stay the cheap latent-RGB ones.
+      const previews = request.steps > 1 && !!entry.manifest.components.preview_decoder &&
+        await ensureComponentAsync(entry, 'preview_decoder', signal).catch((err: unknown) => {
+          if (toAppError(err).code === 'CANCELLED') throw err;
+          return false;
+        });
+      const runManifest = previews || !entry.manifest.components.preview_decoder ? entry.manifest
+        : { ...entry.manifest, components: Object.fromEntries(Object.entries(entry.manifest.components).filter(([r]) => r !== 'preview_decoder')) };
       const tokenizer = await tokenizerForAsync(entry);
       const manager = await managerForAsync(entry);
       const providerInUse = current?.provider;
       const ctx: PipelineContext = {
-        manifest: entry.manifest, sessions: manager, tokenizer,
+        manifest: runManifest, sessions: manager, tokenizer,
         ...(signal ? { signal } : {}),
         ...(onProgress ? { onProgress: (p) => onProgress(p.preview ? { step: p.step, total: p.total, stage: p.stage, preview: p.preview } : { step: p.step, total: p.total, stage: p.stage }) } : {}),
       };
