@@ -17,6 +17,7 @@ import {
 } from './model-params';
 import { settingsFromRecipe, type RecipeAction } from './recipe-form';
 import { planSeeds } from './seed-policy';
+import { isBlankPrompt } from './field-check';
 import {
   applyPreset, parseSettings, serializeSettings, DEFAULT_SETTINGS, type ControlType, type ModelParams, type ServerSettings, type Settings,
 } from './settings';
@@ -416,7 +417,8 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
   let controller: AbortController | null = null;
 
   const cancel = (): void => {
-    if (!controller || !run.value) return;
+    // Not while the result is being written: that step is short and cannot stop half-way (Cancel is not offered).
+    if (!controller || !run.value || run.value.phase === 'inserting') return;
     run.value = { ...run.value, cancelling: true };
     controller.abort();
   };
@@ -433,7 +435,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
       throw new AppError('MODEL_NOT_READY', `${m.name} is not downloaded yet.`, { hint: `Open Models and download it (${formatBytes(m.totalBytes)}).` });
     }
     const { prompt, negativePrompt } = finalPrompts.value;
-    if ((mode.value === 'generate' || mode.value === 'wireframe') && prompt.trim().length === 0) {
+    if ((mode.value === 'generate' || mode.value === 'wireframe') && isBlankPrompt(prompt)) {
       throw new AppError('INVALID_INPUT', 'The prompt is empty.', { hint: 'Describe the image you want, e.g. "a cabin in the mountains at dusk".' });
     }
     const p = params.value;
@@ -533,12 +535,16 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
           type: 'insert-result', requestId: newRequestId('i'), jobId, png: result.png, width: result.width, height: result.height,
           placement: reply.placement, recipe, target, batchIndex: i, batchCount: plan.seeds.length,
         }, 60_000);
-        insertedCount++;
-        if (ack.type === 'insert-done') {
-          inserted.push(...ack.nodeIds);
-          lastInserted.value = [...inserted];
-          notes.push(...ack.notes);
+        // Only the plugin's insert-done for this job counts as inserted (an ack or another job's reply does not).
+        if (ack.type !== 'insert-done' || ack.jobId !== jobId) {
+          throw new AppError('INVALID_MESSAGE', `The plugin did not confirm the insert (it answered "${ack.type}"${ack.type === 'insert-done' ? ` for another job, ${ack.jobId}` : ''}); the image may not be in the document.`, {
+            hint: 'Check the canvas; if the image is missing, generate again.',
+          });
         }
+        insertedCount++;
+        inserted.push(...ack.nodeIds);
+        lastInserted.value = [...inserted];
+        notes.push(...ack.notes);
       }
       const n = plan.seeds.length;
       const summary = `Inserted ${n === 1 ? 'the image' : `${n} images`} (seed ${plan.seeds.length === 1 ? plan.seeds[0] : `${plan.seeds[0]}–${plan.seeds[n - 1]}`}).`;

@@ -3,10 +3,11 @@ import { useId, useRef, useState } from 'preact/hooks';
 import { MODES, type Mode } from '../../../protocol/messages';
 import { formatBytes } from '../format';
 import { clampParam, modeAvailability, modelControlType, sizeOptions } from '../model-params';
-import { SEED_POLICIES, normalizeSeed, type SeedPolicy } from '../seed-policy';
+import { MAX_SEED, SEED_POLICIES, normalizeSeed, type SeedPolicy } from '../seed-policy';
+import { numberProblem } from '../field-check';
 import { CONTROL_TYPES, LIMITS, newPresetId, type ControlType, type InsertTarget, type StylePreset } from '../settings';
 import type { AppStore } from '../store';
-import { copyTextAsync, Field, NumberField, SelectField, SliderField } from './fields';
+import { copyTextAsync, Field, FieldProblem, NumberField, SelectField, SliderField } from './fields';
 import { IconCopy, IconEdit, IconInfo, IconReset, IconWarning } from './icons';
 
 export const MODE_LABEL: Readonly<Record<Mode, string>> = { generate: 'Generate', edit: 'Edit', inpaint: 'Inpaint', wireframe: 'Wireframe' };
@@ -108,6 +109,7 @@ function SeedRow({ store }: { store: AppStore }) {
   const s = store.settings.value;
   const seedId = useId();
   const [copied, setCopied] = useState(false);
+  const [seedProblem, setSeedProblem] = useState<string | null>(null);
   const last = store.lastSeeds.value;
   const copySeed = last.length > 0 && s.seedPolicy !== 'fixed' ? (last[0] as number) : s.seed;
   return (
@@ -119,9 +121,12 @@ function SeedRow({ store }: { store: AppStore }) {
       <div class="row">
         <input id={seedId} class="grow" type="number" min={0} max={0xffffffff} step={1} value={String(s.seed)}
           aria-describedby={`${seedId}-policy`}
+          aria-invalid={seedProblem ? 'true' : undefined}
           onChange={(e) => {
-            const v = Number((e.currentTarget as HTMLInputElement).value);
-            if (Number.isFinite(v)) store.update({ seed: normalizeSeed(v) });
+            const raw = (e.currentTarget as HTMLInputElement).value;
+            const p = numberProblem(raw, { label: 'Seed', min: 0, max: MAX_SEED, integer: true });
+            setSeedProblem(p);
+            if (!p) store.update({ seed: normalizeSeed(Number(raw)) });
           }} />
         <button type="button" class="btn icon ghost" aria-label={`Copy seed ${copySeed}`} title={copied ? 'Copied' : `Copy seed ${copySeed}`}
           onClick={() => { void copyTextAsync(String(copySeed)).then((ok) => { setCopied(ok); setTimeout(() => setCopied(false), 1200); }); }}>
@@ -134,6 +139,7 @@ function SeedRow({ store }: { store: AppStore }) {
           ))}
         </div>
       </div>
+      <FieldProblem id={`${seedId}-problem`} problem={seedProblem} />
       {copied && <span class="small ok-text" role="status">Seed copied.</span>}
     </div>
   );
