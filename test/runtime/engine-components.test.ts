@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import crypto from 'node:crypto';
 import * as ortModule from 'onnxruntime-web';
 import { AppError } from '../../protocol/errors';
-import { createImage } from '../../ui/core/image';
+import { createImage, decodePng } from '../../ui/core/image';
+import { rewriteOnnx } from '../models/onnx-rewrite';
+import { maxPixelDiff } from '../models/convention-run';
 import type { GenerateRequest } from '../../ui/contracts/engine';
 import { createEngineAsync } from '../../ui/runtime/engine';
 import type { OrtLike } from '../../ui/runtime/ort-session';
@@ -87,6 +89,36 @@ describe('components per capability', () => {
     await expect(engine.generateAsync(request({ modelId: 'no-enc', mode: 'inpaint', image, mask: image }), {})).rejects.toMatchObject({ message: expect.stringMatching(/HTTP 404/) });
     expect(server.log.length).toBe(before);
     await engine.generateAsync(request({ modelId: 'no-enc' }), {});
+    await engine.closeAsync();
+  });
+});
+
+describe('TAESD live previews', () => {
+  it('a preview decoder (index-only I/O, latent scale 1) is fetched on the first multi-step run and renders full-size previews of the x0 prediction', async () => {
+    const raw = serveModel('previews', '/prev');
+    // A TAESD-like decoder: the proof VAE decoder at latent scale 1, saved with index-only names.
+    const taesd = rewriteOnnx(createColourProofModel({ vaeScalingFactor: 1 }).models.vae_decoder!, { rename: { latent_sample: 'input.1', sample: '/decoder/Clip_output_0' } }).model;
+    server.set('/prev/taesd/vae_decoder/model.onnx', taesd);
+    raw.components.preview_decoder = {
+      files: [{ path: 'taesd/vae_decoder/model.onnx', url: `${server.url}/prev/taesd/vae_decoder/model.onnx`, bytes: taesd.length, sha256: sha(taesd) }],
+      model: 'taesd/vae_decoder/model.onnx', optional: true,
+    };
+    const engine = await engineFor([raw]);
+    await engine.downloadModelAsync('previews', () => {});
+    expect(fetched('/prev')).not.toContain('/taesd/vae_decoder/model.onnx'); // not part of the install
+    const previews: { width: number; data: Uint8ClampedArray }[] = [];
+    const one = await engine.generateAsync(request({ modelId: 'previews', steps: 1 }), { onProgress: (p) => { if (p.preview) previews.push(p.preview); } });
+    expect(fetched('/prev')).not.toContain('/taesd/vae_decoder/model.onnx'); // a 1-step run has nothing to preview
+    expect(previews.every((p) => p.width === 8)).toBe(true); // the latent-RGB preview (64 px / 8)
+    previews.length = 0;
+    const res = await engine.generateAsync(request({ modelId: 'previews', steps: 3 }), { onProgress: (p) => { if (p.preview) previews.push(p.preview); } });
+    expect(fetched('/prev')).toContain('/taesd/vae_decoder/model.onnx');
+    expect(previews).toHaveLength(3);
+    expect(previews.every((p) => p.width === 64)).toBe(true);
+    // The proof UNet predicts x0 exactly, so the TAESD preview of x0 is the final image — only with latent scale 1.
+    const final = decodePng(res.png).data;
+    expect(maxPixelDiff(previews[2]!.data, final)).toBeLessThanOrEqual(1);
+    expect(one.width).toBe(64);
     await engine.closeAsync();
   });
 });

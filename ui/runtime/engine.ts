@@ -293,6 +293,16 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
     capabilities: capabilitiesOf(m), sizes: m.raw.sizes, defaults: m.raw.defaults, totalBytes: m.totalBytes, maxTokens: m.maxLength,
   });
 
+  const recordedHashesAsync = async (entry: CatalogEntry): Promise<NonNullable<ModelEntry['recordedHashes']>> => {
+    const out: { path: string; sha256: string; source: 'host' | 'first-download' }[] = [];
+    for (const r of filesOf(entry)) {
+      if (r.target.sha256) continue;
+      const pin = await readPinAsync(store, r.target.url);
+      if (pin) out.push({ path: r.spec?.path ?? r.tokenizer?.path ?? r.target.label, sha256: pin.sha256, source: pin.by });
+    }
+    return out;
+  };
+
   /**
    * Makes sure an optional component a task needs is stored, downloading it now if not (the VAE encoder on the first
    * Edit or Inpaint). A component that cannot be had makes the task fail with a message naming what is off and why;
@@ -332,12 +342,14 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
 
   const entryFor = async (entry: CatalogEntry, present: ReadonlyMap<string, number>): Promise<ModelEntry> => {
     const status = await statusOf(entry, present);
+    const recorded = store.kind === 'folder' ? [] : await recordedHashesAsync(entry);
     const d = downloads.get(entry.manifest.id);
     const err = failures.get(entry.manifest.id);
     return {
       ...summaryOf(entry.manifest), status,
       ...(d?.progress ? { progress: d.progress } : status === 'paused' ? { progress: storedProgress(entry, present) } : {}),
       ...(status === 'failed' && err ? { error: err.toData() } : {}),
+      ...(recorded.length > 0 ? { recordedHashes: recorded } : {}),
     };
   };
 
@@ -534,11 +546,20 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
       if (request.mode === 'edit' || request.mode === 'inpaint' || (request.mode === 'wireframe' && request.image)) {
         await ensureComponentAsync(entry, 'vae_encoder', signal);
       }
+      // Live previews through the preview decoder (TAESD, a few MB) when the run has steps to preview: fetched on the
+      // first such run; if it cannot be had, previews stay the cheap latent-RGB ones.
+      const previews = request.steps > 1 && !!entry.manifest.components.preview_decoder &&
+        await ensureComponentAsync(entry, 'preview_decoder', signal).catch((err: unknown) => {
+          if (toAppError(err).code === 'CANCELLED') throw err;
+          return false;
+        });
+      const runManifest = previews || !entry.manifest.components.preview_decoder ? entry.manifest
+        : { ...entry.manifest, components: Object.fromEntries(Object.entries(entry.manifest.components).filter(([r]) => r !== 'preview_decoder')) };
       const tokenizer = await tokenizerForAsync(entry);
       const manager = await managerForAsync(entry);
       const providerInUse = current?.provider;
       const ctx: PipelineContext = {
-        manifest: entry.manifest, sessions: manager, tokenizer,
+        manifest: runManifest, sessions: manager, tokenizer,
         ...(signal ? { signal } : {}),
         ...(onProgress ? { onProgress: (p) => onProgress(p.preview ? { step: p.step, total: p.total, stage: p.stage, preview: p.preview } : { step: p.step, total: p.total, stage: p.stage }) } : {}),
       };
