@@ -119,9 +119,26 @@ describe('#15.3 every wait ends; Cancel stops the network', () => {
     host.set('/hang.onnx', data, { hangHeaders: true });
     const r = await download(target('/hang.onnx', data), { headersTimeoutMs: 700, maxAttempts: 2, retryDelayMs: 1000 });
     expect(r.error?.code).toBe('MODEL_FETCH_FAILED');
-    expect(r.error?.message).toBe(`Downloading test: hang.onnx failed after 2 tries (last: no answer from ${host.url} within 1 s).`);
+    expect(r.error?.message).toBe(`Downloading test: hang.onnx failed after 2 tries. Last problem: no answer from ${host.url} within 1 s.`);
     expect(r.retries).toContain(`retrying in 1 s (try 2 of 2): no answer from ${host.url} within 1 s`);
     expect(r.ms).toBeLessThan(10_000);
+    expect(await stored(`blobs/sha256/${sha(data)}`)).toBeNull();
+  });
+
+  it('a connection that keeps dropping: each try resumes, then a clear message with what is kept', async () => {
+    const data = fakeOnnx(1_000_000, 8);
+    host.set('/drops.onnx', data, { dropAfter: [150_000, 150_000, 150_000], trickle: { bytes: 32_768, ms: 3 } });
+    const before = host.log.length;
+    const r = await download(target('/drops.onnx', data), { maxAttempts: 3, retryDelayMs: 1000 });
+    expect(r.error?.code).toBe('MODEL_FETCH_FAILED');
+    expect(r.error?.message).toMatch(/^Downloading test: drops\.onnx failed after 3 tries\. Last problem: the connection was lost: .+\.$/);
+    expect(r.error?.hint).toMatch(/^Check your connection and press Download again; it continues from \d+\.\d kB\.$/);
+    console.log(`network drop: "${r.error?.message}" — ${r.error?.hint} (while waiting: "${r.retries[0]}")`);
+    expect(r.retries[0]).toMatch(/^retrying in 1 s \(try 2 of 3\): the connection was lost: /);
+    const reqs = host.log.slice(before).filter((l) => l.path === '/drops.onnx');
+    expect(reqs.map((l) => l.status)).toEqual([200, 206, 206]);
+    const part = (await stored(`blobs/sha256/${sha(data)}.part`))!;
+    expect(part.sha256).toBe(sha(data.subarray(0, part.size))); // kept for Resume, never committed
     expect(await stored(`blobs/sha256/${sha(data)}`)).toBeNull();
   });
 

@@ -88,6 +88,11 @@ export type ModelSummary = Pick<
 
 export interface ModelEntry extends ModelSummary {
   readonly status: ModelStatus;
+  /**
+   * Files whose manifest pins no sha256: the sha256 recorded when each was first downloaded (from the host's advertised
+   * hash, or trust on first use). A later, different file from the same URL is refused; shown so a user can compare.
+   */
+  readonly recordedHashes?: readonly { readonly path: string; readonly sha256: string; readonly source: 'host' | 'first-download' }[];
   readonly progress?: DownloadProgress;
   readonly error?: ErrorData;
 }

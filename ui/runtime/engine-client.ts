@@ -46,6 +46,8 @@ export interface EngineClientOptions {
 export interface RuntimeEngineClient extends EngineClient {
   /** Adds a model by manifest URL or manifest JSON (text or object). */
   addCustomModelAsync(input: string | object): Promise<ModelEntry>;
+  pauseDownloadAsync(id: string): Promise<void>;
+  cancelDownloadAsync(id: string): Promise<void>;
   /** Stops the worker (the next call starts a new one). */
   terminate(): void;
 }
