@@ -533,6 +533,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
         const recipe = makeRecipe(job, form, {
           seed: result.seed, batchIndex: i, batchCount: plan.seeds.length, pluginVersion: pluginVersion.value, createdAt: new Date().toISOString(),
           ...(result.provenance ? { provenance: result.provenance } : {}),
+          ...(result.reproduce ? { reproduce: result.reproduce } : {}),
         });
         const ack = await bridge.requestAsync({
           type: 'insert-result', requestId: newRequestId('i'), jobId, png: result.png, width: result.width, height: result.height,

@@ -7,7 +7,7 @@ import type { ComponentSpec, ModelManifest } from '../core/manifest';
 import type { ModelRole, ModelSession } from '../core/session';
 import { createClipTokenizer, type ClipTokenizer } from '../core/tokenizer/clip-tokenizer';
 import { encodePng } from '../core/image';
-import { controlNetAsync, imageToImageAsync, inpaintAsync, textToImageAsync } from '../core/pipelines';
+import { controlNetAsync, diffusersReproduction, imageToImageAsync, inpaintAsync, textToImageAsync } from '../core/pipelines';
 import type { PipelineContext, PipelineResult } from '../core/pipelines';
 import type {
   DownloadProgress, EngineCapabilities, EngineClient, GenerateRequest, GenerateResult, ModelEntry, ModelStatus, StorageInfo,
@@ -293,6 +293,16 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
     capabilities: capabilitiesOf(m), sizes: m.raw.sizes, defaults: m.raw.defaults, totalBytes: m.totalBytes, maxTokens: m.maxLength,
   });
 
+  const recordedHashesAsync = async (entry: CatalogEntry): Promise<NonNullable<ModelEntry['recordedHashes']>> => {
+    const out: { path: string; sha256: string; source: 'host' | 'first-download' }[] = [];
+    for (const r of filesOf(entry)) {
+      if (r.target.sha256) continue;
+      const pin = await readPinAsync(store, r.target.url);
+      if (pin) out.push({ path: r.spec?.path ?? r.tokenizer?.path ?? r.target.label, sha256: pin.sha256, source: pin.by });
+    }
+    return out;
+  };
+
   /**
    * Makes sure an optional component a task needs is stored, downloading it now if not (the VAE encoder on the first
    * Edit or Inpaint). A component that cannot be had makes the task fail with a message naming what is off and why;
@@ -332,12 +342,14 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
 
   const entryFor = async (entry: CatalogEntry, present: ReadonlyMap<string, number>): Promise<ModelEntry> => {
     const status = await statusOf(entry, present);
+    const recorded = store.kind === 'folder' ? [] : await recordedHashesAsync(entry);
     const d = downloads.get(entry.manifest.id);
     const err = failures.get(entry.manifest.id);
     return {
       ...summaryOf(entry.manifest), status,
       ...(d?.progress ? { progress: d.progress } : status === 'paused' ? { progress: storedProgress(entry, present) } : {}),
       ...(status === 'failed' && err ? { error: err.toData() } : {}),
+      ...(recorded.length > 0 ? { recordedHashes: recorded } : {}),
     };
   };
 
@@ -579,7 +591,13 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
         if (policy === 'low-memory') await manager.releaseAllAsync().catch(() => undefined);
       }
       const png = encodePng(result.image);
-      return { png, width: result.image.width, height: result.image.height, seed: request.seed, droppedTokens: result.droppedTokens };
+      // How to reproduce this image with diffusers (stored in the layer's recipe).
+      const strength = request.mode === 'edit' ? request.strength ?? entry.manifest.raw.defaults.strength : request.strength ?? 1;
+      const reproduce = diffusersReproduction(ctx, {
+        mode: ({ generate: 'txt2img', edit: 'img2img', inpaint: 'inpaint', wireframe: 'controlnet' } as const)[request.mode],
+        seed: request.seed, steps: request.steps, strength, withImage: request.mode === 'wireframe' && !!request.image && strength < 1,
+      });
+      return { png, width: result.image.width, height: result.image.height, seed: request.seed, droppedTokens: result.droppedTokens, reproduce };
     },
     async tokenCountAsync(modelId, text) {
       const tokenizer = await tokenizerForAsync(entryOf(modelId));
