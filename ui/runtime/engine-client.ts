@@ -11,6 +11,7 @@
  */
 import { AppError, toAppError } from '../../protocol/errors';
 import * as v from '../../protocol/validate';
+import { diffusersRecipe } from '../../protocol/messages';
 import type {
   DownloadProgress, EngineCapabilities, EngineClient, GenerateProgress, GenerateResult, ModelEntry, StorageInfo,
 } from '../contracts/engine';
@@ -58,6 +59,7 @@ const generateResultValidator = v.object({
   height: v.number({ integer: true, min: 1 }),
   seed: v.number({ integer: true, min: 0 }),
   droppedTokens: v.number({ integer: true, min: 0 }),
+  reproduce: v.optional(diffusersRecipe),
 });
 
 interface Pending {

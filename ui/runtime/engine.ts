@@ -7,7 +7,7 @@ import type { ComponentSpec, ModelManifest } from '../core/manifest';
 import type { ModelRole, ModelSession } from '../core/session';
 import { createClipTokenizer, type ClipTokenizer } from '../core/tokenizer/clip-tokenizer';
 import { encodePng } from '../core/image';
-import { controlNetAsync, imageToImageAsync, inpaintAsync, textToImageAsync } from '../core/pipelines';
+import { controlNetAsync, diffusersReproduction, imageToImageAsync, inpaintAsync, textToImageAsync } from '../core/pipelines';
 import type { PipelineContext, PipelineResult } from '../core/pipelines';
 import type {
   DownloadProgress, EngineCapabilities, EngineClient, GenerateRequest, GenerateResult, ModelEntry, ModelStatus, StorageInfo,
@@ -593,7 +593,13 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
         if (policy === 'low-memory') await manager.releaseAllAsync().catch(() => undefined);
       }
       const png = encodePng(result.image);
-      return { png, width: result.image.width, height: result.image.height, seed: request.seed, droppedTokens: result.droppedTokens };
+      // How to reproduce this image with diffusers (stored in the layer's recipe).
+      const strength = request.mode === 'edit' ? request.strength ?? entry.manifest.raw.defaults.strength : request.strength ?? 1;
+      const reproduce = diffusersReproduction(ctx, {
+        mode: ({ generate: 'txt2img', edit: 'img2img', inpaint: 'inpaint', wireframe: 'controlnet' } as const)[request.mode],
+        seed: request.seed, steps: request.steps, strength, withImage: request.mode === 'wireframe' && !!request.image && strength < 1,
+      });
+      return { png, width: result.image.width, height: result.image.height, seed: request.seed, droppedTokens: result.droppedTokens, reproduce };
     },
     async tokenCountAsync(modelId, text) {
       const tokenizer = await tokenizerForAsync(entryOf(modelId));

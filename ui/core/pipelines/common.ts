@@ -298,7 +298,7 @@ export type VaeEncoderOutput = 'sample' | 'mean' | 'mean_logvar';
  */
 export type EncodeConvention = 'diffusers' | 'posterior-mean' | 'in-graph-sample';
 
-export function vaeEncoderOutput(ctx: PipelineContext): VaeEncoderOutput {
+export function vaeEncoderOutput(ctx: Pick<PipelineContext, 'manifest'>): VaeEncoderOutput {
   const declared = ctx.manifest.raw.vae_encoder_output;
   if (declared) return declared;
   const spec = ctx.manifest.components.vae_encoder;
@@ -307,7 +307,7 @@ export function vaeEncoderOutput(ctx: PipelineContext): VaeEncoderOutput {
   return typeof channels === 'number' && channels === 2 * ctx.manifest.latentChannels ? 'mean_logvar' : 'sample';
 }
 
-export const encodeConvention = (ctx: PipelineContext): EncodeConvention =>
+export const encodeConvention = (ctx: Pick<PipelineContext, 'manifest'>): EncodeConvention =>
   ({ mean_logvar: 'diffusers', mean: 'posterior-mean', sample: 'in-graph-sample' } as const)[vaeEncoderOutput(ctx)];
 
 /**
