@@ -480,6 +480,8 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
             signal: state.controller.signal,
             onProgress: (p) => { state.progress = p; onProgress(p); },
           });
+          // Just verified by the downloader: the first session need not hash them again.
+          for (const r of filesOf(entry)) verified.add(r.target.storePath);
         } catch (err) {
           const e = toAppError(err);
           if (e.code === 'CANCELLED' && state.stop) {
