@@ -301,6 +301,15 @@ describe('faults in plain words, nothing half-done', () => {
     expect([...s.standin.sockets.keys()]).toEqual([engine.client.clientId]);
   });
 
+  it('no websocket at all (a proxy that refuses it): the prompt is followed through /queue and /history', async () => {
+    const { s, engine } = await setupAsync({ stepMs: 10 });
+    s.standin.refuseSockets = true;
+    await engine.healthAsync();
+    const r = await engine.generateAsync(base(), CKPT);
+    expect(r.width).toBe(64);
+    expect(s.standin.requests.some((q) => q.path.startsWith('/history/'))).toBe(true);
+  });
+
   it('socket dropped and the server gone: fails cleanly in plain words', async () => {
     const { s, engine } = await setupAsync({ stepMs: 30 });
     await engine.healthAsync();

@@ -12,7 +12,8 @@ import * as ort from 'onnxruntime-web';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RgbaImage } from '../../ui/core/image';
 import { parseManifest, type ModelManifest } from '../../ui/core/manifest';
-import { controlNetAsync, imageToImageAsync, inpaintAsync, textToImageAsync, type PipelineContext } from '../../ui/core/pipelines';
+import { controlNetAsync, diffusersReproduction, imageToImageAsync, inpaintAsync, textToImageAsync, type PipelineContext } from '../../ui/core/pipelines';
+import { recipe as recipeValidator } from '../../protocol/messages';
 import type { ModelRole, ModelSession, SessionSource } from '../../ui/core/session';
 import type { HostTensor } from '../../ui/core/tensor';
 import { toFloat32 } from '../../ui/core/tensor-math';
@@ -31,6 +32,8 @@ interface Case {
   id: string;
   kind: 'txt2img' | 'lcm' | 'img2img' | 'lcm-img2img' | 'inpaint' | 'controlnet';
   model: string;
+  /** The diffusers pipeline class that made the expected image. */
+  pipeline: string;
   /** The config of the scheduler diffusers ran (its `scheduler.config`, our manifest keys). */
   scheduler: Record<string, unknown>;
   options: Record<string, unknown> & { seed: string; width: number; height: number };
@@ -115,12 +118,12 @@ function expectClose(name: string, ours: HostTensor | undefined, want: F32): num
   return diff;
 }
 
-export async function runCase(c: Case, overrides: Record<string, unknown> = {}): Promise<{ image: RgbaImage; src: ReturnType<typeof recordingSource> }> {
-  const manifest = parseManifest({ ...(manifests[c.model] as object), scheduler: c.scheduler });
+export async function runCase(c: Case, overrides: Record<string, unknown> = {}, model = c.model) {
+  const manifest = parseManifest({ ...(manifests[model] as object), scheduler: c.scheduler });
   // One source (sessions created once) per model; the recorded feeds start empty for every case.
-  let src = sources.get(c.model);
+  let src = sources.get(model);
   if (!src) {
-    sources.set(c.model, (src = recordingSource(manifest)));
+    sources.set(model, (src = recordingSource(manifest)));
     open.push(src);
   }
   for (const k of Object.keys(src.feeds)) delete src.feeds[k as ModelRole];
@@ -136,7 +139,12 @@ export async function runCase(c: Case, overrides: Record<string, unknown> = {}):
     case 'inpaint': result = await inpaintAsync(ctx, { ...o, image: input.image!, mask: input.mask!, strength: c.options.strength as number }); break;
     case 'controlnet': result = await controlNetAsync(ctx, { ...o, control: input.control!, controlScale: c.options.controlScale as number }); break;
   }
-  return { image: result.image, src };
+  const reproduce = diffusersReproduction(ctx, {
+    mode: ({ txt2img: 'txt2img', lcm: 'txt2img', img2img: 'img2img', 'lcm-img2img': 'img2img', inpaint: 'inpaint', controlnet: 'controlnet' } as const)[c.kind],
+    seed, steps: c.options.steps as number, ...(typeof c.options.strength === 'number' ? { strength: c.options.strength } : {}),
+    ...(overrides.latentMask ? { latentMask: overrides.latentMask as 'max' } : {}),
+  });
+  return { image: result.image, src, reproduce };
 }
 
 /** Max per-channel byte difference to diffusers' image; inpaint compares the masked pixels (outside: the source). */
@@ -190,7 +198,7 @@ describe('diffusers parity: same image for the same seed (tiny real-class models
   }
   for (const c of cases) {
     it(`${c.id}: image within 1/255 of diffusers, stages match`, async () => {
-      const { image, src } = await runCase(c);
+      const { image, src, reproduce } = await runCase(c);
       const d = imageDiff(c, image);
       expect(d.max, `${c.id}: max byte Δ ${d.max}, mean ${d.mean.toFixed(3)}`).toBeLessThanOrEqual(1);
       expect(d.outside).toBe(0);
@@ -202,6 +210,45 @@ describe('diffusers parity: same image for the same seed (tiny real-class models
       expectClose('first UNet sample', unet[0]!.sample, c.expected.firstSample);
       expectClose('last UNet sample', unet[unet.length - (cfg ? 2 : 1)]!.sample, c.expected.lastSample);
       expectClose('decoder input', src.feeds.vae_decoder![0]!.latent_sample, c.expected.decoderInput);
+      // The recipe stored on the layer names exactly the diffusers run that made the expected image.
+      expect(reproduce).toMatchObject({ pipeline: c.pipeline, scheduler: c.scheduler, seed: c.options.seed, generator: 'cpu', exact: true });
+      const stored = recipeValidator.validate({
+        version: 1, mode: 'generate', prompt: '', negativePrompt: '', seed: 0, steps: 1, guidance: 0, width: 64, height: 64, modelId: 'm',
+        sourceNodeIds: [], pluginVersion: '0', createdAt: 'now', diffusers: reproduce,
+      });
+      expect(stored.diffusers).toEqual(reproduce);
     });
   }
+});
+
+describe('named departures from diffusers, and what they cost (README, parity section)', () => {
+  const byId = (id: string): Case => cases.find((c) => c.id === id)!;
+
+  it('a VAE encoder that returns only the posterior mean: not exact, and the recipe says so', async () => {
+    const costs: string[] = [];
+    for (const id of ['sd1-img2img-euler-0.3', 'sd1-img2img-euler-0.6', 'sd1-inpaint-blend-0.7']) {
+      const c = byId(id);
+      const { image, reproduce } = await runCase(c, {}, 'sd1-mean');
+      const d = imageDiff(c, image);
+      costs.push(`${id}: max ${d.max}, mean ${d.mean.toFixed(2)}`);
+      expect(d.max).toBeGreaterThan(1);
+      expect(reproduce.exact).toBe(false);
+      expect(reproduce.encoder).toBe('posterior-mean');
+    }
+    console.log(`posterior mean instead of a posterior sample (byte Δ to diffusers): ${costs.join('; ')}`);
+  });
+
+  it('latentMask "max" (thin strokes always repaint): not exact, and the recipe says so', async () => {
+    const costs: string[] = [];
+    for (const id of ['sd1-inpaint-blend-0.7', 'inpaint9-1.0']) {
+      const c = byId(id);
+      const { image, reproduce } = await runCase(c, { latentMask: 'max' });
+      const d = imageDiff(c, image);
+      costs.push(`${id}: max ${d.max}, mean ${d.mean.toFixed(2)}`);
+      expect(d.max).toBeGreaterThan(1);
+      expect(d.outside).toBe(0);
+      expect(reproduce).toMatchObject({ exact: false, latentMask: 'max' });
+    }
+    console.log(`latent mask max-pooled instead of nearest (byte Δ to diffusers inside the mask): ${costs.join('; ')}`);
+  });
 });

@@ -7,6 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ortModule from 'onnxruntime-web';
 import { AppError } from '../../protocol/errors';
 import { createEngineAsync, type Engine } from '../../ui/runtime/engine';
+import crypto from 'node:crypto';
+import { parseManifest } from '../../ui/core/manifest';
+import { storePathFor } from '../../ui/runtime/catalog';
+import { createEngineClient } from '../../ui/runtime/engine-client';
+import { attachEngineHost, type PortLike } from '../../ui/runtime/worker/engine-host';
 import type { OrtLike } from '../../ui/runtime/ort-session';
 import { createMemoryStore } from '../../ui/runtime/store/memory-store';
 import type { ModelStore } from '../../ui/runtime/store/model-store';
@@ -117,5 +122,67 @@ describe('engine downloads', () => {
     expect((await statusOf(engine)).status).toBe('ready');
     const r = await engine.generateAsync({ modelId: 'proof-turbo', mode: 'generate', prompt: 'a red cat', negativePrompt: '', width: 64, height: 64, steps: 1, guidanceScale: 0, seed: 1 }, {});
     expect(r.png.length).toBeGreaterThan(8);
+  });
+
+  it('Pause and Resume through the worker protocol (engine client → engine host)', async () => {
+    server.set(VOCAB_URL_PATH, vocabBytes, { contentType: 'application/json', trickle: { bytes: 8192, ms: 10 } });
+    const channel = new MessageChannel();
+    attachEngineHost(channel.port1 as unknown as PortLike, { ort, openStoreAsync: async () => createMemoryStore(), probeAdapterAsync: async () => ({ info: NO_GPU }) });
+    channel.port1.start();
+    const client = createEngineClient({ createWorker: () => channel.port2 as unknown as never, wasm: { kind: 'default' }, devCatalogUrl: proof.indexUrl, extraAllowedDomains: [server.url] });
+    try {
+      const before = server.log.length;
+      const vocabSent = () => server.log.slice(before).filter((l) => l.path === VOCAB_URL_PATH).reduce((s, l) => s + l.sent, 0);
+      let paused: Promise<void> | null = null;
+      const err = await client.downloadModelAsync('proof-turbo', () => { if (!paused && vocabSent() > 20_000) paused = client.pauseDownloadAsync('proof-turbo'); })
+        .then(() => null, (e: unknown) => e as AppError);
+      await paused;
+      expect(err?.code).toBe('CANCELLED');
+      expect(err?.message).toMatch(/paused; .* kept\.$/);
+      const m = (await client.listModelsAsync()).find((x) => x.id === 'proof-turbo')!;
+      expect(m.status).toBe('paused');
+      server.set(VOCAB_URL_PATH, vocabBytes, { contentType: 'application/json' });
+      const resumeAt = server.log.length;
+      await client.downloadModelAsync('proof-turbo', () => {});
+      expect((await client.listModelsAsync()).find((x) => x.id === 'proof-turbo')!.status).toBe('ready');
+      expect(server.log.slice(resumeAt).filter((l) => l.path === VOCAB_URL_PATH).map((l) => l.status)).toEqual([206]);
+    } finally {
+      client.terminate();
+      channel.port1.close();
+      channel.port2.close();
+    }
+  });
+
+  it('a file without a pinned sha256: the first download\'s hash is recorded and shown; a later different file is refused', async () => {
+    const raw = structuredClone(proof.manifests['proof-turbo']!);
+    raw.id = 'proof-tofu';
+    const mergesUrl = `${server.url}/eng-tofu/merges.txt`;
+    const merges = new Uint8Array(fs.readFileSync(path.join(ASSETS, 'clip/hf', 'merges.txt')));
+    server.set('/eng-tofu/merges.txt', merges, { contentType: 'text/plain' });
+    raw.tokenizer.merges = { path: 'tokenizer/merges.txt', url: mergesUrl, bytes: merges.length }; // no sha256
+    const store = createMemoryStore();
+    const make = () => createEngineAsync({
+      ort, store, network: { domains: [server.url] }, adapter: NO_GPU, catalog: [{ manifest: parseManifest(raw), origin: 'custom' }],
+      downloadTuning: { sleep: async () => {}, progressIntervalMs: 0, retryDelayMs: () => 0 },
+    });
+    const engine = await make();
+    await engine.downloadModelAsync('proof-tofu', () => {});
+    const m = (await engine.listModelsAsync()).find((x) => x.id === 'proof-tofu')!;
+    expect(m.status).toBe('ready');
+    expect(m.recordedHashes).toEqual([{ path: 'tokenizer/merges.txt', sha256: crypto.createHash('sha256').update(merges).digest('hex'), source: 'first-download' }]);
+    // The file changes upstream (same size) and the stored copy is lost: the new one is refused.
+    const changed = merges.slice();
+    changed[100] = changed[100]! ^ 1;
+    server.set('/eng-tofu/merges.txt', changed, { contentType: 'text/plain' });
+    await store.deleteAsync(storePathFor(mergesUrl));
+    const again = await make();
+    const err = await again.downloadModelAsync('proof-tofu', () => {}).then(() => null, (e: unknown) => e as AppError);
+    expect(err?.code).toBe('INTEGRITY_MISMATCH');
+    expect(err?.message).toMatch(/tokenizer\/merges\.txt changed on the server since it was first downloaded/);
+    expect(err?.hint).toMatch(/delete the model and download it again/);
+    // Delete is how a user accepts the new version.
+    await again.deleteModelAsync('proof-tofu');
+    await again.downloadModelAsync('proof-tofu', () => {});
+    expect((await again.listModelsAsync()).find((x) => x.id === 'proof-tofu')!.status).toBe('ready');
   });
 });

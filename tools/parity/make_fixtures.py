@@ -31,6 +31,7 @@ from diffusers import (
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 OUT = ROOT / 'test' / 'fixtures' / 'parity'
 MODELS = OUT / 'models'
 CLIP = ROOT.parent / 'shared' / 'assets' / 'clip' / 'hf'
@@ -418,7 +419,7 @@ def main() -> None:
         last_sample, _ = rec['unet'][-1]
         cfg_on = first_sample.shape[0] == 2
         cases.append({
-            'id': cid, 'kind': kind, 'model': model, 'note': note,
+            'id': cid, 'kind': kind, 'model': model, 'note': note, 'pipeline': type(p).__name__,
             'scheduler': {'_class_name': type(p.scheduler).__name__,
                           **{k: v for k, v in p.scheduler.config.items() if k in SCHED_KEYS[type(p.scheduler).__name__]}},
             'options': {**opts, 'seed': str(seed)},
@@ -492,6 +493,9 @@ def main() -> None:
     p = pipe(StableDiffusionControlNetPipeline, te1, tok_eos, un4, SD15_EULER, controlnet=cn)
     add('controlnet-euler-cfg', 'controlnet', 'controlnet', p, {**base, 'width': 64, 'height': 64, 'steps': 6, 'guidanceScale': 7.5, 'controlScale': 0.8}, 17, {'control': ctl})
     add('controlnet-nocfg-scale1.5', 'controlnet', 'controlnet', p, {**base, 'width': 64, 'height': 64, 'steps': 4, 'guidanceScale': 1, 'controlScale': 1.5}, 18, {'control': ctl})
+
+    from tokenizer_fixture import tokenizer_fixture
+    (OUT / 'tokenizer.json').write_text(json.dumps(tokenizer_fixture(tok_eos, CLIP / 'vocab.json', CLIP / 'merges.txt'), ensure_ascii=True, indent=0) + '\n')
 
     versions = {'torch': torch.__version__, 'diffusers': diffusers.__version__, 'transformers': transformers.__version__,
                 'numpy': np.__version__, 'python': sys.version.split()[0]}

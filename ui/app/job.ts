@@ -4,7 +4,7 @@
  * Pure apart from the injected rasteriser (so Node tests run it with a fake).
  */
 import { AppError } from '../../protocol/errors';
-import type { Mode, PathData, PluginToUi, Recipe } from '../../protocol/messages';
+import type { DiffusersRecipe, Mode, PathData, PluginToUi, Recipe } from '../../protocol/messages';
 import { decodePng, resizeBilinear } from '../core/image';
 import { drawLineMap, rasterizeMask } from '../core/raster';
 import type { GenerateRequest, ResultProvenance, RgbaImage } from '../contracts/engine';
@@ -104,7 +104,7 @@ export function prepareJob(inputs: JobInputs, form: JobForm, raster: Rasterizer)
 export function makeRecipe(
   job: PreparedJob,
   form: JobForm,
-  opts: { seed: number; batchIndex: number; batchCount: number; pluginVersion: string; createdAt: string; provenance?: ResultProvenance },
+  opts: { seed: number; batchIndex: number; batchCount: number; pluginVersion: string; createdAt: string; provenance?: ResultProvenance; reproduce?: DiffusersRecipe },
 ): Recipe {
   const { inputs } = job;
   const recipe: { -readonly [K in keyof Recipe]: Recipe[K] } = {
@@ -131,6 +131,7 @@ export function makeRecipe(
     if (prov.modelHashes && Object.keys(prov.modelHashes).length > 0) recipe.serverModelHashes = { ...prov.modelHashes };
     if (prov.backend) recipe.backend = prov.backend.slice(0, 200);
   }
+  if (opts.reproduce && (!prov || prov.engine === 'local')) recipe.diffusers = opts.reproduce;
   if (form.mode === 'edit' || form.mode === 'inpaint') recipe.strength = form.strength;
   if (form.mode === 'inpaint') {
     recipe.maskFeather = form.maskFeather;

@@ -660,6 +660,8 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
       if (reply.type !== 'job-inputs') throw new AppError('INVALID_MESSAGE', `The plugin answered "${reply.type}" instead of the job's inputs.`, { hint: 'Close and reopen the plugin.' });
       const job = prepareJob(reply, form, deps.raster);
       const notes = [...reply.notes];
+      /** SwarmUI: which backend (GPU) served each image. */
+      const backends: string[] = [];
       for (let i = 0; i < plan.seeds.length; i++) {
         const seed = plan.seeds[i] as number;
         let firstStepAt = 0;
@@ -697,11 +699,13 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
         }), ctl.signal);
         lastResultPng.value = result.png;
         imageSeconds.value = { ...imageSeconds.value, [form.modelId]: (now() - imageStart) / 1000 };
+        if (result.provenance?.backend) backends.push(`image ${i + 1}: ${result.provenance.backend}`);
         if (result.droppedTokens > 0 && i === 0) notice.value = `${result.droppedTokens} prompt token${result.droppedTokens === 1 ? ' was' : 's were'} beyond the 77-token limit and ignored.`;
         run.value = { ...(run.value as RunState), phase: 'inserting' };
         const recipe = makeRecipe(job, form, {
           seed: result.seed, batchIndex: i, batchCount: plan.seeds.length, pluginVersion: pluginVersion.value, createdAt: new Date().toISOString(),
           ...(result.provenance ? { provenance: result.provenance } : {}),
+          ...(result.reproduce ? { reproduce: result.reproduce } : {}),
         });
         const ack = await bridge.requestAsync({
           type: 'insert-result', requestId: newRequestId('i'), jobId, png: result.png, width: result.width, height: result.height,
@@ -719,7 +723,8 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
         notes.push(...ack.notes);
       }
       const n = plan.seeds.length;
-      const summary = `Inserted ${n === 1 ? 'the image' : `${n} images`} (seed ${plan.seeds.length === 1 ? plan.seeds[0] : `${plan.seeds[0]}–${plan.seeds[n - 1]}`}).`;
+      const summary = `Inserted ${n === 1 ? 'the image' : `${n} images`} (seed ${plan.seeds.length === 1 ? plan.seeds[0] : `${plan.seeds[0]}–${plan.seeds[n - 1]}`}).`
+        + (backends.length > 0 ? ` Served by ${backends.join(', ')}.` : '');
       notice.value = [notice.value, summary, ...notes].filter(Boolean).join(' ');
       void refreshHistoryAsync();
     } catch (err) {

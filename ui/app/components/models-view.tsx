@@ -107,6 +107,7 @@ function ModelCard({ store, model: m, primary }: { store: AppStore; model: Model
         </div>
       )}
       {m.status === 'paused' && <DownloadControls store={store} model={m} />}
+      {m.recordedHashes && m.recordedHashes.length > 0 && <RecordedHashes model={m} />}
       {m.status === 'failed' && m.error && (() => {
         const e = withHint(m.error);
         return <div class="callout error" role="alert"><div class="grow"><p class="callout-title">{e.message}</p>{e.hint && <p>{e.hint}</p>}</div></div>;
@@ -238,7 +239,7 @@ function DownloadControls({ store, model: m }: { store: AppStore; model: ModelEn
     return (
       <div class="row small" data-testid="download-paused" style="flex-wrap:wrap">
         <span class="grow">{p ? `Paused at ${formatBytes(p.bytes)} of ${formatBytes(p.total)}.` : 'Paused.'}</span>
-        <button type="button" class="btn primary" onClick={() => void store.downloadAsync(m.id)} aria-label={`Resume downloading ${m.name}`}>Resume</button>
+        <button type="button" class="btn primary" onClick={() => void store.downloadAsync(m.id, { confirmed: true })} aria-label={`Resume downloading ${m.name}`}>Resume</button>
         <button type="button" class="btn" onClick={() => void store.deleteModelAsync(m.id)} aria-label={`Delete the partial download of ${m.name}`}>Delete</button>
       </div>
     );
@@ -249,5 +250,19 @@ function DownloadControls({ store, model: m }: { store: AppStore; model: ModelEn
       <button type="button" class="btn" onClick={() => void store.stopDownloadAsync(m.id, 'pause')} aria-label={`Pause downloading ${m.name}`}>Pause</button>
       <button type="button" class="btn" onClick={() => void store.stopDownloadAsync(m.id, 'cancel')} aria-label={`Cancel downloading ${m.name}`}>Cancel</button>
     </div>
+  );
+}
+
+/** Files the manifest pins no hash for: the sha256 recorded at their first download, to compare with the source. */
+function RecordedHashes({ model: m }: { model: ModelEntry }) {
+  return (
+    <details class="small" data-testid="recorded-hashes">
+      <summary>{m.recordedHashes!.length === 1 ? '1 file' : `${m.recordedHashes!.length} files`} checked against the hash of the first download</summary>
+      <ul>
+        {m.recordedHashes!.map((h) => (
+          <li key={h.path}><code>{h.path}</code>: sha256 <code style="word-break:break-all">{h.sha256}</code> ({h.source === 'host' ? 'as the host advertised it' : 'recorded at the first download'})</li>
+        ))}
+      </ul>
+    </details>
   );
 }

@@ -195,6 +195,31 @@ export interface DenoiseArgs {
 export const previewFactors = (ctx: PipelineContext): readonly (readonly number[])[] => ctx.manifest.raw.latent_rgb_factors ?? LATENT_RGB_FACTORS;
 
 /**
+ * Live preview through the model's preview decoder (TAESD), when the manifest has one and the runtime provided it:
+ * the x0 prediction goes in as it is — TAESD's latent scale is 1, no ÷ vae_scaling_factor — and the image comes back
+ * in [-1, 1] at full size, for a fraction of the VAE's cost. Null (→ the cheap latent-RGB preview) when there is no
+ * preview decoder or it failed once in this run: a preview never fails a generation.
+ */
+export async function previewDecodeAsync(ctx: PipelineContext, x0: Float32Array, dims: readonly number[], state: { failed: boolean }): Promise<RgbaImage | null> {
+  const spec = ctx.manifest.components.preview_decoder;
+  if (!spec || state.failed) return null;
+  try {
+    return await withSessionAsync(ctx, 'preview_decoder', async (dec) => {
+      const inName = spec.inputs[0]!.name;
+      const outName = spec.outputs[0]!.name;
+      const { data, dims: outDims } = await takeOutputAsync(await dec.runAsync({ [inName]: floatFeed(spec, inName, dims, x0) }), outName, 'preview decoder');
+      const height = outDims[outDims.length - 2]!;
+      const width = outDims[outDims.length - 1]!;
+      return tensorToImage(data, width, height);
+    });
+  } catch (err) {
+    if (err instanceof AppError && err.code === 'CANCELLED') throw err;
+    state.failed = true;
+    return null;
+  }
+}
+
+/**
  * 5. The denoising loop, as diffusers StableDiffusionPipeline.__call__: per step scale_model_input → UNet (cond, and
  * uncond when CFG is on: ε = ε_u + g·(ε_c − ε_u)) → scheduler.step → hook. Returns the final latents.
  * The scheduler's noise (ancestral / LCM) comes from the same generator as the initial latents, as diffusers does.
@@ -209,6 +234,7 @@ export async function denoiseAsync(ctx: PipelineContext, args: DenoiseArgs): Pro
   const [, channels, h, w] = latentDims;
   const factors = previewFactors(ctx);
   let latents = args.latents;
+  const previewState = { failed: false };
   let timestepCond: HostTensor | null = null;
   let neutral: Record<string, HostTensor> | null | undefined;
   if (condDecl) {
@@ -251,7 +277,10 @@ export async function denoiseAsync(ctx: PipelineContext, args: DenoiseArgs): Pro
       if (embeddings.uncond) eps = guide(await pass(embeddings.uncond), eps, guidance);
       const { prevSample, predOriginalSample } = scheduler.step(eps, i, latents, randn);
       latents = hooks?.afterStep ? hooks.afterStep(prevSample, i) : prevSample;
-      ctx.onProgress?.({ step: i - args.startIndex + 1, total, stage: 'denoise', preview: latentPreview(predOriginalSample, channels, h, w, factors) });
+      if (ctx.onProgress) {
+        const preview = (await previewDecodeAsync(ctx, predOriginalSample, latentDims, previewState)) ?? latentPreview(predOriginalSample, channels, h, w, factors);
+        ctx.onProgress({ step: i - args.startIndex + 1, total, stage: 'denoise', preview });
+      }
     }
     return latents;
   });
@@ -269,7 +298,7 @@ export type VaeEncoderOutput = 'sample' | 'mean' | 'mean_logvar';
  */
 export type EncodeConvention = 'diffusers' | 'posterior-mean' | 'in-graph-sample';
 
-export function vaeEncoderOutput(ctx: PipelineContext): VaeEncoderOutput {
+export function vaeEncoderOutput(ctx: Pick<PipelineContext, 'manifest'>): VaeEncoderOutput {
   const declared = ctx.manifest.raw.vae_encoder_output;
   if (declared) return declared;
   const spec = ctx.manifest.components.vae_encoder;
@@ -278,7 +307,7 @@ export function vaeEncoderOutput(ctx: PipelineContext): VaeEncoderOutput {
   return typeof channels === 'number' && channels === 2 * ctx.manifest.latentChannels ? 'mean_logvar' : 'sample';
 }
 
-export const encodeConvention = (ctx: PipelineContext): EncodeConvention =>
+export const encodeConvention = (ctx: Pick<PipelineContext, 'manifest'>): EncodeConvention =>
   ({ mean_logvar: 'diffusers', mean: 'posterior-mean', sample: 'in-graph-sample' } as const)[vaeEncoderOutput(ctx)];
 
 /**
