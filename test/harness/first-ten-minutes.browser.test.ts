@@ -24,6 +24,8 @@ import {
 
 // Each step downloads or runs the real engine; a busy CI machine gets generous limits.
 vi.setConfig({ testTimeout: 420_000 });
+/** expect.poll limits for the same reason. */
+const POLL = { timeout: 60_000 };
 
 let browser: Browser;
 let server: { url: string; appOrigin: string; closeAsync: () => Promise<unknown> };
@@ -86,7 +88,7 @@ for (const mode of ['inline', 'hosted'] as const satisfies readonly Mode[]) {
     it('#6 #10 #11 first open: themed in both modes, a Get started card, Prompt/Style/button up front, the rest under Advanced', async () => {
       expect(await H(page, 'return h.host.ui.options;')).toMatchObject({ themeColors: true, width: 360, height: 640 });
       const f = await uiFrame();
-      await expect.poll(() => f.evaluate(() => document.documentElement.dataset.theme)).toBe(theme);
+      await expect.poll(() => f.evaluate(() => document.documentElement.dataset.theme), POLL).toBe(theme);
       await ui.getByTestId('get-started').waitFor();
       expect(await ui.getByTestId('advanced').getAttribute('open')).toBeNull();
       for (const label of ['Prompt', 'Style']) expect(await ui.getByLabel(label, { exact: true }).isVisible()).toBe(true);
@@ -145,7 +147,7 @@ for (const mode of ['inline', 'hosted'] as const satisfies readonly Mode[]) {
       expect(await size.inputValue()).toBe('match');
       const want = computeWorkingSize(720, 450, { maxSide: 1024, multiple: 64, targetArea: 512 * 512 });
       expect(await size.locator('option:checked').textContent()).toBe(`Match selection · ${want.width}×${want.height}`);
-      await expect.poll(() => ui.getByTestId('selection-hint').textContent()).toContain(`${want.width}×${want.height}`);
+      await expect.poll(() => ui.getByTestId('selection-hint').textContent(), POLL).toContain(`${want.width}×${want.height}`);
       const before = await resultsAsync(page);
       await generateAsync(page, ui, { tab: 'Generate', model: 'proof-turbo', prompt: 'blue' });
       const [r] = newResults(before, await resultsAsync(page));
@@ -202,20 +204,20 @@ for (const mode of ['inline', 'hosted'] as const satisfies readonly Mode[]) {
     it('#8 stale messages clear; the inpaint hint shows the real run size; two frames are not a "mask shape"; how to inpaint is on screen', async () => {
       // The last job's error/outcome goes when the selection changes.
       await selectAsync(page, [ids.hero!]);
-      await expect.poll(() => ui.locator('[data-testid="error"]').count()).toBe(0);
+      await expect.poll(() => ui.locator('[data-testid="error"]').count(), POLL).toBe(0);
       // Inpaint: the Photo (400×300) under the Blemish runs at this size, and the hint says so.
       const run = computeWorkingSize(400, 300, { maxSide: 1024, multiple: 64, targetArea: 512 * 512 });
       await selectAsync(page, [ids.photo!, ids.blemish!]);
-      await expect.poll(() => ui.getByTestId('selection-hint').textContent()).toMatch(new RegExp(`Photo.*\\+ 1 mask shape → will be inpainted at ${run.width}×${run.height}`));
+      await expect.poll(() => ui.getByTestId('selection-hint').textContent(), POLL).toMatch(new RegExp(`Photo.*\\+ 1 mask shape → will be inpainted at ${run.width}×${run.height}`));
       // Two frames: named as what they are.
       await selectAsync(page, [ids.hero!, ids.wireframe!]);
-      await expect.poll(() => ui.getByTestId('selection-hint').textContent()).toMatch(/2 layers selected: Frame 'Hero', Frame 'Wireframe'/);
+      await expect.poll(() => ui.getByTestId('selection-hint').textContent(), POLL).toMatch(/2 layers selected: Frame 'Hero', Frame 'Wireframe'/);
       expect(await ui.getByTestId('selection-hint').textContent()).not.toMatch(/mask shape/);
       // Nothing selected: how to inpaint is written out, and clicking the unavailable tab says why in words.
       await selectAsync(page, []);
-      await expect.poll(() => ui.getByTestId('inpaint-how').textContent()).toMatch(/draw a shape over the part of an image to change, then select the image and the shape/);
+      await expect.poll(() => ui.getByTestId('inpaint-how').textContent(), POLL).toMatch(/draw a shape over the part of an image to change, then select the image and the shape/);
       await ui.getByRole('tab', { name: 'Inpaint' }).click({ force: true });
-      await expect.poll(() => ui.getByTestId('tab-help').isVisible()).toBe(true);
+      await expect.poll(() => ui.getByTestId('tab-help').isVisible(), POLL).toBe(true);
       // A "not downloaded" message goes once another model is ready for that mode.
       await ui.getByLabel('Model', { exact: true }).selectOption('proof-controlnet');
       await ui.getByTestId('model-not-ready').waitFor();
@@ -321,7 +323,7 @@ for (const mode of ['inline', 'hosted'] as const satisfies readonly Mode[]) {
         const r = el.getBoundingClientRect();
         const s = document.querySelector('main.scroll')!.getBoundingClientRect();
         return r.top >= s.top - 1 && r.top < s.bottom;
-      })).toBe(true);
+      }), POLL).toBe(true);
       await ui.getByRole('tab', { name: 'Create' }).click();
       await ui.getByLabel('Model', { exact: true }).selectOption('proof-turbo');
     });
@@ -333,17 +335,17 @@ for (const mode of ['inline', 'hosted'] as const satisfies readonly Mode[]) {
       await page.mouse.down();
       await page.mouse.move(box.x + 7 - 200, box.y + 7 - 100, { steps: 4 });
       await page.mouse.up();
-      await expect.poll(() => H(page, 'return { w: h.host.ui.width, h: h.host.ui.height };')).toEqual({ w: 240, h: 540 });
-      await expect.poll(() => H(page, "return h.figma.clientStorage.getAsync('window-size');")).toEqual({ width: 240, height: 540 });
+      await expect.poll(() => H(page, 'return { w: h.host.ui.width, h: h.host.ui.height };'), POLL).toEqual({ w: 240, h: 540 });
+      await expect.poll(() => H(page, "return h.figma.clientStorage.getAsync('window-size');"), POLL).toEqual({ width: 240, height: 540 });
       const f = await uiFrame();
-      await expect.poll(() => f.evaluate(() => window.innerWidth)).toBe(240);
+      await expect.poll(() => f.evaluate(() => window.innerWidth), POLL).toBe(240);
       const clipped = await f.evaluate(() => [...document.querySelectorAll('[role=tab]')].filter((b) => b.scrollWidth > b.clientWidth + 1).map((b) => b.textContent));
       expect(clipped).toEqual([]);
       await shot('narrow-240');
       // Reopened, the plugin comes back at the remembered size; then back to 360×640 for the rest.
       await relaunchAsync('');
       await ui.getByTestId('generate').waitFor({ timeout: 60_000 });
-      await expect.poll(() => H(page, 'return h.host.ui.width;')).toBe(240);
+      await expect.poll(() => H(page, 'return h.host.ui.width;'), POLL).toBe(240);
       await H(page, 'h.figma.ui.resize(360, 640); return h.figma.clientStorage.setAsync("window-size", { width: 360, height: 640 });');
     });
 
@@ -386,7 +388,7 @@ for (const mode of ['inline', 'hosted'] as const satisfies readonly Mode[]) {
       await selectAsync(page, [ids.photo!, ids.blemish!]);
       await relaunchAsync('inpaint');
       await ui.getByTestId('generate').waitFor({ timeout: 60_000 });
-      await expect.poll(() => ui.getByRole('tab', { name: 'Inpaint' }).getAttribute('aria-selected')).toBe('true');
+      await expect.poll(() => ui.getByRole('tab', { name: 'Inpaint' }).getAttribute('aria-selected'), POLL).toBe('true');
       await selectAsync(page, []);
       const before = await resultsAsync(page);
       await relaunchAsync('generate', undefined, { prompt: 'green' });
@@ -394,12 +396,12 @@ for (const mode of ['inline', 'hosted'] as const satisfies readonly Mode[]) {
         // The model is kept (OPFS): it runs with no window, inserts, and the plugin closes.
         expect(await H(page, 'return h.host.ui.visible;')).toBe(false);
         await waitForResultsAsync(page, ui, before.length + 1);
-        await expect.poll(() => H(page, 'return h.host.ui.closed;')).toBe(true);
+        await expect.poll(() => H(page, 'return h.host.ui.closed;'), POLL).toBe(true);
         const [r] = newResults(before, await resultsAsync(page));
         expect(r!.recipe).toMatchObject({ mode: 'generate', prompt: 'green' });
       } else {
         // Inline: nothing is kept, so the window opens on the model the quick action needs; then it runs.
-        await expect.poll(() => H(page, 'return h.host.ui.visible;')).toBe(true);
+        await expect.poll(() => H(page, 'return h.host.ui.visible;'), POLL).toBe(true);
         const waiting = ui.getByTestId('model-not-ready');
         await waiting.locator('[data-testid="error"]').waitFor({ timeout: 60_000 });
         expect(await ui.getByLabel('Prompt', { exact: true }).inputValue()).toBe('green');
