@@ -106,7 +106,7 @@ describe('plugin UI in Chromium', () => {
     await page.getByLabel('Steps').fill('40');
     await page.getByLabel('Steps').press('Tab');
     await page.keyboard.press('Control+Enter');
-    await page.waitForFunction(() => /Step [3-9]\/40/.test(document.querySelector('[data-testid=run-step]')?.textContent ?? ''));
+    await page.waitForFunction(() => /Step ([3-9]|[1-3][0-9])\/40/.test(document.querySelector('[data-testid=run-step]')?.textContent ?? ''));
     await page.keyboard.press('Escape');
     await page.waitForSelector('[data-testid=run-panel]', { state: 'detached', timeout: 2000 });
     await expect(page.textContent('[data-testid=notice]')).resolves.toBe('Cancelled.');
