@@ -108,7 +108,7 @@ describe('plugin UI in Chromium', () => {
     await page.keyboard.press('Control+Enter');
     await page.waitForFunction(() => /Step ([3-9]|[1-3][0-9])\/40/.test(document.querySelector('[data-testid=run-step]')?.textContent ?? ''));
     await page.keyboard.press('Escape');
-    await page.waitForSelector('[data-testid=run-panel]', { state: 'detached', timeout: 2000 });
+    await page.waitForSelector('[data-testid=run-panel]', { state: 'detached', timeout: 15_000 });
     await expect(page.textContent('[data-testid=notice]')).resolves.toBe('Cancelled.');
     await page.waitForTimeout(300);
     // The engine saw the abort, and no step ran after it.
