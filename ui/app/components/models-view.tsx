@@ -218,7 +218,7 @@ function DownloadControls({ store, model: m }: { store: AppStore; model: ModelEn
     return (
       <div class="row small" data-testid="download-paused" style="flex-wrap:wrap">
         <span class="grow">{p ? `Paused at ${formatBytes(p.bytes)} of ${formatBytes(p.total)}.` : 'Paused.'}</span>
-        <button type="button" class="btn primary" onClick={() => void store.downloadAsync(m.id)} aria-label={`Resume downloading ${m.name}`}>Resume</button>
+        <button type="button" class="btn primary" onClick={() => void store.downloadAsync(m.id, { confirmed: true })} aria-label={`Resume downloading ${m.name}`}>Resume</button>
         <button type="button" class="btn" onClick={() => void store.deleteModelAsync(m.id)} aria-label={`Delete the partial download of ${m.name}`}>Delete</button>
       </div>
     );
