@@ -10,7 +10,7 @@ import * as esbuild from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = path.dirname(fileURLToPath(import.meta.url));
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
@@ -37,6 +37,42 @@ const uiDefines = (opts) => ({
   __DEV_CATALOG_URL__: JSON.stringify(opts.devCatalog),
 });
 
+/**
+ * The bundled upscalers (Boost): ESRGAN-slim ×2/×4 converted from the npm package by tools/upscale at build time
+ * (the TypeScript converter is bundled for Node and imported once per process).
+ */
+let upscalersSource = null;
+async function upscalersModuleAsync() {
+  if (upscalersSource) return upscalersSource;
+  const out = await esbuild.build({
+    entryPoints: [path.join(ROOT, 'tools/upscale/build-upscalers.ts')],
+    bundle: true, write: false, platform: 'node', format: 'esm', target: 'node20',
+    external: ['onnxruntime-web'],
+    banner: { js: "import { createRequire as __upCreateRequire } from 'node:module'; const require = __upCreateRequire(import.meta.url);" },
+    logLevel: 'error',
+  });
+  // Written next to the sources so the bundled converter resolves node_modules (and the npm package) from the repo.
+  const tmp = path.join(ROOT, 'node_modules', '.cache', `build-upscalers-${process.pid}.mjs`);
+  fs.mkdirSync(path.dirname(tmp), { recursive: true });
+  fs.writeFileSync(tmp, out.outputFiles[0].text);
+  try {
+    const { bundledUpscalersSource } = await import(pathToFileURL(tmp).href);
+    upscalersSource = bundledUpscalersSource().source;
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+  return upscalersSource;
+}
+
+function bundledUpscalersPlugin(source) {
+  return {
+    name: 'bundled-upscalers',
+    setup(build) {
+      build.onLoad({ filter: /ui[\\/]runtime[\\/]worker[\\/]bundled-upscalers\.ts$/ }, () => ({ contents: source, loader: 'js' }));
+    },
+  };
+}
+
 async function buildWorkerAsync(opts) {
   const entry = path.join(ROOT, 'ui/runtime/worker/engine-worker.ts');
   const result = await esbuild.build({
@@ -52,6 +88,7 @@ async function buildWorkerAsync(opts) {
     define: { ...uiDefines(opts), 'import.meta.url': '__importMetaUrl' },
     logLevel: 'warning',
     banner: { js: 'var __importMetaUrl = self.location ? String(self.location.href) : "";' },
+    plugins: [bundledUpscalersPlugin(await upscalersModuleAsync())],
   });
   return result.outputFiles[0].text;
 }

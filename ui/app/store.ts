@@ -11,6 +11,8 @@ import type { AppEnv } from './env';
 import type { EngineCapabilities, ModelEntry, RgbaImage, StorageInfo } from '../contracts/engine';
 import { formatBytes, withHint } from './format';
 import { makeRecipe, prepareJob, type JobForm, type Rasterizer } from './job';
+import { BOOST_SIZE_REQUEST, boostHintLine, scalePlacement } from './boost';
+import type { BoostScale } from '../../protocol/boost-size';
 import {
   chooseMode, effectiveParams, effectiveSize, modelControlType, modelsForMode, pickModel, selectionHintLine,
   workingSizeRequest, type EffectiveParams,
@@ -114,6 +116,8 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
   const historyState = signal<'idle' | 'loading' | 'loaded'>('idle');
   const pendingLicence = signal<string | null>(null);
   const relaunchNote = signal<string | null>(null);
+  /** Boost: the upscale factor. */
+  const boostScale = signal<BoostScale>(2);
 
   // ---- derived -----------------------------------------------------------------------------------------------
   const capableModels = computed(() => modelsForMode(models.value, mode.value));
@@ -121,7 +125,9 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
   const params = computed<EffectiveParams>(() => effectiveParams(model.value, model.value ? settings.value.paramsByModel[model.value.id] : undefined));
   const controlType = computed<ControlType>(() => settings.value.controlType ?? modelControlType(model.value) ?? 'lineart');
   const generateSize = computed(() => effectiveSize(model.value, settings.value.size));
-  const hintLine = computed(() => selectionHintLine(selection.value, mode.value, model.value, generateSize.value));
+  const hintLine = computed(() => (mode.value === 'boost'
+    ? boostHintLine(selection.value, boostScale.value)
+    : selectionHintLine(selection.value, mode.value, model.value, generateSize.value)));
   const finalPrompts = computed(() => applyPreset(settings.value));
   const running = computed(() => run.value !== null);
   const effectiveTheme = computed(() => figmaTheme.value ?? theme.value);
@@ -379,6 +385,15 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
 
   /** The form as the job sees it, or an AppError explaining what is missing. */
   const currentJobForm = (): JobForm => {
+    if (mode.value === 'boost') {
+      // The bundled upscaler: no model to pick or download, no prompt.
+      const p = params.value;
+      return {
+        mode: 'boost', modelId: `esrgan-slim-x${boostScale.value}`, prompt: '', negativePrompt: '', steps: 1, guidance: 0,
+        strength: p.strength, maskFeather: settings.value.maskFeather, controlType: controlType.value, controlScale: p.controlScale,
+        upscale: boostScale.value,
+      };
+    }
     const m = model.value;
     if (!m) {
       throw new AppError('MODEL_NOT_READY', `No model in the list can do ${mode.value === 'wireframe' ? 'Wireframe → mockup' : mode.value}.`, {
@@ -421,13 +436,17 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
       return;
     }
     const m = model.value as ModelEntry;
-    const plan = planSeeds(settings.value.seedPolicy, settings.value.seed, settings.value.batchCount, random);
+    const boosting = form.mode === 'boost';
+    const plan = boosting
+      ? { seeds: [settings.value.seed], nextSeed: settings.value.seed }
+      : planSeeds(settings.value.seedPolicy, settings.value.seed, settings.value.batchCount, random);
     const jobId = newRequestId('job');
     const ctl = new AbortController();
     controller = ctl;
     const target = settings.value.target;
     const inserted: string[] = [];
     let insertedCount = 0;
+    let lastResultSize: string | undefined;
     batch(() => {
       error.value = null;
       notice.value = null;
@@ -443,8 +462,9 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
         type: 'prepare-job',
         requestId: newRequestId('p'),
         mode: form.mode,
-        size: workingSizeRequest(m),
+        size: boosting ? BOOST_SIZE_REQUEST : workingSizeRequest(m),
         ...(form.mode === 'generate' ? { generateSize: generateSize.value } : {}),
+        ...(boosting ? { boostScale: form.upscale ?? 2 } : {}),
       }), ctl.signal);
       if (reply.type !== 'job-inputs') throw new AppError('INVALID_MESSAGE', `The plugin answered "${reply.type}" instead of the job's inputs.`, { hint: 'Close and reopen the plugin.' });
       const job = prepareJob(reply, form, deps.raster);
@@ -479,6 +499,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
           },
         }), ctl.signal);
         lastResultPng.value = result.png;
+        lastResultSize = `${result.width}×${result.height} px`;
         if (result.droppedTokens > 0 && i === 0) notice.value = `${result.droppedTokens} prompt token${result.droppedTokens === 1 ? ' was' : 's were'} beyond the 77-token limit and ignored.`;
         run.value = { ...(run.value as RunState), phase: 'inserting' };
         const recipe = makeRecipe(job, form, {
@@ -486,7 +507,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
         });
         const ack = await bridge.requestAsync({
           type: 'insert-result', requestId: newRequestId('i'), jobId, png: result.png, width: result.width, height: result.height,
-          placement: reply.placement, recipe, target, batchIndex: i, batchCount: plan.seeds.length,
+          placement: boosting ? scalePlacement(reply.placement, form.upscale ?? 2) : reply.placement, recipe, target, batchIndex: i, batchCount: plan.seeds.length,
         }, 60_000);
         insertedCount++;
         if (ack.type === 'insert-done') {
@@ -496,7 +517,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
         }
       }
       const n = plan.seeds.length;
-      const summary = `Inserted ${n === 1 ? 'the image' : `${n} images`} (seed ${plan.seeds.length === 1 ? plan.seeds[0] : `${plan.seeds[0]}–${plan.seeds[n - 1]}`}).`;
+      const summary = boosting ? `Inserted the ×${form.upscale ?? 2} image (${lastResultSize ?? ''}).` : `Inserted ${n === 1 ? 'the image' : `${n} images`} (seed ${plan.seeds.length === 1 ? plan.seeds[0] : `${plan.seeds[0]}–${plan.seeds[n - 1]}`}).`;
       notice.value = [notice.value, summary, ...notes].filter(Boolean).join(' ');
       void refreshHistoryAsync();
     } catch (err) {
@@ -538,7 +559,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
   const readonlyState = {
     ready, pluginVersion, theme, figmaTheme, effectiveTheme, selection, mode, settings, models, modelsLoaded, capabilities, storage, view, tokens,
     run, preview, lastResultPng, lastInserted, lastSeeds, error, notice, history, historyState, pendingLicence, relaunchNote,
-    capableModels, model, params, controlType, generateSize, hintLine, finalPrompts, running,
+    capableModels, model, params, controlType, generateSize, hintLine, finalPrompts, running, boostScale,
   } satisfies Record<string, ReadonlySignal<unknown>>;
 
   return {

@@ -118,6 +118,8 @@ export interface GenerateRequest {
   readonly control?: RgbaImage;
   readonly controlScale?: number;
   readonly controlType?: string;
+  /** Boost: the upscale factor (2 or 4); `image` is the source at its own size, the result is `upscale`× larger. */
+  readonly upscale?: number;
   /** Inpaint on a server: grow the mask by this many working px before sampling (the feather is already in `mask`). */
   readonly maskGrow?: number;
   /** Style reference (server engines): the look to apply, and how strongly (0..1). */

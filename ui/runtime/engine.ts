@@ -21,6 +21,7 @@ import { createSessionManager, type MemoryPolicy, type SessionEvent, type Sessio
 import { createSha256, createSha256Async } from './sha256';
 import { createFolderStore, matchPickedFiles, pickedFromFileList, type PickedFile } from './store/local-folder';
 import type { ModelStore } from './store/model-store';
+import { boostThumbnail, createUpscalerRunner, type UpscalerModel } from './upscaler';
 
 export interface EngineOptions {
   readonly ort: OrtLike;
@@ -47,6 +48,8 @@ export interface EngineOptions {
   /** Skip the all-zero output check (proof models with legitimately zero outputs). */
   readonly allowZeroOutput?: boolean;
   readonly onSessionEvent?: (e: SessionEvent) => void;
+  /** Built-in upscalers for Boost (bundled with the app; none → Boost explains it is missing). */
+  readonly upscalers?: readonly UpscalerModel[];
 }
 
 export interface Engine extends EngineClient {
@@ -361,6 +364,8 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
     return manager;
   };
 
+  const upscalers = createUpscalerRunner(opts.ort, opts.upscalers ?? []);
+
   const requireImage = (name: string, img: GenerateRequest['image']) => {
     if (!img) throw new AppError('INVALID_INPUT', `This mode needs ${name}, but none was given.`);
     return img;
@@ -459,6 +464,24 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
       return store.usageAsync();
     },
     async generateAsync(request, { onProgress, signal } = {}): Promise<GenerateResult> {
+      if (request.mode === 'boost') {
+        const image = requireImage('a source image', request.image);
+        const fp32 = chooseProvider(adapter, 'float32', { allowFallbackAdapter: opts.allowFallbackAdapter === true });
+        const provider = opts.forceProvider === 'wasm' || (opts.forceProvider === 'webgpu' && adapter.available) ? opts.forceProvider : fp32.provider;
+        let lastPreview = 0;
+        const out = await upscalers.boostAsync(image, request.upscale ?? 2, provider, {
+          ...(signal ? { signal } : {}),
+          ...(onProgress ? {
+            onProgress: (p: { done: number; total: number; image: import('../core/image').RgbaImage }) => {
+              const t = Date.now();
+              const withPreview = p.done === p.total || t - lastPreview > 300;
+              if (withPreview) lastPreview = t;
+              onProgress({ step: p.done, total: p.total, stage: 'denoise', ...(withPreview ? { preview: boostThumbnail(p.image, 256) } : {}) });
+            },
+          } : {}),
+        });
+        return { png: encodePng(out), width: out.width, height: out.height, seed: request.seed, droppedTokens: 0 };
+      }
       const entry = entryOf(request.modelId);
       const present = await presentMapAsync();
       if ((await statusOf(entry, present)) !== 'ready') {
@@ -567,6 +590,7 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
       return entryFor(e, await presentMapAsync());
     },
     async closeAsync() {
+      await upscalers.closeAsync();
       if (current) await current.manager.releaseAllAsync().catch(() => undefined);
       current = null;
     },

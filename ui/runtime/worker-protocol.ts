@@ -105,6 +105,7 @@ export const generateRequestValidator = v.object({
   control: v.optional(rgbaImageValidator),
   controlScale: v.optional(v.number({ min: 0, max: 4 })),
   controlType: v.optional(text(40)),
+  upscale: v.optional(v.number({ integer: true, min: 2, max: 4 })),
 });
 
 /** Argument validators per method (the worker checks calls before running them). */

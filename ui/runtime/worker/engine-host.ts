@@ -11,6 +11,7 @@ import { createEngineAsync, type Engine } from '../engine';
 import type { OrtLike } from '../ort-session';
 import type { DeviceWatch } from '../ort-session';
 import type { AdapterInfo } from '../provider-choice';
+import type { UpscalerModel } from '../upscaler';
 import { createMemoryStore } from '../store/memory-store';
 import type { ModelStore } from '../store/model-store';
 import { openBestStoreAsync } from '../store/opfs-store';
@@ -35,6 +36,8 @@ export interface EngineHostDeps {
   readonly fetch?: (input: string, init?: RequestInit) => Promise<Response>;
   /** The wasm file name of the ORT build this worker imports (for `wasm.kind === 'url'`). */
   readonly wasmFile?: string;
+  /** Built-in upscalers for Boost (the worker entry passes the bundled ones). */
+  readonly upscalers?: readonly UpscalerModel[];
 }
 
 /** Applies the ORT env flags the product needs; returns the wasm thread count. */
@@ -84,6 +87,7 @@ export function attachEngineHost(port: PortLike, deps: EngineHostDeps): void {
       ...(config.forceProvider ? { forceProvider: config.forceProvider } : {}),
       crossOriginIsolated: (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true,
       wasmThreads,
+      ...(deps.upscalers ? { upscalers: deps.upscalers } : {}),
       // ORT keeps the device it started with; after a loss this engine continues on wasm and the client restarts
       // the worker for a fresh GPU device.
       recoverDeviceAsync: async () => ({ available: false, shaderF16: false, isFallback: false, unavailableReason: 'the GPU device was lost; the engine restarts to use it again' }),

@@ -5,5 +5,11 @@
 import * as ort from 'onnxruntime-web/webgpu';
 import { attachEngineHost, type PortLike } from './engine-host';
 import type { OrtLike } from '../ort-session';
+import { BUNDLED_UPSCALERS } from './bundled-upscalers';
 
-attachEngineHost(self as unknown as PortLike, { ort: ort as unknown as OrtLike });
+const base64ToBytes = (b64: string): Uint8Array => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+
+attachEngineHost(self as unknown as PortLike, {
+  ort: ort as unknown as OrtLike,
+  upscalers: BUNDLED_UPSCALERS.map((u) => ({ ...u, loadAsync: async () => base64ToBytes(u.base64) })),
+});
