@@ -133,16 +133,25 @@ describe('engine (in-thread mode, ORT wasm in Node)', () => {
     await engine.closeAsync();
   });
 
-  it('a manifest whose I/O names do not match the model fails with MODEL_MISMATCH at generation', async () => {
+  it('a manifest whose I/O names differ from the model runs (the model\'s own names are bound); one that needs an input the model lacks fails with MODEL_MISMATCH listing the real I/O', async () => {
     const raw = structuredClone(proof.manifests['proof-turbo']!);
-    raw.id = 'proof-wrong-io';
-    raw.components.unet.inputs[0].name = 'latents';
+    raw.id = 'proof-other-names';
+    raw.components.text_encoder.inputs[0].name = 'tokens';
+    raw.components.unet.outputs[0].name = 'noise_pred';
+    raw.components.vae_decoder.outputs[0].name = 'image';
     const engine = await newEngineAsync();
     await engine.addCustomModelAsync(raw);
+    await engine.downloadModelAsync('proof-other-names', () => {});
+    const ok = await engine.generateAsync(request({ modelId: 'proof-other-names' }), {});
+    expect(ok.width).toBeGreaterThan(0);
+    const wrong = structuredClone(proof.manifests['proof-turbo']!);
+    wrong.id = 'proof-wrong-io';
+    wrong.components.unet.inputs.push({ name: 'added_time_ids', dtype: 'float32', dims: [1, 6] });
+    await engine.addCustomModelAsync(wrong);
     await engine.downloadModelAsync('proof-wrong-io', () => {});
     const err = await engine.generateAsync(request({ modelId: 'proof-wrong-io' }), {}).then(() => null, (e: unknown) => e as AppError);
     expect(err?.code).toBe('MODEL_MISMATCH');
-    expect(err?.message).toMatch(/unet .* no input "latents".*unexpected input "sample"/);
+    expect(err?.message).toMatch(/unet of .* cannot be used: it has no input for "added_time_ids"\. The model's inputs "sample" float32/);
     await engine.closeAsync();
   });
 });

@@ -52,22 +52,35 @@ describe('ORT session wrapper (onnxruntime-web wasm in Node)', () => {
     }
   });
 
-  it('names and dtypes that differ from the manifest → MODEL_MISMATCH naming the difference', async () => {
-    const e1 = await appError(open(scaleGraph(2, 'x'), spec({ inputs: [{ name: 'sample', dtype: 'float32', dims: [1, 4] }] })));
-    expect(e1.code).toBe('MODEL_MISMATCH');
-    expect(e1.message).toMatch(/unet of Test does not match its manifest: the model has no input "sample"; the model has unexpected input "x"/);
-    const e2 = await appError(open(scaleGraph(2), spec({ inputs: [{ name: 'x', dtype: 'int64', dims: [1, 4] }] })));
-    expect(e2.message).toMatch(/input "x" is float32 in the model but int64 in the manifest/);
-    const e3 = await appError(open(scaleGraph(2), spec({ outputs: [{ name: 'y', dtype: 'float32', dims: [1, 4, 1] }] })));
-    expect(e3.message).toMatch(/output "y" has rank 2 in the model but 3 in the manifest/);
+  it('binds the manifest names to the model\'s own names and converts dtypes (a manifest I/O list is an expectation)', async () => {
+    // The model calls it "x" (an alias of sample) and "y"; the manifest says sample/out_sample in int64 — still runs.
+    const s = await open(scaleGraph(2, 'x'), spec({ inputs: [{ name: 'sample', dtype: 'int64', dims: [1, 4] }], outputs: [{ name: 'out_sample', dtype: 'float16', dims: [1, 4, 1] }] }));
+    try {
+      const out = await s.runAsync({ sample: { kind: 'host', dtype: 'int64', dims: [1, 4], data: BigInt64Array.of(1n, 2n, 3n, 4n) } });
+      expect(Object.keys(out)).toEqual(['out_sample']);
+      expect([...(out.out_sample as { data: Float32Array }).data]).toEqual([2, 4, 6, 8]);
+    } finally {
+      await s.releaseAsync();
+    }
   });
 
-  it('missing or unexpected feeds → MODEL_MISMATCH before ORT runs', async () => {
+  it('a required slot the model lacks, or an input nothing can feed → MODEL_MISMATCH listing the model\'s real I/O', async () => {
+    const three = spec({ inputs: ['sample', 'timestep', 'encoder_hidden_states'].map((name) => ({ name, dtype: 'float32' as const, dims: [1, 4] })) });
+    const e1 = await appError(open(scaleGraph(2, 'x'), three));
+    expect(e1.code).toBe('MODEL_MISMATCH');
+    expect(e1.message).toMatch(/unet of Test cannot be used: it has no input for "timestep"; it has no input for "encoder_hidden_states"\. The model's inputs "x" float32 \[1,4\]; outputs "y" float32 \[1,4\]/);
+    const e2 = await appError(open(scaleGraph(2, 'mystery_input'), spec({ inputs: [] as never })));
+    expect(e2.message).toMatch(/it needs an input the app cannot feed: "mystery_input" float32 \[1,4\]/);
+  });
+
+  it('a feed whose shape cannot fit the model → MODEL_MISMATCH naming both shapes, before ORT runs', async () => {
     const s = await open(scaleGraph(2));
     try {
-      const e = await appError(s.runAsync({ sample: float32([1, 4]) }));
+      const e = await appError(s.runAsync({ x: float32([1, 3]) }));
       expect(e.code).toBe('MODEL_MISMATCH');
-      expect(e.message).toMatch(/missing "x" unexpected "sample"/);
+      expect(e.message).toMatch(/cannot take "x": the model takes \[1,4\], the app feeds \[1,3\]\. The model's inputs "x" float32 \[1,4\]/);
+      const e2 = await appError(s.runAsync({ x: float32([1, 4]), other: float32([1]) }));
+      expect(e2.message).toMatch(/unexpected "other"/);
     } finally {
       await s.releaseAsync();
     }

@@ -66,7 +66,8 @@ interface Pending {
 
 export function createEngineClient(opts: EngineClientOptions): RuntimeEngineClient {
   if (!opts.workerUrl && !opts.createWorker) throw new AppError('INTERNAL', 'createEngineClient needs workerUrl or createWorker.');
-  let conn: { worker: WorkerLike; ready: Promise<void> } | null = null;
+  type Conn = { worker: WorkerLike; ready: Promise<void> };
+  let conn: Conn | null = null;
   let nextId = 1;
   const pending = new Map<number, Pending>();
   let wasmBytes: Uint8Array | null = null;
@@ -83,7 +84,7 @@ export function createEngineClient(opts: EngineClientOptions): RuntimeEngineClie
     return { kind: 'bytes', bytes: wasmBytes };
   };
 
-  const connect = (): { worker: WorkerLike; ready: Promise<void> } => {
+  const connect = (): Conn => {
     const worker = opts.createWorker ? opts.createWorker() : (new Worker(opts.workerUrl!) as unknown as WorkerLike);
     let readyResolve!: () => void;
     let readyReject!: (e: AppError) => void;
@@ -105,7 +106,7 @@ export function createEngineClient(opts: EngineClientOptions): RuntimeEngineClie
       if (msg.type === 'result') p.resolve(msg.value);
       else {
         const err = AppError.fromData(msg.error);
-        if (err.code === 'DEVICE_LOST') restart();
+        if (err.code === 'DEVICE_LOST') restartAfterDeviceLoss(c);
         p.reject(err);
       }
     });
@@ -138,15 +139,38 @@ export function createEngineClient(opts: EngineClientOptions): RuntimeEngineClie
     return c;
   };
 
-  function restart(): void {
-    if (!conn || !opts.workerUrl) return; // an injected connection cannot be recreated
-    conn.worker.terminate?.();
-    conn = null;
+  /** Set while deciding whether to recreate the worker after a device loss; calls wait for it. */
+  let restarting: Promise<void> | null = null;
+
+  /**
+   * After DEVICE_LOST the worker's ORT instance has no usable GPU state ("null function" on every later WebGPU call),
+   * so the worker is terminated and the next call starts a fresh one (new ORT, new GPUDevice) — when its store is
+   * persistent (OPFS, a folder), which the new worker finds again. A worker with an in-memory store (the inline
+   * mode's null origin) is kept, so downloaded models are not lost: its engine continues on the CPU (wasm).
+   */
+  function restartAfterDeviceLoss(c: Conn): void {
+    if (!opts.workerUrl || conn !== c || restarting) return; // an injected connection cannot be recreated
+    restarting = (async () => {
+      let persistent = false;
+      try {
+        persistent = (await callOnAsync<EngineCapabilities>(c, 'capabilities', [])).persistentStorage === true;
+      } catch {
+        persistent = true; // the worker does not answer: nothing in it is worth keeping
+      }
+      if (persistent && conn === c) {
+        c.worker.terminate?.();
+        conn = null;
+      }
+    })().finally(() => { restarting = null; });
   }
 
   const callAsync = async <T>(method: EngineMethod, args: unknown[], o: { onProgress?: (p: unknown) => void; signal?: AbortSignal } = {}): Promise<T> => {
+    while (restarting) await restarting;
     conn ??= connect();
-    const c = conn;
+    return callOnAsync<T>(conn, method, args, o);
+  };
+
+  const callOnAsync = async <T>(c: Conn, method: EngineMethod, args: unknown[], o: { onProgress?: (p: unknown) => void; signal?: AbortSignal } = {}): Promise<T> => {
     await c.ready;
     if (o.signal?.aborted) throw new AppError('CANCELLED', 'Cancelled.');
     const id = nextId++;

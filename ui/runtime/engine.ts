@@ -15,7 +15,7 @@ import type {
 import { addCustomModelAsync, builtinCatalog, loadCatalogIndexAsync, resolveUrl, storePathFor, type CatalogEntry } from './catalog';
 import { checkMagic, downloadFilesAsync, formatBytes, pinPathFor, readPinAsync, type DownloadOptions, type DownloadTarget, type EstimateFn } from './downloader';
 import type { NetworkPolicy } from './fetch-allowed';
-import { createOrtSessionAsync, type DeviceWatch, type OrtLike } from './ort-session';
+import { createOrtSessionAsync, deviceLostError, sessionHintsFor, type DeviceWatch, type OrtLike } from './ort-session';
 import { chooseProvider, type AdapterInfo, type Provider, type ProviderChoice } from './provider-choice';
 import { createSessionManager, type MemoryPolicy, type SessionEvent, type SessionManager } from './session-manager';
 import { createSha256, createSha256Async } from './sha256';
@@ -338,7 +338,7 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
     // Outputs another model consumes stay on the GPU in "fast" mode (in "low-memory" the producer is released first).
     const gpuOutputs = ctx.policy === 'fast' && (role === 'text_encoder' || role === 'controlnet') ? spec.outputs.map((o) => o.name) : [];
     return createOrtSessionAsync({
-      ort: opts.ort, role, modelName: m.name, spec, model, externalData, provider, gpuOutputs,
+      ort: opts.ort, role, modelName: m.name, spec, model, externalData, provider, gpuOutputs, ...sessionHintsFor(m, role),
       ...(opts.deviceWatch ? { deviceWatch: opts.deviceWatch } : {}),
       ...(opts.allowZeroOutput ? { allowZeroOutput: true } : {}),
     });
@@ -490,6 +490,7 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
       if (signal?.aborted) throw new AppError('CANCELLED', 'Generation cancelled.');
       const tokenizer = await tokenizerForAsync(entry);
       const manager = await managerForAsync(entry);
+      const providerInUse = current?.provider;
       const ctx: PipelineContext = {
         manifest: entry.manifest, sessions: manager, tokenizer,
         ...(signal ? { signal } : {}),
@@ -512,6 +513,13 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
           }); break;
           default: throw new AppError('INVALID_INPUT', `Unknown mode ${JSON.stringify((request as { mode: unknown }).mode)}; expected generate, edit, inpaint or wireframe.`);
         }
+      } catch (err) {
+        // Once the device is gone, the pipeline's clean-up (disposing GPU tensors, releasing sessions) fails too, with
+        // ORT's raw text ("null function") that would hide the cause: report the run as DEVICE_LOST.
+        const e = toAppError(err);
+        const onGpu = providerInUse === 'webgpu';
+        if (onGpu && e.code !== 'CANCELLED' && e.code !== 'DEVICE_LOST' && (deviceLost || opts.deviceWatch?.lost)) throw deviceLostError(opts.deviceWatch?.reason, err);
+        throw e;
       } finally {
         if (policy === 'low-memory') await manager.releaseAllAsync().catch(() => undefined);
       }

@@ -45,9 +45,28 @@ export async function createWebGpuDeviceAsync(adapter: GPUAdapter, watch: Device
   });
   watch.lost = false;
   delete watch.reason;
-  void device.lost.then((info) => {
-    watch.lost = true;
-    watch.reason = info.message || `reason: ${String(info.reason)}`;
-  });
+  watchDeviceLoss(device, watch);
   return device;
+}
+
+const watched = new WeakSet<object>();
+
+/**
+ * Marks `watch.lost` (with the browser's reason) when `device.lost` resolves. onnxruntime-web 1.30 creates its own
+ * GPUDevice (it ignores a device set on `env.webgpu.device` and publishes its own there once a WebGPU session
+ * exists), so the runtime attaches this to ORT's device after each WebGPU session is created. Idempotent.
+ */
+export function watchDeviceLoss(device: unknown, watch: DeviceWatch): void {
+  // ORT's typings say env.webgpu.device is a Promise<GPUDevice>; 1.30 stores the device itself. Accept both.
+  if (device instanceof Promise) {
+    void device.then((d: unknown) => watchDeviceLoss(d, watch), () => undefined);
+    return;
+  }
+  const lost = (device as { lost?: unknown } | null)?.lost;
+  if (!device || typeof device !== 'object' || !(lost instanceof Promise) || watched.has(device)) return;
+  watched.add(device);
+  void (lost as Promise<{ message?: string; reason?: unknown }>).then((info) => {
+    watch.lost = true;
+    watch.reason = info?.message || `reason: ${String(info?.reason)}`;
+  });
 }

@@ -15,7 +15,7 @@ import type { UpscalerModel } from '../upscaler';
 import { createMemoryStore } from '../store/memory-store';
 import type { ModelStore } from '../store/model-store';
 import { openBestStoreAsync } from '../store/opfs-store';
-import { createWebGpuDeviceAsync, probeWebGpuAsync } from '../webgpu';
+import { probeWebGpuAsync, watchDeviceLoss } from '../webgpu';
 import {
   clientToWorkerValidator, METHOD_ARGS, type EngineInitConfig, type WorkerToClient,
 } from '../worker-protocol';
@@ -62,17 +62,11 @@ export function attachEngineHost(port: PortLike, deps: EngineHostDeps): void {
   const initAsync = async (config: EngineInitConfig): Promise<Engine> => {
     const wasmThreads = configureOrtEnv(deps.ort, config.wasm, deps.wasmFile);
     const store = config.memoryStore ? createMemoryStore() : await (deps.openStoreAsync ?? (() => openBestStoreAsync()))();
-    const watch: DeviceWatch = { lost: false };
+    // onnxruntime-web 1.30 creates its own GPUDevice and ignores one set on env.webgpu.device, so we watch the device
+    // it publishes there once its first WebGPU session exists (ort-session calls `attach`); its errors after a loss
+    // are recognised too (ort-session isDeviceLostError).
+    const watch: DeviceWatch = { lost: false, attach: (device) => watchDeviceLoss(device, watch) };
     const probe = await (deps.probeAdapterAsync ?? (() => probeWebGpuAsync()))();
-    // Hand ORT a device we watch for loss (only possible before its first WebGPU session).
-    if (probe.info.available && probe.adapter) {
-      try {
-        const device = await createWebGpuDeviceAsync(probe.adapter, watch);
-        (deps.ort.env as { webgpu?: { device?: unknown } }).webgpu!.device = device;
-      } catch {
-        // ORT will create its own device; loss is then detected from error messages only.
-      }
-    }
     const domains = [...ALLOWED_DOMAINS, ...(config.devCatalogUrl ? DEV_ALLOWED_DOMAINS : []), ...(config.extraAllowedDomains ?? [])];
     return createEngineAsync({
       ort: deps.ort, store,
@@ -90,7 +84,7 @@ export function attachEngineHost(port: PortLike, deps: EngineHostDeps): void {
       ...(deps.upscalers ? { upscalers: deps.upscalers } : {}),
       // ORT keeps the device it started with; after a loss this engine continues on wasm and the client restarts
       // the worker for a fresh GPU device.
-      recoverDeviceAsync: async () => ({ available: false, shaderF16: false, isFallback: false, unavailableReason: 'the GPU device was lost; the engine restarts to use it again' }),
+      recoverDeviceAsync: async () => ({ available: false, shaderF16: false, isFallback: false, unavailableReason: 'the GPU device was lost; this run continues on the CPU, reopen the plugin to use the GPU again' }),
     });
   };
 
