@@ -1,14 +1,22 @@
 /**
- * Build step (called by esbuild.config.mjs): the module source that replaces ui/runtime/worker/bundled-upscalers.ts
- * in the worker bundle — ESRGAN-slim ×2 and ×4 converted to ONNX from the npm package, base64, with its licence.
+ * Build step (called by esbuild.config.mjs): ESRGAN-slim ×2 and ×4 converted to ONNX from the npm package, with what
+ * the runtime needs to know about them and the package's MIT licence (which travels with the bytes).
  */
 import { convertEsrganSlim } from './esrgan-slim';
 
-export function bundledUpscalersSource(scales: readonly (2 | 4)[] = [2, 4]): { source: string; bytes: number } {
-  let bytes = 0;
-  const list = scales.map((scale) => {
+export interface BuiltUpscaler {
+  readonly id: string;
+  readonly name: string;
+  readonly scale: number;
+  readonly range: number;
+  readonly receptiveRadius: number;
+  readonly licence: string;
+  readonly onnx: Uint8Array;
+}
+
+export function buildUpscalers(scales: readonly (2 | 4)[] = [2, 4]): BuiltUpscaler[] {
+  return scales.map((scale) => {
     const m = convertEsrganSlim(scale);
-    bytes += m.onnx.byteLength;
     return {
       id: `esrgan-slim-x${scale}`,
       name: `ESRGAN-slim ×${scale} (UpscalerJS ${m.version}, MIT)`,
@@ -16,8 +24,7 @@ export function bundledUpscalersSource(scales: readonly (2 | 4)[] = [2, 4]): { s
       range: 255,
       receptiveRadius: m.receptiveRadius,
       licence: m.license,
-      base64: Buffer.from(m.onnx).toString('base64'),
+      onnx: m.onnx,
     };
   });
-  return { source: `export const BUNDLED_UPSCALERS = ${JSON.stringify(list)};\n`, bytes };
 }

@@ -40,6 +40,8 @@ export interface JobForm {
   readonly controlScale: number;
   /** Boost: the upscale factor. */
   readonly upscale?: number;
+  /** Boost: refine with this diffusion model after upscaling. */
+  readonly refineModelId?: string;
 }
 
 /** Line width per control type at a 512 px working side (scaled with the working size). */
@@ -94,6 +96,10 @@ export function prepareJob(inputs: JobInputs, form: JobForm, raster: Rasterizer)
       if (!image) throw new AppError('INVALID_SELECTION', 'Boost needs an image of the selection, and none came back.', { hint: 'Select a visible image, frame or shape and try again.' });
       base.image = image;
       base.upscale = form.upscale ?? 2;
+      if (form.refineModelId) {
+        base.refineModelId = form.refineModelId;
+        base.strength = form.strength;
+      }
       break;
     case 'wireframe': {
       if (!inputs.outlines || inputs.outlines.paths.length === 0) throw new AppError('INVALID_SELECTION', 'Wireframe needs shapes or text in the selected frame, and it has none.', { hint: 'Select a frame that contains the wireframe.' });
@@ -136,6 +142,7 @@ export function makeRecipe(
     recipe.upscale = form.upscale ?? 2;
     recipe.width = inputs.width * recipe.upscale;
     recipe.height = inputs.height * recipe.upscale;
+    if (form.refineModelId) recipe.strength = form.strength;
   }
   if (form.mode === 'inpaint') {
     recipe.maskFeather = form.maskFeather;

@@ -118,6 +118,9 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
   const relaunchNote = signal<string | null>(null);
   /** Boost: the upscale factor. */
   const boostScale = signal<BoostScale>(2);
+  /** Boost: refine the upscaled image with a diffusion model (Krita's upscale + refine), and how strongly. */
+  const boostRefine = signal(false);
+  const boostRefineStrength = signal(0.3);
 
   // ---- derived -----------------------------------------------------------------------------------------------
   const capableModels = computed(() => modelsForMode(models.value, mode.value));
@@ -125,6 +128,11 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
   const params = computed<EffectiveParams>(() => effectiveParams(model.value, model.value ? settings.value.paramsByModel[model.value.id] : undefined));
   const controlType = computed<ControlType>(() => settings.value.controlType ?? modelControlType(model.value) ?? 'lineart');
   const generateSize = computed(() => effectiveSize(model.value, settings.value.size));
+  /** The model Boost refines with: Edit's model when it is downloaded. */
+  const refineModel = computed<ModelEntry | null>(() => {
+    const m = pickModel(models.value, 'edit', settings.value.modelByMode.edit);
+    return m && m.status === 'ready' ? m : null;
+  });
   const hintLine = computed(() => (mode.value === 'boost'
     ? boostHintLine(selection.value, boostScale.value)
     : selectionHintLine(selection.value, mode.value, model.value, generateSize.value)));
@@ -388,10 +396,18 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
     if (mode.value === 'boost') {
       // The bundled upscaler: no model to pick or download, no prompt.
       const p = params.value;
+      const r = boostRefine.value ? refineModel.value : null;
+      if (boostRefine.value && !r) {
+        throw new AppError('MODEL_NOT_READY', 'Refining needs a downloaded model that can edit images.', { hint: 'Download one in Models, or turn “Refine” off.' });
+      }
+      const rp = r ? effectiveParams(r, settings.value.paramsByModel[r.id]) : null;
+      const { prompt, negativePrompt } = finalPrompts.value;
       return {
-        mode: 'boost', modelId: `esrgan-slim-x${boostScale.value}`, prompt: '', negativePrompt: '', steps: 1, guidance: 0,
-        strength: p.strength, maskFeather: settings.value.maskFeather, controlType: controlType.value, controlScale: p.controlScale,
+        mode: 'boost', modelId: `esrgan-slim-x${boostScale.value}`, prompt: r ? prompt : '', negativePrompt: r ? negativePrompt : '',
+        steps: rp?.steps ?? 1, guidance: rp?.guidance ?? 0,
+        strength: r ? boostRefineStrength.value : p.strength, maskFeather: settings.value.maskFeather, controlType: controlType.value, controlScale: p.controlScale,
         upscale: boostScale.value,
+        ...(r ? { refineModelId: r.id } : {}),
       };
     }
     const m = model.value;
@@ -559,7 +575,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
   const readonlyState = {
     ready, pluginVersion, theme, figmaTheme, effectiveTheme, selection, mode, settings, models, modelsLoaded, capabilities, storage, view, tokens,
     run, preview, lastResultPng, lastInserted, lastSeeds, error, notice, history, historyState, pendingLicence, relaunchNote,
-    capableModels, model, params, controlType, generateSize, hintLine, finalPrompts, running, boostScale,
+    capableModels, model, params, controlType, generateSize, hintLine, finalPrompts, running, boostScale, boostRefine, boostRefineStrength, refineModel,
   } satisfies Record<string, ReadonlySignal<unknown>>;
 
   return {

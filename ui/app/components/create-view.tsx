@@ -307,6 +307,27 @@ function BoostFields({ store }: { store: AppStore }) {
         options={[{ value: 'new-layer', label: 'New layer' }, { value: 'replace-fill', label: 'Fill of the selection' }]}
         onChange={(v) => store.update({ target: v })}
       />
+      <label class="row small" style="gap:6px;align-items:center">
+        <input type="checkbox" checked={store.boostRefine.value} data-testid="boost-refine"
+          onChange={(e) => { store.boostRefine.value = (e.currentTarget as HTMLInputElement).checked; }} />
+        Refine after upscaling (adds detail with {store.refineModel.value?.name ?? 'a downloaded Edit model'} and the prompt)
+      </label>
+      {store.boostRefine.value && (
+        <>
+          {!store.refineModel.value && (
+            <div class="callout warning"><span class="callout-icon"><IconWarning /></span>
+              <p class="grow">Refining needs a downloaded model that can edit images.</p>
+              <button type="button" class="link" onClick={() => { store.view.value = 'models'; }}>Open Models</button>
+            </div>
+          )}
+          <SliderField label="Refine strength" value={store.boostRefineStrength.value} min={0.05} max={0.6} step={0.05} format={(v) => v.toFixed(2)}
+            onChange={(v) => { store.boostRefineStrength.value = Math.min(0.6, Math.max(0.05, v)); }} />
+          <Field label="Prompt (for the refine pass)" htmlFor="boost-prompt">
+            <textarea id="boost-prompt" rows={2} value={s.prompt} maxLength={LIMITS.prompt} placeholder="What the image shows, e.g. a stone house with a red roof"
+              onInput={(e) => store.update({ prompt: (e.currentTarget as HTMLTextAreaElement).value })} />
+          </Field>
+        </>
+      )}
       <p class="small muted" style="margin:0">
         Upscaler: ESRGAN-slim ×{scale} (UpscalerJS, MIT), built into the plugin — nothing to download. Runs in tiles, on the GPU when there is one.
       </p>

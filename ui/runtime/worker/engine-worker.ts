@@ -5,11 +5,7 @@
 import * as ort from 'onnxruntime-web/webgpu';
 import { attachEngineHost, type PortLike } from './engine-host';
 import type { OrtLike } from '../ort-session';
-import { BUNDLED_UPSCALERS } from './bundled-upscalers';
 
-const base64ToBytes = (b64: string): Uint8Array => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-
-attachEngineHost(self as unknown as PortLike, {
-  ort: ort as unknown as OrtLike,
-  upscalers: BUNDLED_UPSCALERS.map((u) => ({ ...u, loadAsync: async () => base64ToBytes(u.base64) })),
-});
+// The bundled upscalers (Boost) arrive with the init config: the worker source must stay small (inline mode starts
+// it from a data: URL, which Chromium caps at 2 MB).
+attachEngineHost(self as unknown as PortLike, { ort: ort as unknown as OrtLike });
