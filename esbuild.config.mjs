@@ -6,6 +6,8 @@
 //   dist/app/      — hosted mode: the static app (index.html, app.js, worker.js, ORT wasm) for a real origin
 // Usage: node esbuild.config.mjs [--mode inline|hosted] [--hosted-url URL] [--figma-origin ORIGIN] [--outdir DIR]
 //        [--dev-catalog URL]   (an extra model catalogue; the harness serves its proof models this way)
+//        [--server-host URL]…  (a team's ComfyUI/SwarmUI server, e.g. https://gpu.team.example:8188; repeatable, no `*`:
+//                               the UI may reach it, and dist/manifest.json lists it for Figma)
 import * as esbuild from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -26,8 +28,30 @@ export const DEFAULTS = {
   figmaOrigin: 'https://www.figma.com',
   outdir: path.join(ROOT, 'dist'),
   devCatalog: '',
+  serverHosts: [],
   minify: true,
 };
+
+/**
+ * A team's server host → the allowlist entries it adds (http(s) for the API, ws(s) for ComfyUI's progress socket).
+ * One explicit origin: no wildcard, no path.
+ */
+export function serverHostEntries(input) {
+  const text = String(input).trim();
+  if (text.includes('*')) throw new Error(`--server-host must name one host, without wildcards: "${text}"`);
+  let u;
+  try {
+    u = new URL(text);
+  } catch {
+    throw new Error(`--server-host must be a URL like https://gpu.example.com:8188, got "${text}"`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`--server-host must start with http:// or https://, got "${text}"`);
+  if (u.pathname !== '/' || u.search || u.hash || u.username || u.password) throw new Error(`--server-host is an origin only (scheme, host, port), got "${text}"`);
+  const ws = u.protocol === 'https:' ? 'wss:' : 'ws:';
+  return [`${u.protocol}//${u.host}`, `${ws}//${u.host}`];
+}
+
+const serverEntries = (opts) => [...new Set((opts.serverHosts ?? []).flatMap(serverHostEntries))];
 
 const uiDefines = (opts) => ({
   __UI_MODE__: JSON.stringify(opts.mode),
@@ -35,6 +59,7 @@ const uiDefines = (opts) => ({
   __FIGMA_ORIGIN__: JSON.stringify(opts.figmaOrigin),
   __PLUGIN_VERSION__: JSON.stringify(pkg.version),
   __DEV_CATALOG_URL__: JSON.stringify(opts.devCatalog),
+  __SERVER_HOSTS__: JSON.stringify(serverEntries(opts)),
 });
 
 /**
@@ -176,6 +201,17 @@ export async function buildAsync(options = {}) {
   const code = await buildPluginAsync(opts);
   fs.writeFileSync(path.join(opts.outdir, 'code.js'), code);
   const written = [path.join(opts.outdir, 'code.js')];
+  const extraHosts = serverEntries(opts);
+  if (extraHosts.length > 0) {
+    // Figma fixes allowedDomains at build time: a build for a team's server ships its own manifest next to the code.
+    const m = JSON.parse(JSON.stringify(manifest));
+    m.main = 'code.js';
+    m.ui = 'ui.html';
+    m.networkAccess.allowedDomains = [...new Set([...m.networkAccess.allowedDomains, ...extraHosts])];
+    m.networkAccess.reasoning += ` This build also reaches the team's own server (${extraHosts.join(', ')}).`;
+    fs.writeFileSync(path.join(opts.outdir, 'manifest.json'), `${JSON.stringify(m, null, 2)}\n`);
+    written.push(path.join(opts.outdir, 'manifest.json'));
+  }
 
   if (opts.mode === 'inline') {
     const wasm = ortWasmGzipBase64();
@@ -232,6 +268,7 @@ function parseArgs(argv) {
     else if (a === '--figma-origin') opts.figmaOrigin = next();
     else if (a === '--outdir') opts.outdir = path.resolve(next());
     else if (a === '--dev-catalog') opts.devCatalog = next();
+    else if (a === '--server-host') { const h = next(); serverHostEntries(h); opts.serverHosts = [...(opts.serverHosts ?? []), h]; }
     else if (a === '--no-minify') opts.minify = false;
     else throw new Error(`Unknown option ${a}`);
   }

@@ -22,7 +22,7 @@ import { FIGMA_MAX_IMAGE_SIDE, type Recipe, type UiToPlugin } from '../protocol/
 import { invert, multiply, type Affine, type Box } from './geometry';
 import { readPngSize } from './png';
 import type { SourceSnapshot } from './prepare-job';
-import { absoluteBox, isLocked, pageOf } from './selection-plan';
+import { absoluteBox, isHidden, isLocked, pageOf } from './selection-plan';
 
 export type InsertResultMessage = Extract<UiToPlugin, { type: 'insert-result' }>;
 
@@ -41,8 +41,14 @@ export interface InsertOutcome {
 }
 
 /** "a mountain cabin at dusk" → layer name (≤ 60 characters). */
+/**
+ * Invisible and direction-changing characters: zero-width spaces/joiners, word joiner, BOM, soft hyphen, and the bidi
+ * embeddings/overrides/isolates (U+202E would make a layer name read backwards in the layers panel).
+ */
+export const INVISIBLE_CHARS = /[\u00AD\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\u061C\uFEFF]/g;
+
 export function layerName(prompt: string): string {
-  const p = prompt.replace(/\s+/g, ' ').trim();
+  const p = prompt.replace(INVISIBLE_CHARS, '').replace(/\s+/g, ' ').trim();
   if (!p) return 'Generated image';
   return p.length > 60 ? `${p.slice(0, 59).trimEnd()}…` : p;
 }
@@ -172,6 +178,7 @@ export async function insertResultAsync(figma: PluginAPI, msg: InsertResultMessa
       throw new AppError('INVALID_SELECTION', `'${source.name}' (${source.type.toLowerCase()}) has no fills to replace. Nothing was inserted.`, { hint: 'Use “New layer” instead.' });
     }
     if (isLocked(source)) throw new AppError('SOURCE_CHANGED', `'${source.name}' was locked while the image was being made. Nothing was inserted.`, { hint: 'Unlock it and rerun.' });
+    if (isHidden(source)) throw new AppError('SOURCE_CHANGED', `'${source.name}' was hidden while the image was being made. Nothing was inserted.`, { hint: 'Show it and rerun, or use “New layer”.' });
   }
   const canvas = { width: msg.recipe.width, height: msg.recipe.height };
   if (Math.abs(canvas.width / canvas.height - msg.width / msg.height) > 0.02) {

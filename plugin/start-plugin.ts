@@ -122,6 +122,7 @@ export function startPlugin(figma: PluginAPI, config: PluginConfig): PluginHandl
           openJob = null;
         }
         try {
+          checkPlacement(msg.placement);
           const sourceId = msg.placement.sourceNodeId;
           const outcome = await insertResultAsync(figma, msg, sourceId ? snapshots.get(sourceId) : undefined);
           openJob = msg.jobId;
@@ -190,7 +191,11 @@ export function startPlugin(figma: PluginAPI, config: PluginConfig): PluginHandl
       // Every request is answered: one the plugin refuses gets an error naming the field, in arrival order, so the
       // UI never waits for a reply that will not come. (Only a message without a usable requestId goes unanswered.)
       const target = refusalTarget(data);
-      if (target) chain = chain.then(() => post({ type: 'error', requestId: target.requestId, error: refusalError(target.label, parsed.reason, 'plugin') }));
+      if (target) {
+        chain = chain
+          .then(() => post({ type: 'error', requestId: target.requestId, error: refusalError(target.label, parsed.reason, 'plugin') }))
+          .catch((err) => warn(`Could not answer a refused message: ${toAppError(err).message}`));
+      }
       return;
     }
     const msg = parsed.message;
@@ -221,6 +226,26 @@ export function startPlugin(figma: PluginAPI, config: PluginConfig): PluginHandl
       figma.ui.onmessage = undefined;
     },
   };
+}
+
+/** Farthest a result may be placed from the canvas origin, in px (Figma documents live well inside ±10 million). */
+export const MAX_CANVAS_COORD = 10_000_000;
+/** Largest on-canvas size of a result, in px (sources are at most 4096 px; a result may be scaled, never this far). */
+export const MAX_PLACEMENT_SIDE = 100_000;
+
+/** Refuses a placement no real job produces (x = 1e9, a 9e15 px wide layer) before anything is written. */
+export function checkPlacement(p: Extract<UiToPlugin, { type: 'insert-result' }>['placement']): void {
+  const bad = (what: string, value: number, limit: string): never => {
+    throw new AppError('INVALID_INPUT', `The result's placement is out of bounds: ${what} is ${value}, but it must be ${limit}. Nothing was inserted.`, {
+      hint: 'Generate again from the current selection; if it keeps happening, reopen the plugin.',
+    });
+  };
+  for (const k of ['x', 'y'] as const) if (Math.abs(p[k]) > MAX_CANVAS_COORD) bad(k, p[k], 'within ±10,000,000 px');
+  for (const k of ['width', 'height'] as const) if (p[k] > MAX_PLACEMENT_SIDE) bad(k, p[k], 'at most 100,000 px');
+  const c = p.content;
+  for (const k of ['x', 'y', 'width', 'height'] as const) {
+    if (Math.abs(c[k]) > 16384) bad(`content.${k}`, c[k], 'within ±16,384 working px');
+  }
 }
 
 /** Selects a node (switching to its page first) and scrolls it into view. Throws AppError INVALID_INPUT when gone. */

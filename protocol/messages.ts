@@ -31,6 +31,31 @@ export const errorData = v.object({
   hint: v.optional(v.string({ maxLength: 2000 })),
 });
 
+/**
+ * How to reproduce a local image with diffusers (issue #11; built by ui/core/pipelines/reproduce.ts): the diffusers
+ * pipeline class, the model repo and pinned revision, the scheduler config, the exact seed (decimal, 0…2^64−1) for
+ * torch.Generator('cpu').manual_seed, the VAE-posterior and latent-mask conventions; `exact` says whether that
+ * diffusers run gives the same image, `departures` names every known difference.
+ */
+export const diffusersRecipe = v.object({
+  pipeline: v.string({ minLength: 1, maxLength: 80, pattern: /^[A-Za-z0-9]+$/, patternName: 'a diffusers class name' }),
+  source: v.string({ maxLength: 300 }),
+  revision: v.optional(v.string({ maxLength: 64, pattern: /^[0-9a-f]+$/, patternName: 'a commit hash' })),
+  scheduler: v.refine(v.record(v.plainData()), (r) => {
+    const keys = Object.keys(r);
+    if (keys.length > 32) return 'at most 32 scheduler keys';
+    for (const k of keys) if (k.length > 64 || !['string', 'number', 'boolean'].includes(typeof r[k])) return `scheduler.${k.slice(0, 64)} must be a string, number or boolean`;
+    return null;
+  }),
+  seed: v.refine(v.string({ pattern: /^(0|[1-9][0-9]{0,19})$/, patternName: 'a decimal seed' }), (s) => (BigInt(s) < 2n ** 64n ? null : 'a seed below 2^64')),
+  generator: v.literal('cpu'),
+  encoder: v.optional(v.oneOf(['diffusers', 'posterior-mean', 'in-graph-sample'] as const)),
+  latentMask: v.optional(v.oneOf(['nearest', 'max'] as const)),
+  exact: v.boolean(),
+  departures: v.array(v.string({ maxLength: 300 }), { maxLength: 8 }),
+});
+export type DiffusersRecipe = v.Infer<typeof diffusersRecipe>;
+
 /** The generation recipe stored on each result layer (pluginData key `recipe`, JSON, < 100 kB). */
 export const recipe = v.object({
   version: v.literal(1),
@@ -55,6 +80,14 @@ export const recipe = v.object({
   batchCount: v.optional(v.number({ integer: true, min: 1, max: 64 })),
   /** Boost: the upscale factor. */
   upscale: v.optional(v.number({ integer: true, min: 2, max: 4 })),
+  /** Which engine made it (absent = this device); server model file names and sha256 where the server reports them. */
+  engine: v.optional(v.oneOf(['local', 'comfyui', 'swarmui'] as const)),
+  serverModels: v.optional(v.array(v.string({ maxLength: 300 }), { maxLength: 8 })),
+  serverModelHashes: v.optional(v.record(v.string({ maxLength: 64 }))),
+  /** SwarmUI: the backend that served the image. */
+  backend: v.optional(v.string({ maxLength: 200 })),
+  /** Local engine: how to reproduce this image with diffusers. */
+  diffusers: v.optional(diffusersRecipe),
   pluginVersion: v.string({ maxLength: 40 }),
   createdAt: v.string({ maxLength: 40 }),
 });

@@ -125,7 +125,11 @@ export const record = <T>(value: Validator<T>): Validator<Record<string, T>> =>
   make(`an object of ${value.expected}`, (v, p) => {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return fail(p, 'an object', v);
     const out: Record<string, T> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = value.validate(x, [...p, k]);
+    for (const [k, x] of Object.entries(v)) {
+      // An own "__proto__" key (JSON.parse makes them) would set the copy's prototype on assignment.
+      if (k === '__proto__') throw new ValidationError([...p, k], 'a key named "__proto__" is not allowed');
+      out[k] = value.validate(x, [...p, k]);
+    }
     return out;
   });
 

@@ -8,11 +8,15 @@ import upscalers from 'virtual:upscalers';
 import { createPluginBridge } from './bridge/plugin-bridge';
 import { createEngineClient } from './runtime/engine-client';
 import { mountApp } from './app/main';
+import { ALLOWED_DOMAINS } from './runtime/allowed-hosts';
+import { createEngineRouter, decodePreviewInBrowserAsync } from './runtime/remote/engine-router';
 
 declare const __UI_MODE__: 'inline' | 'hosted';
 declare const __PLUGIN_ID__: string;
 declare const __FIGMA_ORIGIN__: string;
 declare const __DEV_CATALOG_URL__: string;
+/** A team's server hosts added at build time (esbuild.config.mjs --server-host). */
+declare const __SERVER_HOSTS__: readonly string[];
 
 function base64ToBytes(b64: string): Uint8Array {
   const bin = atob(b64);
@@ -66,7 +70,7 @@ async function startAsync(): Promise<void> {
       ? createPluginBridge(window, { uiMode: 'hosted', pluginId: __PLUGIN_ID__, figmaOrigin: __FIGMA_ORIGIN__ })
       : createPluginBridge(window, { uiMode: 'inline' });
 
-  const engine =
+  const localEngine =
     __UI_MODE__ === 'hosted'
       ? createEngineClient({
           workerUrl: new URL('worker.js', location.href).href,
@@ -93,6 +97,9 @@ async function startAsync(): Promise<void> {
           ...devOptions,
         });
 
+  // The same app on a ComfyUI server when the user connects one (Models → Server); the allowlist is the manifest's
+  // plus the build's --server-host entries.
+  const engine = createEngineRouter(localEngine, { domains: [...ALLOWED_DOMAINS, ...__SERVER_HOSTS__], decodePreviewAsync: decodePreviewInBrowserAsync });
   mountApp(root, { bridge, engine, uiMode: __UI_MODE__ });
 }
 

@@ -117,7 +117,7 @@ export async function mainAsync(argv: readonly string[], paths: BenchPaths, self
   const dl = await section('download', 'download', 60_000, async () => {
     const file = new Uint8Array(fs.readFileSync(path.join(paths.out, 'models', 'bench', 'unet.onnx')));
     const adapter = await createRuntimeDownload(paths, file);
-    return benchDownloadAsync(file, adapter.download, adapter.reason, adapter.hashRate);
+    return benchDownloadAsync(file, adapter.download, adapter.reason, adapter.hashRate, adapter.jsHashRate);
   }, (e) => [naFigure('Download (loopback)', 'Downloader ÷ raw fetch throughput', '≥ 0.9', e)]);
   if (dl) { figures.push(...dl.figures); details.download = dl.details; }
 

@@ -97,7 +97,7 @@ describe('ComfyUI engine against the stand-in', () => {
     expect(denoise).toEqual([1, 2, 3]);
     const previews = progress.filter((p) => p.preview);
     expect(previews.length).toBeGreaterThan(0);
-    expect(previews[0]?.preview?.width).toBe(64);
+    expect(previews[0]?.preview?.width).toBe(8); // latent-resolution previews
     const same = await engine.generateAsync(base(), CKPT);
     expect(Buffer.from(same.png).equals(Buffer.from(r1.png))).toBe(true);
     const otherSeed = await engine.generateAsync(base({ seed: 43 }), CKPT);
@@ -301,13 +301,23 @@ describe('faults in plain words, nothing half-done', () => {
     expect([...s.standin.sockets.keys()]).toEqual([engine.client.clientId]);
   });
 
+  it('no websocket at all (a proxy that refuses it): the prompt is followed through /queue and /history', async () => {
+    const { s, engine } = await setupAsync({ stepMs: 10 });
+    s.standin.refuseSockets = true;
+    await engine.healthAsync();
+    const r = await engine.generateAsync(base(), CKPT);
+    expect(r.width).toBe(64);
+    expect(s.standin.requests.some((q) => q.path.startsWith('/history/'))).toBe(true);
+  });
+
   it('socket dropped and the server gone: fails cleanly in plain words', async () => {
     const { s, engine } = await setupAsync({ stepMs: 30 });
     await engine.healthAsync();
     const p = engine.generateAsync(base({ steps: 50 }), CKPT, { onProgress: (x) => { if (x.stage === 'denoise' && x.step === 2) void s.closeAsync(); } });
     const e = await errorOf(p);
     expect(e.code).toBe('SERVER_UNREACHABLE');
-    expect(e.message).toMatch(/dropped during the run and did not come back/);
+    // Either the socket's loss or the next HTTP request notices first; both say so plainly.
+    expect(e.message).toMatch(/dropped during the run and did not come back|^Could not reach the server at/);
     running.splice(0);
   });
 

@@ -317,7 +317,10 @@ export class Standin {
                 out[k] = (lat.d[k] as number) * (1 - m) + v * m;
               }
             }
-            await ctx.progress(s, steps, vaeDecode({ w: lat.w, h: lat.h, d: out }));
+            // A latent2rgb-style preview at latent resolution (as ComfyUI's cheap preview method sends).
+            const pv: Img = { w: lat.w, h: lat.h, d: new Float32Array(lat.w * lat.h * 3) };
+            for (let k = 0; k < lat.w * lat.h; k++) for (let c = 0; c < 3; c++) pv.d[k * 3 + c] = clamp01(((out[k * 4 + c] as number) + 1) / 2);
+            await ctx.progress(s, steps, pv);
           }
           return [{ w: lat.w, h: lat.h, d: out }];
         },
@@ -682,8 +685,9 @@ export async function startStandinAsync(opts: StandinOptions = {}): Promise<Runn
       standin.resume();
       for (const ws of standin.sockets.values()) ws.terminate();
       wss.close();
-      await new Promise<void>((r) => server.close(() => r()));
-      server.closeAllConnections?.();
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      server.closeAllConnections();
+      await closed;
       await loop;
     },
   };

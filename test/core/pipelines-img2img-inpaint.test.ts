@@ -39,13 +39,15 @@ describe('imageToImageAsync', () => {
     expect(src.held()).toEqual([]);
   });
 
-  it('strength 0.5 of 2 steps runs one step at t = 499 from add_noise(image, σ₄₉₉·randn): result = l·x + (1−l)·x0', async () => {
+  it('strength 0.5 of 2 steps runs one step at t = 499 from add_noise(image, σ₄₉₉·randn): result = l·x + (1−l)·x0 (noise = second draw, after the posterior, as diffusers)', async () => {
     const { ctx, src } = runFor(proof());
     const r = await imageToImageAsync(ctx, { ...BASE, prompt: 'red half', image: solidSource, strength: 0.5, steps: 2, seed: 99 });
     expect(r.stepsRun).toBe(1);
     expect(src.feeds.unet!.map(ts)).toEqual([499]);
     const sigma = proofSigmaTable(SD_TURBO_SCHEDULER)[499]!;
-    const noise = createTorchGenerator(99).randn([1, 4, 8, 8]);
+    const g = createTorchGenerator(99);
+    g.randn([1, 4, 8, 8]); // diffusers' draw order: the VAE posterior sample first (this encoder samples in-graph)
+    const noise = g.randn([1, 4, 8, 8]);
     const img = latentOfColour(SOURCE_COLOUR);
     const x0 = latentOfColour(RED);
     const expected = Float32Array.from(noise, (n, i) => {
@@ -122,7 +124,9 @@ describe('inpaintAsync', () => {
     // The UNet input outside the mask is the image latents noised to each step's level (scaled by 1/√(σ²+1)):
     // at step 2 (t = 499) a cell outside the mask holds (img + σ₄₉₉·n)/√(σ₄₉₉²+1).
     const sigma = proofSigmaTable(SD_TURBO_SCHEDULER)[499]!;
-    const n = createTorchGenerator(BASE.seed).randn([1, 4, 8, 8]);
+    const g = createTorchGenerator(BASE.seed);
+    g.randn([1, 4, 8, 8]); // the image posterior's draw comes first (diffusers' order); the noise is the second
+    const n = g.randn([1, 4, 8, 8]);
     const imgLatents = src.feeds.vae_encoder![0]!.sample!; // pixels fed; the latent is M⁺·avgpool(pixels)
     expect(imgLatents.dims).toEqual([1, 3, 64, 64]);
     const sample = src.feeds.unet![1]!.sample!.data as Float32Array;
@@ -147,19 +151,23 @@ describe('inpaintAsync', () => {
     expect(sample.dims).toEqual([1, 9, 8, 8]);
     const latentMask = Array.from((sample.data as Float32Array).subarray(4 * 64, 5 * 64));
     expect(latentMask).toEqual(Array.from({ length: 64 }, (_, i) => (inMask((i % 8) * 8, Math.floor(i / 8) * 8) ? 1 : 0)));
-    // The masked image was blanked (0 in [-1,1]) under the mask before encoding.
-    const masked = src.feeds.vae_encoder![1]!.sample!.data as Float32Array;
+    // At strength 1 only the masked image is encoded (diffusers skips the image latents there); it was blanked
+    // (0 in [-1,1]) under the mask before encoding.
+    expect(src.feeds.vae_encoder).toHaveLength(1);
+    const masked = src.feeds.vae_encoder![0]!.sample!.data as Float32Array;
     expect(masked[20 * 64 + 20]).toBe(0);
     expect(masked[2 * 4096 + 20 * 64 + 20]).toBe(0);
     expect(masked[0]).not.toBe(0);
   });
 
-  it('a thin stroke that misses every 8×8 block’s top-left pixel is still repainted (max-pooled latent mask)', async () => {
+  it('a thin stroke that misses every 8×8 block’s top-left pixel: repainted with latentMask "max"; diffusers’ nearest (default) misses it', async () => {
     const { ctx } = runFor(proof());
     const image = patternImage(64, 64);
     const thin = (x: number, y: number): boolean => x >= 18 && x < 21 && y >= 10 && y < 30;
     const m = paintImage(64, 64, (x, y) => (thin(x, y) ? [255, 255, 255, 255] : [0, 0, 0, 0]));
-    const r = await inpaintAsync(ctx, { ...BASE, image, mask: m, strength: 1 });
+    const nearest = await inpaintAsync(ctx, { ...BASE, image, mask: m, strength: 1 });
+    expect(maxDiffFromColour(nearest.image, RED, thin)).toBeGreaterThan(16);
+    const r = await inpaintAsync(ctx, { ...BASE, image, mask: m, strength: 1, latentMask: 'max' });
     expect(maxDiffFromColour(r.image, RED, thin)).toBeLessThanOrEqual(1);
     let changed = 0;
     for (let p = 0; p < 64 * 64; p++) if (!thin(p % 64, Math.floor(p / 64)) && r.image.data[p * 4] !== image.data[p * 4]) changed++;

@@ -12,10 +12,26 @@ const tokenizer = createClipTokenizer(
   fs.readFileSync(path.join(dir, 'hf/merges.txt'), 'utf8'),
 );
 
+/**
+ * Two reference cases come from tokenizers without ftfy (transformers.js, HF fast semantics) and contain what ftfy
+ * rewrites: a NUL (removed) and U+FF5E FULLWIDTH TILDE (width-mapped to "~"). Our tokenizer follows transformers'
+ * CLIPTokenizer with ftfy (issue #11; test/core/tokenizer-parity.test.ts), so for those two the ftfy ids are checked.
+ */
+const FTFY_REWRITES: Record<string, number[]> = {
+  '1\u00002\ufffd3': [49406, 272, 273, 39802, 274, 49407], // "12�3": the NUL is removed
+};
+const noFtfyChange = (c: { prompt: string }): boolean => !/[\x00-\x08\x0b\x0e-\x1f\x7f\uff01-\uffef]/.test(c.prompt);
+
 describe('CLIP tokenizer', () => {
-  it(`is exact on all ${ref.cases.length} reference tokenizations`, () => {
+  it('follows ftfy where the no-ftfy references differ (NUL removed, full-width forms mapped)', () => {
+    for (const [text, ids] of Object.entries(FTFY_REWRITES)) expect([tokenizer.bosTokenId, ...tokenizer.tokenize(text), tokenizer.eosTokenId]).toEqual(ids);
+    expect(tokenizer.tokenize('weird ～ edge')).toEqual(tokenizer.tokenize('weird ~ edge'));
+    expect(ref.cases.filter((c: { prompt: string }) => !noFtfyChange(c))).toHaveLength(2);
+  });
+
+  it(`is exact on all ${ref.cases.length - 2} reference tokenizations that ftfy leaves alone`, () => {
     expect(ref.cases.length).toBe(31);
-    const wrong = ref.cases.filter((c: { prompt: string; ids: number[] }) => {
+    const wrong = ref.cases.filter(noFtfyChange).filter((c: { prompt: string; ids: number[] }) => {
       const got = [tokenizer.bosTokenId, ...tokenizer.tokenize(c.prompt), tokenizer.eosTokenId];
       return JSON.stringify(got) !== JSON.stringify(c.ids);
     });
@@ -23,7 +39,7 @@ describe('CLIP tokenizer', () => {
   });
 
   it('encode(…, 77) gives every reference case padded, with tokenCount = reference length and nothing dropped', () => {
-    for (const c of ref.cases as { prompt: string; ids: number[] }[]) {
+    for (const c of (ref.cases as { prompt: string; ids: number[] }[]).filter(noFtfyChange)) {
       const { ids, tokenCount, droppedTokens } = tokenizer.encode(c.prompt, { padTokenId: 0, maxLength: 77 });
       expect(Array.from(ids.slice(0, c.ids.length)), c.prompt).toEqual(c.ids);
       expect(ids.slice(c.ids.length).every((x) => x === 0), c.prompt).toBe(true);

@@ -16,12 +16,15 @@ describe('manifest.json', () => {
     expect(manifest.name.length).toBeGreaterThan(0);
   });
 
-  it('lists only https hosts with a reasoning, and localhost only for development', () => {
+  it('lists only https hosts with a reasoning, plus ComfyUI/SwarmUI default local addresses, and localhost otherwise only for development', () => {
     const net = manifest.networkAccess;
     expect(net.reasoning.length).toBeGreaterThan(40);
+    expect(net.reasoning).toMatch(/ComfyUI.*SwarmUI/);
     expect(net.allowedDomains.length).toBeGreaterThan(0);
     for (const d of net.allowedDomains) {
-      // https only; a leading "*." subdomain wildcard is the one pattern Figma allows.
+      // The remote engine's local defaults (http API + ws progress socket) on ComfyUI's 8188 and SwarmUI's 7801.
+      if (/^(http|ws):\/\/(127\.0\.0\.1|localhost):(8188|7801)$/.test(d)) continue;
+      // Otherwise https only; a leading "*." subdomain wildcard is the one pattern Figma allows.
       expect(d).toMatch(/^https:\/\/(\*\.)?[a-z0-9.-]+$/);
       expect(d).not.toMatch(/localhost/);
     }

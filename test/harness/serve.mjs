@@ -90,14 +90,15 @@ async function listenAsync(port, host) {
   return server;
 }
 
-export async function startHarnessAsync({ port = 8787, appPort = 8788, outdir = path.join(ROOT, 'dist/harness-build'), host = '127.0.0.1', log = console.log } = {}) {
+export async function startHarnessAsync({ port = 8787, appPort = 8788, outdir = path.join(ROOT, 'dist/harness-build'), host = '127.0.0.1', log = console.log, serverHosts = [] } = {}) {
   const siteServer = await listenAsync(port, host);
   const appServer = await listenAsync(appPort, host);
   port = siteServer.address().port;
   appPort = appServer.address().port;
   const harnessOrigin = `http://localhost:${port}`;
   const appOrigin = `http://localhost:${appPort}`;
-  const common = { figmaOrigin: harnessOrigin, devCatalog: `${harnessOrigin}/proof-models/index.json`, minify: false };
+  // serverHosts: a ComfyUI server (the stand-in in tests) the build may reach, as `--server-host` adds a team's server.
+  const common = { figmaOrigin: harnessOrigin, devCatalog: `${harnessOrigin}/proof-models/index.json`, minify: false, serverHosts };
   await buildAsync({ ...common, mode: 'inline', outdir: path.join(outdir, 'site/inline') });
   await buildAsync({ ...common, mode: 'hosted', outdir: path.join(outdir, 'hosted'), hostedUrl: `${appOrigin}/app/index.html` });
   fs.mkdirSync(path.join(outdir, 'site/hosted'), { recursive: true });

@@ -3,11 +3,14 @@
  * sessions from in-memory model bytes (e.g. test/models/proof-model.ts). Records every acquire / done / run / dispose so
  * tests can assert call order, balance (every acquire given back) and that device tensors were disposed.
  * With `deviceOutputs`, outputs come back as DeviceTensor handles (like the WebGPU runtime's gpu-buffer outputs).
+ * Float feeds are converted to the dtype the model declares (float32 ↔ float16), like ui/runtime/ort-session.ts; the
+ * recorded feeds are what the pipeline passed, before conversion.
  * The real runtime lives in ui/runtime/; this is not it.
  */
 import * as ort from 'onnxruntime-web';
 import type { ModelRole, ModelSession, SessionSource } from '../../ui/core/session';
 import type { DeviceTensor, HostTensor, Tensor } from '../../ui/core/tensor';
+import { fromHalf, toHalf } from '../../ui/core/tensor-math';
 
 ort.env.wasm.numThreads = 1;
 ort.env.logLevel = 'error';
@@ -42,8 +45,17 @@ const ORT_TYPE: Record<HostTensor['dtype'], ort.Tensor.Type> = {
   float32: 'float32', float16: 'float16', float64: 'float64', int32: 'int32', int64: 'int64',
 };
 
-function toOrt(t: HostTensor): ort.Tensor {
+/** The ORT tensor for a feed, converted float32 ↔ float16 when the model declares the other (as the runtime does). */
+function toOrt(t: HostTensor, want?: string): ort.Tensor {
+  if (want === 'float16' && t.dtype === 'float32') return new ort.Tensor('float16', Uint16Array.from(t.data as Float32Array, toHalf), [...t.dims]);
+  if (want === 'float32' && t.dtype === 'float16') return new ort.Tensor('float32', Float32Array.from(t.data as Uint16Array, fromHalf), [...t.dims]);
   return new ort.Tensor(ORT_TYPE[t.dtype], t.data as never, [...t.dims]);
+}
+
+/** Declared input dtypes of a session (onnxruntime-web ≥ 1.22 exposes inputMetadata). */
+function inputTypes(session: ort.InferenceSession): Map<string, string> {
+  const meta = (session as unknown as { inputMetadata?: readonly { name: string; isTensor: boolean; type?: string }[] }).inputMetadata ?? [];
+  return new Map(meta.filter((m) => m.isTensor && m.type).map((m) => [m.name, m.type!]));
 }
 
 function fromOrt(t: ort.Tensor): HostTensor {
@@ -103,6 +115,7 @@ export function createOrtNodeSource(models: Partial<Record<ModelRole, Uint8Array
         sessions.set(role, s);
       }
       const session = await s;
+      const types = inputTypes(session);
       const model: ModelSession = {
         inputNames: session.inputNames,
         outputNames: session.outputNames,
@@ -113,7 +126,7 @@ export function createOrtNodeSource(models: Partial<Record<ModelRole, Uint8Array
           const record: Record<string, HostTensor> = {};
           for (const [name, t] of Object.entries(input)) {
             const h = await toHostAsync(t);
-            ortFeeds[name] = toOrt(h);
+            ortFeeds[name] = toOrt(h, types.get(name));
             if (recordFeeds) record[name] = copyHost(h);
           }
           if (recordFeeds) (feeds[role] ??= []).push(record);

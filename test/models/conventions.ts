@@ -109,6 +109,11 @@ export const ODD_EXPORTS: readonly Convention[] = [
     },
   },
   {
+    name: 'a float32 ControlNet whose conditioning_scale is float64 [1] (no float64 kernel in the WebGPU build)',
+    imitates: 'an Axodox/OnnxStack-style ControlNet exported with float32 I/O (OnnxStack feeds DenseTensor<double>({v},{1}))',
+    mode: 'controlnet', family: { controlnet: 'separate' }, variant: { conditioningScaleDtype: 'float64' }, gpu: true, steps: 2,
+  },
+  {
     name: 'renamed UNet I/O (latents, t, context → noise_pred) with a scalar int32 timestep',
     imitates: 'hand-rolled torch.onnx.export with positional argument names',
     mode: 'generate', family: {}, variant: {}, gpu: true,

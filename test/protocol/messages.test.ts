@@ -88,3 +88,12 @@ describe('validation messages read as English (#15.8)', () => {
     expect(why(new Uint8Array(3))).toBe('At nodeId: expected a non-empty string, got a Uint8Array of 3 bytes');
   });
 });
+
+describe('records refuse prototype keys', () => {
+  it('an own "__proto__" key in a record is refused, naming it', () => {
+    const rec = v.record(v.string());
+    expect(() => rec.validate(JSON.parse('{"a":"x","__proto__":{"polluted":"yes"}}'))).toThrow('At __proto__: a key named "__proto__" is not allowed');
+    expect(rec.validate({ a: 'x', constructor: 'y' })).toEqual({ a: 'x', constructor: 'y' });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});

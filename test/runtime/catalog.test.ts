@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../../protocol/errors';
-import { parseManifest } from '../../ui/core/manifest';
+import { parseManifest, type ComponentSpec } from '../../ui/core/manifest';
 import { addCustomModelAsync, BUILTIN_MANIFEST_FILES, builtinCatalog, loadCatalogIndexAsync, storePathFor } from '../../ui/runtime/catalog';
 import crypto from 'node:crypto';
 import { ASSETS, ROOT } from '../helpers/paths';
@@ -87,6 +87,113 @@ describe('models/ catalogue', () => {
       expect(bytes.length, f.name).toBe(f.bytes);
       expect(crypto.createHash('sha256').update(bytes).digest('hex'), f.name).toBe(f.sha256);
     }
+  });
+
+  it('every built-in names its evidence; URLs are pinned to a commit, or the evidence says why not and every file is then pinned by sha256 or at first download', () => {
+    for (const e of builtinCatalog()) {
+      const m = e.manifest;
+      const ev = m.raw.evidence;
+      expect(ev, m.id).toBeDefined();
+      expect(ev!.sources.length, m.id).toBeGreaterThan(0);
+      for (const [role, c] of Object.entries(m.components)) {
+        for (const f of c!.files) {
+          const where = `${m.id} ${role} ${f.path}`;
+          expect(f.url, where).toMatch(/^https:\/\/huggingface\.co\/[\w.-]+\/[\w.-]+\/resolve\/([0-9a-f]{40}|main)\//);
+          const repo = f.url.split('/').slice(3, 5).join('/');
+          if (f.url.includes('/resolve/main/')) expect(ev!.revision, where).toMatch(new RegExp(`${repo}@main: `));
+          else expect(ev!.revision, where).toContain(`${repo}@${f.url.split('/')[6]}`);
+          // Exact bytes, or (no public size) a rounded display size and the fact listed as unverified.
+          if (f.bytes === undefined) {
+            expect(f.approx_bytes, where).toBeGreaterThan(0);
+            expect((ev!.unverified ?? []).join(' ') + (c!.optional ? ' optional' : ''), where).toMatch(/size|optional/);
+          }
+        }
+      }
+    }
+  });
+
+  it('the catalogue carries the facts the real files have (issue 10 table)', () => {
+    const byId = new Map(builtinCatalog().map((e) => [e.manifest.id, e.manifest]));
+    const input = (id: string, role: string, name: string) => (byId.get(id)!.components as Record<string, ComponentSpec>)[role]!.inputs.find((i) => i.name === name)!;
+    // LCM (aislamov): timestep float32 [1].
+    expect(input('lcm-dreamshaper-v7', 'unet', 'timestep')).toMatchObject({ dtype: 'float32', dims: [1] });
+    // RanaLLC: every float I/O float16 incl. timestep; 9-channel sample; published sizes and sha256.
+    const rana = byId.get('sd15-inpainting')!;
+    for (const c of Object.values(rana.components)) {
+      for (const x of [...c!.inputs, ...c!.outputs]) if (x.name !== 'input_ids') expect(x.dtype, x.name).toBe('float16');
+      for (const f of c!.files) expect(f.sha256, f.path).toMatch(/^[0-9a-f]{64}$/);
+    }
+    expect(input('sd15-inpainting', 'unet', 'sample').dims[1]).toBe(9);
+    expect(rana.components.unet!.files[0]).toMatchObject({ bytes: 1_720_173_976, sha256: 'a3726e1944ec2fbc9596096cd001520aea789367f329360ee34eb520c751de16' });
+    // Axodox ControlNet: float16 sample, float64 conditioning_scale of shape [1]; each residual its own dims.
+    for (const id of ['sd15-controlnet-scribble', 'sd15-controlnet-mlsd']) {
+      expect(input(id, 'controlnet', 'sample').dtype).toBe('float16');
+      expect(input(id, 'unet', 'sample').dtype).toBe('float16');
+      expect(input(id, 'controlnet', 'conditioning_scale')).toMatchObject({ dtype: 'float64', dims: [1] });
+      const res = byId.get(id)!.components.controlnet!.outputs;
+      const symbolic = res.flatMap((r) => r.dims.filter((d) => typeof d === 'string' && d !== 'batch'));
+      expect(new Set(symbolic).size).toBe(symbolic.length);
+    }
+    // SD-Turbo: exact sizes at the pinned revision; the unlisted VAE encoder is optional (a 404 only disables Edit/Inpaint).
+    const turbo = byId.get('sd-turbo')!;
+    expect(turbo.components.unet!.files[0]).toMatchObject({ bytes: 1_733_430_199, url: expect.stringContaining('/resolve/ace89b7d2cd849f9a73914cdbb8a3ea60c853dd1/') });
+    expect(turbo.components.text_encoder!.files[0]!.bytes).toBe(681_393_168);
+    expect(turbo.components.vae_decoder!.files[0]!.bytes).toBe(99_094_314);
+    expect(turbo.components.vae_encoder!.optional).toBe(true);
+    // TAESD: 4,912,312 bytes at c8a437fd, latent scale 1, never part of an install.
+    for (const m of byId.values()) {
+      const p = m.components.preview_decoder;
+      if (!p) continue;
+      expect(p.optional, m.id).toBe(true);
+      expect(p.files[0]).toMatchObject({ bytes: 4_912_312, url: expect.stringContaining('julienkay/taesd/resolve/c8a437fd0201c21c3bcd298fcf3181b063bcc1eb/') });
+    }
+    // New entries with pinned evidence.
+    expect(byId.get('sdxs-512-dreamshaper')!.raw).toMatchObject({ vae_scaling_factor: 1 });
+    expect(input('sdxs-512-dreamshaper', 'text_encoder', 'input_ids').dtype).toBe('int64');
+    expect(byId.get('sd15-nmkd')!.components.unet!.files.map((f) => f.external_data_for ?? null)).toEqual([null, 'weights.pb']);
+    expect(byId.get('lcm-dreamshaper-v7-single')!.components.unet!.files).toHaveLength(1);
+  });
+
+  it('models/README.md has one row per model × file with the manifest\'s revision, bytes and hash', () => {
+    const readme = fs.readFileSync(path.join(MODELS, 'README.md'), 'utf8');
+    const rows = readme.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| model') && !l.startsWith('|---'));
+    let n = 0;
+    for (const e of builtinCatalog()) {
+      const m = e.manifest;
+      const files = [...Object.values(m.components).flatMap((c) => c!.files), m.raw.tokenizer.vocab, m.raw.tokenizer.merges];
+      for (const f of files) {
+        const [, , , repo1, repo2, , rev, ...rest] = f.url.split('/');
+        const row = rows.find((r) => r.startsWith(`| ${m.id} | \`${repo1}/${repo2}\` ${rest.join('/')}`));
+        expect(row, `${m.id} ${f.url}`).toBeDefined();
+        expect(row).toContain(`| ${rev === 'main' ? 'main' : rev!.slice(0, 8)} |`);
+        expect(row).toContain(f.bytes !== undefined ? `| ${f.bytes.toLocaleString('en-US')} |` : `| ≈${(f as { approx_bytes?: number }).approx_bytes!.toLocaleString('en-US')} |`);
+        expect(row).toContain(f.sha256 ? `sha256 \`${f.sha256}\`` : 'host hash / first download');
+        n++;
+      }
+    }
+    expect(rows.length).toBe(n);
+  });
+
+  it('a manifest may omit a component\'s I/O lists: it gets the diffusers export\'s names for the role', () => {
+    const raw = structuredClone(readJson('sd-turbo.json')) as any;
+    for (const c of Object.values(raw.components) as any[]) { delete c.inputs; delete c.outputs; }
+    const m = parseManifest(raw);
+    expect(m.components.unet!.inputs.map((i) => i.name)).toEqual(['sample', 'timestep', 'encoder_hidden_states']);
+    expect(m.components.unet!.inputs[0]!.dims[1]).toBe(4);
+    expect(m.components.vae_decoder!.outputs[0]!.name).toBe('sample');
+    expect(m.components.text_encoder!.inputs[0]).toMatchObject({ name: 'input_ids', dtype: 'int32' });
+    expect(m.timestepDtype).toBe('float32');
+    // An export's own names in a manifest become the slot names the pipelines use (the runtime binds them back).
+    const named = structuredClone(readJson('sd-turbo.json')) as any;
+    named.components.unet.inputs[0].name = 'latents';
+    named.components.unet.inputs[1].name = 't';
+    named.components.unet.outputs[0].name = 'noise_pred';
+    named.components.vae_decoder.inputs[0].name = 'latent';
+    const n = parseManifest(named);
+    expect(n.components.unet!.inputs.map((i) => i.name)).toEqual(['sample', 'timestep', 'encoder_hidden_states']);
+    expect(n.components.unet!.outputs[0]!.name).toBe('out_sample');
+    expect(n.components.vae_decoder!.inputs[0]!.name).toBe('latent_sample');
+    expect(n.raw.components.unet.inputs![0]!.name).toBe('latents'); // the raw manifest is kept as written
   });
 
   it('a broken manifest reports the path of the bad field', () => {

@@ -127,7 +127,7 @@ describe('downloadFileAsync', () => {
     const data = fakeOnnx(1000, 9);
     server.set('/busy.onnx', data, { status: 503 });
     const store = createMemoryStore();
-    await expectAppError(downloadFileAsync(target('/busy.onnx', data), { store, network: network(), ...fast, maxAttempts: 3 }), 'MODEL_FETCH_FAILED', /after 3 tries \(last: HTTP 503\)/);
+    await expectAppError(downloadFileAsync(target('/busy.onnx', data), { store, network: network(), ...fast, maxAttempts: 3 }), 'MODEL_FETCH_FAILED', /after 3 tries\. Last problem: HTTP 503\./);
     await noPartialOrFinal(store, 'blobs/busy.onnx');
   });
 
@@ -265,7 +265,7 @@ describe('every wait is bounded, and downloads stop on request', () => {
     const err = await expectAppError(downloadFileAsync(target('/hang.onnx', data), {
       store: createMemoryStore(), network: network(), ...fast, headersTimeoutMs: 200, maxAttempts: 3, retryDelayMs: () => 1000,
       onProgress: (p) => { if (p.retry) retries.push(retryLine(p.retry)); },
-    }), 'MODEL_FETCH_FAILED', /after 3 tries \(last: no answer from http:\/\/127\.0\.0\.1:\d+ within 0 s\)/);
+    }), 'MODEL_FETCH_FAILED', /after 3 tries\. Last problem: no answer from http:\/\/127\.0\.0\.1:\d+ within 0 s\./);
     expect(Date.now() - t0).toBeLessThan(10_000);
     expect(retries).toContain(`retrying in 1 s (try 2 of 3): no answer from ${server.url} within 0 s`);
     expect(retries.some((r) => r.includes('(try 3 of 3)'))).toBe(true);

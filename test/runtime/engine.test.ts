@@ -65,6 +65,9 @@ describe('engine (in-thread mode, ORT wasm in Node)', () => {
     const stages: string[] = [];
     const result = await engine.generateAsync(request(), { onProgress: (p) => stages.push(p.stage) });
     expect(result).toMatchObject({ width: 64, height: 64, seed: 42, droppedTokens: 0 });
+    // How to reproduce it with diffusers travels with the result (into the layer's recipe).
+    expect(result.reproduce).toMatchObject({ pipeline: 'StableDiffusionPipeline', seed: '42', generator: 'cpu', exact: true, departures: [] });
+    expect(result.reproduce!.scheduler._class_name).toBe('EulerDiscreteScheduler');
     const mean = meanColour(result.png);
     WORD_COLOURS.red.forEach((c, i) => expect(Math.abs(mean[i]! - c)).toBeLessThan(1.5));
     expect(stages).toEqual(expect.arrayContaining(['text', 'denoise', 'decode']));
@@ -137,6 +140,8 @@ describe('engine (in-thread mode, ORT wasm in Node)', () => {
     const raw = structuredClone(proof.manifests['proof-turbo']!);
     raw.id = 'proof-other-names';
     raw.components.text_encoder.inputs[0].name = 'tokens';
+    raw.components.unet.inputs[0].name = 'latents';
+    raw.components.unet.inputs[2].name = 'context';
     raw.components.unet.outputs[0].name = 'noise_pred';
     raw.components.vae_decoder.outputs[0].name = 'image';
     const engine = await newEngineAsync();

@@ -83,7 +83,12 @@ export async function startFaultServerAsync(): Promise<FaultServer> {
     const step = faults.trickle?.bytes ?? 64 * 1024;
     let off = 0;
     const finish = (): void => {
-      if (drop !== undefined && drop < slice.length) { setTimeout(() => req.socket.destroy(), 5); return; }
+      if (drop !== undefined && drop < slice.length) {
+        // Drop once what was written has left this process (so the client really got `drop` bytes), like a
+        // connection lost mid-file.
+        res.write(new Uint8Array(0), () => setTimeout(() => req.socket.destroy(), 30));
+        return;
+      }
       if (stall !== undefined && stall < slice.length) return; // keep the socket open, send nothing more
       res.end();
     };

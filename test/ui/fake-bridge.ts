@@ -121,8 +121,8 @@ export function createFakeBridge(opts: FakeBridgeOptions = {}): FakeBridge {
         ids.push(id);
         jobNodes.set(msg.jobId, ids);
         history.unshift({ nodeId: id, name: `Generated ${msg.recipe.prompt.slice(0, 20)}`, recipe: msg.recipe, thumbnail: thumbnail(msg.png) });
-        if (msg.batchIndex === msg.batchCount - 1) return { type: 'insert-done', requestId: msg.requestId, jobId: msg.jobId, nodeIds: ids, notes: [] };
-        return { type: 'ack', requestId: msg.requestId };
+        // As the real plugin (plugin/start-plugin.ts): every image is confirmed with insert-done naming its own node.
+        return { type: 'insert-done', requestId: msg.requestId, jobId: msg.jobId, nodeIds: [id], notes: [] };
       }
       case 'get-history':
         return { type: 'history', requestId: msg.requestId, entries: [...history] };

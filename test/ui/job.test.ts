@@ -82,6 +82,24 @@ describe('job glue', () => {
     expect(wf).toMatchObject({ controlType: 'scribble', controlScale: 0.8, outlineNodeIds: ['2:2'] });
     expect('strength' in wf).toBe(false);
   });
+
+  it('stores how to reproduce a local image with diffusers (pipeline, scheduler, exact seed, conventions)', () => {
+    const r = createRecordingRasterizer();
+    const job = prepareJob(inputs('inpaint', { image: { png: png(128, 64), width: 128, height: 64 }, mask: { paths: [path], nodeIds: ['1:6'] } }), form('inpaint'), r);
+    const reproduce = {
+      pipeline: 'StableDiffusionInpaintPipeline', source: 'org/repo', revision: 'ace89b7d2cd849f9a73914cdbb8a3ea60c853dd1',
+      scheduler: { _class_name: 'EulerDiscreteScheduler', num_train_timesteps: 1000, timestep_spacing: 'leading', steps_offset: 1 },
+      seed: '18446744073709551615', generator: 'cpu' as const, encoder: 'diffusers' as const, latentMask: 'nearest' as const, exact: true,
+      departures: ['outside the mask the original pixels are kept (soft-mask composite); compare inside the mask'],
+    };
+    const recipe = makeRecipe(job, form('inpaint'), { seed: 5, batchIndex: 0, batchCount: 1, pluginVersion: '0.1.0', createdAt: 'x', reproduce });
+    expect(recipe.diffusers).toEqual(reproduce);
+    expect(recipeValidator.validate(JSON.parse(JSON.stringify(recipe)))).toEqual(recipe);
+    // A server-made image does not claim a local diffusers recipe.
+    const remote = makeRecipe(job, form('inpaint'), { seed: 5, batchIndex: 0, batchCount: 1, pluginVersion: '0.1.0', createdAt: 'x', reproduce, provenance: { engine: 'comfyui', models: ['m.safetensors'] } });
+    expect(remote.diffusers).toBeUndefined();
+    expect(() => recipeValidator.validate({ ...recipe, diffusers: { ...reproduce, seed: '18446744073709551616' } })).toThrow(/seed below 2\^64/);
+  });
 });
 
 describe('core rasteriser glue', () => {

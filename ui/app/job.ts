@@ -4,10 +4,10 @@
  * Pure apart from the injected rasteriser (so Node tests run it with a fake).
  */
 import { AppError } from '../../protocol/errors';
-import type { Mode, PathData, PluginToUi, Recipe } from '../../protocol/messages';
+import type { DiffusersRecipe, Mode, PathData, PluginToUi, Recipe } from '../../protocol/messages';
 import { decodePng, resizeBilinear } from '../core/image';
 import { drawLineMap, rasterizeMask } from '../core/raster';
-import type { GenerateRequest, RgbaImage } from '../contracts/engine';
+import type { GenerateRequest, ResultProvenance, RgbaImage } from '../contracts/engine';
 import type { ControlType } from './settings';
 
 export type JobInputs = Extract<PluginToUi, { type: 'job-inputs' }>;
@@ -117,7 +117,7 @@ export function prepareJob(inputs: JobInputs, form: JobForm, raster: Rasterizer)
 export function makeRecipe(
   job: PreparedJob,
   form: JobForm,
-  opts: { seed: number; batchIndex: number; batchCount: number; pluginVersion: string; createdAt: string },
+  opts: { seed: number; batchIndex: number; batchCount: number; pluginVersion: string; createdAt: string; provenance?: ResultProvenance; reproduce?: DiffusersRecipe },
 ): Recipe {
   const { inputs } = job;
   const recipe: { -readonly [K in keyof Recipe]: Recipe[K] } = {
@@ -137,6 +137,14 @@ export function makeRecipe(
     pluginVersion: opts.pluginVersion.slice(0, 40),
     createdAt: opts.createdAt,
   };
+  const prov = opts.provenance;
+  if (prov && prov.engine !== 'local') {
+    recipe.engine = prov.engine;
+    recipe.serverModels = prov.models.slice(0, 8).map((m) => m.slice(0, 300));
+    if (prov.modelHashes && Object.keys(prov.modelHashes).length > 0) recipe.serverModelHashes = { ...prov.modelHashes };
+    if (prov.backend) recipe.backend = prov.backend.slice(0, 200);
+  }
+  if (opts.reproduce && (!prov || prov.engine === 'local')) recipe.diffusers = opts.reproduce;
   if (form.mode === 'edit' || form.mode === 'inpaint') recipe.strength = form.strength;
   if (form.mode === 'boost') {
     recipe.upscale = form.upscale ?? 2;

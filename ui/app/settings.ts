@@ -51,6 +51,19 @@ export interface Settings {
    * echoes `theme` after save-settings. The inline UI follows Figma's own `figma-dark` class instead.
    */
   readonly theme: 'light' | 'dark';
+  /**
+   * The server the user pointed the plugin at (Models → Server); null = none, and then nothing is sent anywhere.
+   * The token stays in figma.clientStorage on this computer (never in the document or a recipe).
+   */
+  readonly server: ServerSettings | null;
+  /** Where the next generation runs: this device, or the configured server (the picker beside Generate). */
+  readonly engine: 'local' | 'server';
+}
+
+export interface ServerSettings {
+  readonly kind: 'comfyui' | 'swarmui';
+  readonly url: string;
+  readonly token: string;
 }
 
 export const LIMITS = {
@@ -89,6 +102,8 @@ export const DEFAULT_SETTINGS: Settings = {
   modelByMode: {},
   paramsByModel: {},
   theme: 'light',
+  server: null,
+  engine: 'local',
 };
 
 type Obj = Record<string, unknown>;
@@ -172,7 +187,14 @@ export function parseSettings(data: unknown): Settings {
     modelByMode,
     paramsByModel,
     theme: data.theme === 'dark' ? 'dark' : 'light',
+    server: parseServer(data.server),
+    engine: data.engine === 'server' ? 'server' : 'local',
   };
+}
+
+function parseServer(v: unknown): ServerSettings | null {
+  if (!isObj(v) || typeof v.url !== 'string' || !/^https?:\/\/[^\s]{1,300}$/.test(v.url)) return null;
+  return { kind: v.kind === 'swarmui' ? 'swarmui' : 'comfyui', url: v.url, token: str(v.token, 2000, '') };
 }
 
 /** Settings → plain JSON-safe data for `save-settings` (round-trips through parseSettings unchanged). */

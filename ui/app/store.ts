@@ -8,7 +8,7 @@ import { batch, computed, effect, signal, type ReadonlySignal } from '@preact/si
 import { AppError, toAppError, type ErrorData } from '../../protocol/errors';
 import { newRequestId, type HistoryEntry, type Mode, type PluginToUi, type SelectionInfo } from '../../protocol/messages';
 import type { AppEnv } from './env';
-import type { EngineCapabilities, ModelEntry, RgbaImage, StorageInfo } from '../contracts/engine';
+import type { EngineCapabilities, ModelEntry, RgbaImage, ServerHealth, StorageInfo } from '../contracts/engine';
 import { formatBytes, withHint } from './format';
 import { makeRecipe, prepareJob, type JobForm, type Rasterizer } from './job';
 import { BOOST_SIZE_REQUEST, boostHintLine, scalePlacement } from './boost';
@@ -19,8 +19,9 @@ import {
 } from './model-params';
 import { settingsFromRecipe, type RecipeAction } from './recipe-form';
 import { planSeeds } from './seed-policy';
+import { isBlankPrompt } from './field-check';
 import {
-  applyPreset, parseSettings, serializeSettings, DEFAULT_SETTINGS, type ControlType, type ModelParams, type Settings,
+  applyPreset, parseSettings, serializeSettings, DEFAULT_SETTINGS, type ControlType, type ModelParams, type ServerSettings, type Settings,
 } from './settings';
 
 export type View = 'create' | 'history' | 'models';
@@ -121,16 +122,23 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
   /** Boost: refine the upscaled image with a diffusion model (Krita's upscale + refine), and how strongly. */
   const boostRefine = signal(false);
   const boostRefineStrength = signal(0.3);
+  /** The configured server's health check, or why it failed (Models → Server). */
+  const serverHealth = signal<ServerHealth | null>(null);
+  const serverState = signal<'none' | 'connecting' | 'connected' | 'failed'>('none');
+  const serverError = signal<ErrorData | null>(null);
 
   // ---- derived -----------------------------------------------------------------------------------------------
-  const capableModels = computed(() => modelsForMode(models.value, mode.value));
-  const model = computed<ModelEntry | null>(() => pickModel(models.value, mode.value, settings.value.modelByMode[mode.value]));
+  /** The models of the engine the picker chose (this device, or the connected server). */
+  const engineModels = computed(() => models.value.filter((m) => ((m.engine ?? 'local') === 'local') === (settings.value.engine === 'local')));
+  const capableModels = computed(() => modelsForMode(engineModels.value, mode.value));
+  const model = computed<ModelEntry | null>(() => pickModel(engineModels.value, mode.value, settings.value.modelByMode[mode.value]));
   const params = computed<EffectiveParams>(() => effectiveParams(model.value, model.value ? settings.value.paramsByModel[model.value.id] : undefined));
   const controlType = computed<ControlType>(() => settings.value.controlType ?? modelControlType(model.value) ?? 'lineart');
   const generateSize = computed(() => effectiveSize(model.value, settings.value.size));
-  /** The model Boost refines with: Edit's model when it is downloaded. */
+  /** The model Boost refines with: Edit's (local) model when it is downloaded. */
   const refineModel = computed<ModelEntry | null>(() => {
-    const m = pickModel(models.value, 'edit', settings.value.modelByMode.edit);
+    // The refine pass runs in this device's engine, next to the upscaler: local models only.
+    const m = pickModel(models.value.filter((x) => (x.engine ?? 'local') === 'local'), 'edit', settings.value.modelByMode.edit);
     return m && m.status === 'ready' ? m : null;
   });
   const hintLine = computed(() => (mode.value === 'boost'
@@ -273,6 +281,44 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
     }
   };
 
+  /**
+   * Points the engine at a server (null = forget it) and runs its health check; its models then join the list.
+   * Returns the error to show next to the server form, or null.
+   */
+  const connectServerAsync = async (config: ServerSettings | null): Promise<ErrorData | null> => {
+    const configure = engine.configureServerAsync;
+    if (!configure) return { code: 'INVALID_INPUT', message: 'This build cannot use a server.' };
+    update({ server: config, ...(config ? {} : { engine: 'local' as const }) });
+    serverError.value = null;
+    serverHealth.value = null;
+    serverState.value = config ? 'connecting' : 'none';
+    try {
+      const health = await configure.call(engine, config ? { kind: config.kind, url: config.url, ...(config.token ? { token: config.token } : {}) } : null);
+      serverHealth.value = health;
+      serverState.value = health ? 'connected' : 'none';
+      await refreshModelsAsync();
+      return null;
+    } catch (err) {
+      const e = withHint(toAppError(err).toData());
+      serverError.value = e;
+      serverState.value = 'failed';
+      await refreshModelsAsync();
+      return e;
+    }
+  };
+
+  /** The picker beside Generate: run on this device or on the connected server. */
+  const setEngine = (next: 'local' | 'server'): void => {
+    if (next === 'server' && serverState.value !== 'connected') {
+      batch(() => {
+        view.value = 'models';
+        notice.value = settings.value.server ? 'The server is not connected: check it in Models → Server.' : 'Connect a ComfyUI server first (Models → Server).';
+      });
+      return;
+    }
+    update({ engine: next });
+  };
+
   const refreshStorageAsync = async (): Promise<void> => {
     try {
       storage.value = await engine.storageAsync();
@@ -386,7 +432,8 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
   let controller: AbortController | null = null;
 
   const cancel = (): void => {
-    if (!controller || !run.value) return;
+    // Not while the result is being written: that step is short and cannot stop half-way (Cancel is not offered).
+    if (!controller || !run.value || run.value.phase === 'inserting') return;
     run.value = { ...run.value, cancelling: true };
     controller.abort();
   };
@@ -420,7 +467,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
       throw new AppError('MODEL_NOT_READY', `${m.name} is not downloaded yet.`, { hint: `Open Models and download it (${formatBytes(m.totalBytes)}).` });
     }
     const { prompt, negativePrompt } = finalPrompts.value;
-    if ((mode.value === 'generate' || mode.value === 'wireframe') && prompt.trim().length === 0) {
+    if ((mode.value === 'generate' || mode.value === 'wireframe') && isBlankPrompt(prompt)) {
       throw new AppError('INVALID_INPUT', 'The prompt is empty.', { hint: 'Describe the image you want, e.g. "a cabin in the mountains at dusk".' });
     }
     const p = params.value;
@@ -485,6 +532,8 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
       if (reply.type !== 'job-inputs') throw new AppError('INVALID_MESSAGE', `The plugin answered "${reply.type}" instead of the job's inputs.`, { hint: 'Close and reopen the plugin.' });
       const job = prepareJob(reply, form, deps.raster);
       const notes = [...reply.notes];
+      /** SwarmUI: which backend (GPU) served each image. */
+      const backends: string[] = [];
       for (let i = 0; i < plan.seeds.length; i++) {
         const seed = plan.seeds[i] as number;
         let firstStepAt = 0;
@@ -516,24 +565,32 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
         }), ctl.signal);
         lastResultPng.value = result.png;
         lastResultSize = `${result.width}×${result.height} px`;
+        if (result.provenance?.backend) backends.push(`image ${i + 1}: ${result.provenance.backend}`);
         if (result.droppedTokens > 0 && i === 0) notice.value = `${result.droppedTokens} prompt token${result.droppedTokens === 1 ? ' was' : 's were'} beyond the 77-token limit and ignored.`;
         run.value = { ...(run.value as RunState), phase: 'inserting' };
         const recipe = makeRecipe(job, form, {
           seed: result.seed, batchIndex: i, batchCount: plan.seeds.length, pluginVersion: pluginVersion.value, createdAt: new Date().toISOString(),
+          ...(result.provenance ? { provenance: result.provenance } : {}),
+          ...(result.reproduce ? { reproduce: result.reproduce } : {}),
         });
         const ack = await bridge.requestAsync({
           type: 'insert-result', requestId: newRequestId('i'), jobId, png: result.png, width: result.width, height: result.height,
           placement: boosting ? scalePlacement(reply.placement, form.upscale ?? 2) : reply.placement, recipe, target, batchIndex: i, batchCount: plan.seeds.length,
         }, 60_000);
-        insertedCount++;
-        if (ack.type === 'insert-done') {
-          inserted.push(...ack.nodeIds);
-          lastInserted.value = [...inserted];
-          notes.push(...ack.notes);
+        // Only the plugin's insert-done for this job counts as inserted (an ack or another job's reply does not).
+        if (ack.type !== 'insert-done' || ack.jobId !== jobId) {
+          throw new AppError('INVALID_MESSAGE', `The plugin did not confirm the insert (it answered "${ack.type}"${ack.type === 'insert-done' ? ` for another job, ${ack.jobId}` : ''}); the image may not be in the document.`, {
+            hint: 'Check the canvas; if the image is missing, generate again.',
+          });
         }
+        insertedCount++;
+        inserted.push(...ack.nodeIds);
+        lastInserted.value = [...inserted];
+        notes.push(...ack.notes);
       }
       const n = plan.seeds.length;
-      const summary = boosting ? `Inserted the ×${form.upscale ?? 2} image (${lastResultSize ?? ''}).` : `Inserted ${n === 1 ? 'the image' : `${n} images`} (seed ${plan.seeds.length === 1 ? plan.seeds[0] : `${plan.seeds[0]}–${plan.seeds[n - 1]}`}).`;
+      const summary = (boosting ? `Inserted the ×${form.upscale ?? 2} image (${lastResultSize ?? ''}).` : `Inserted ${n === 1 ? 'the image' : `${n} images`} (seed ${plan.seeds.length === 1 ? plan.seeds[0] : `${plan.seeds[0]}–${plan.seeds[n - 1]}`}).`)
+        + (backends.length > 0 ? ` Served by ${backends.join(', ')}.` : '');
       notice.value = [notice.value, summary, ...notes].filter(Boolean).join(' ');
       void refreshHistoryAsync();
     } catch (err) {
@@ -563,6 +620,9 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
       showError(err);
     }
     await Promise.all([modelsP, capsP, storageP]);
+    // A server the user configured earlier is checked again (nothing is contacted when none is configured).
+    const saved = settings.peek().server;
+    if (saved && engine.configureServerAsync) await connectServerAsync(saved);
   };
 
   const dispose = (): void => {
@@ -575,7 +635,8 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
   const readonlyState = {
     ready, pluginVersion, theme, figmaTheme, effectiveTheme, selection, mode, settings, models, modelsLoaded, capabilities, storage, view, tokens,
     run, preview, lastResultPng, lastInserted, lastSeeds, error, notice, history, historyState, pendingLicence, relaunchNote,
-    capableModels, model, params, controlType, generateSize, hintLine, finalPrompts, running, boostScale, boostRefine, boostRefineStrength, refineModel,
+    serverHealth, serverState, serverError, engineModels, capableModels, model, params, controlType, generateSize, hintLine, finalPrompts, running,
+    boostScale, boostRefine, boostRefineStrength, refineModel,
   } satisfies Record<string, ReadonlySignal<unknown>>;
 
   return {
@@ -585,6 +646,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
     canAddCustomModel: typeof engine.addCustomModelAsync === 'function',
     startAsync, dispose, update, setTheme, setParam, resetParams, setModel, setMode, generateAsync, cancel, refreshModelsAsync,
     refreshStorageAsync, refreshHistoryAsync, focusNode, loadRecipe, downloadAsync, stopDownloadAsync, loadFromFilesAsync,
-    deleteModelAsync, addCustomModelAsync, flushSave,
+    deleteModelAsync, addCustomModelAsync, flushSave, connectServerAsync, setEngine,
+    canUseServer: typeof engine.configureServerAsync === 'function',
   };
 }

@@ -3,7 +3,7 @@
  * Shared by ui/app (the caller) and ui/runtime (the implementations), so it lives below both.
  */
 import type { ErrorData } from '../../protocol/errors';
-import type { Mode } from '../../protocol/messages';
+import type { DiffusersRecipe, Mode } from '../../protocol/messages';
 import type { RawManifest } from '../core/manifest';
 import type { RgbaImage } from '../core/image';
 
@@ -88,6 +88,11 @@ export type ModelSummary = Pick<
 
 export interface ModelEntry extends ModelSummary {
   readonly status: ModelStatus;
+  /**
+   * Files whose manifest pins no sha256: the sha256 recorded when each was first downloaded (from the host's advertised
+   * hash, or trust on first use). A later, different file from the same URL is refused; shown so a user can compare.
+   */
+  readonly recordedHashes?: readonly { readonly path: string; readonly sha256: string; readonly source: 'host' | 'first-download' }[];
   readonly progress?: DownloadProgress;
   readonly error?: ErrorData;
 }
@@ -163,6 +168,8 @@ export interface GenerateResult {
   readonly droppedTokens: number;
   /** Absent = this device. */
   readonly provenance?: ResultProvenance;
+  /** Local engine: how to reproduce the image with diffusers (goes into the layer's recipe). */
+  readonly reproduce?: DiffusersRecipe;
 }
 
 /** The engine as the app uses it. Implemented by ui/runtime/engine-client.ts (local ORT in a worker). */

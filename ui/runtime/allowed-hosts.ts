@@ -6,7 +6,25 @@
  * Hugging Face `resolve/` URLs answer with a redirect to CDN hosts (`cdn-lfs*.hf.co`, `*.xethub.hf.co`,
  * `us.aws.cdn.hf.co`, …) that change over time, so both the explicit hosts HF documents and suffix wildcards are listed
  * (reference/figma-platform.md §2.4).
+ *
+ * Remote engines: ComfyUI's and SwarmUI's default local addresses (ComfyUI listens on 127.0.0.1:8188, SwarmUI on
+ * 7801), over http and ws (the progress websocket), so a designer can run the plugin against a server on their own
+ * computer with no rebuild. A team's own server host is added at build time (`esbuild.config.mjs --server-host`, no
+ * wildcards), which also writes dist/manifest.json with it. Nothing is sent to these hosts unless the user connects
+ * one in Models → Server.
  */
+
+/** ComfyUI's and SwarmUI's default local addresses (http for the API, ws for ComfyUI's progress websocket). */
+export const LOCAL_SERVER_DOMAINS: readonly string[] = Object.freeze([
+  'http://127.0.0.1:8188',
+  'http://localhost:8188',
+  'ws://127.0.0.1:8188',
+  'ws://localhost:8188',
+  'http://127.0.0.1:7801',
+  'http://localhost:7801',
+  'ws://127.0.0.1:7801',
+  'ws://localhost:7801',
+]);
 
 /** manifest.json `networkAccess.allowedDomains`. */
 export const ALLOWED_DOMAINS: readonly string[] = Object.freeze([
@@ -25,6 +43,7 @@ export const ALLOWED_DOMAINS: readonly string[] = Object.freeze([
   'https://us.aws.cdn.hf.co',
   'https://us.gcp.cdn.hf.co',
   'https://app.localdiffusion.dev',
+  ...LOCAL_SERVER_DOMAINS,
 ]);
 
 /** manifest.json `networkAccess.devAllowedDomains` (the harness and the hosted-UI dev server). */

@@ -15,11 +15,17 @@ import lcmDreamshaper from '../../models/lcm-dreamshaper-v7.json';
 import sd15Inpainting from '../../models/sd15-inpainting.json';
 import sd15ControlnetScribble from '../../models/sd15-controlnet-scribble.json';
 import sd15ControlnetMlsd from '../../models/sd15-controlnet-mlsd.json';
+import sdxs from '../../models/sdxs-512-dreamshaper.json';
+import lcmSingle from '../../models/lcm-dreamshaper-v7-single.json';
+import sd15Nmkd from '../../models/sd15-nmkd.json';
 
 /** Built-in manifests by file name (must equal models/index.json `models`; a test checks). */
 export const BUILTIN_MANIFEST_FILES: Readonly<Record<string, unknown>> = Object.freeze({
   'sd-turbo.json': sdTurbo,
+  'sdxs-512-dreamshaper.json': sdxs,
   'lcm-dreamshaper-v7.json': lcmDreamshaper,
+  'lcm-dreamshaper-v7-single.json': lcmSingle,
+  'sd15-nmkd.json': sd15Nmkd,
   'sd15-inpainting.json': sd15Inpainting,
   'sd15-controlnet-scribble.json': sd15ControlnetScribble,
   'sd15-controlnet-mlsd.json': sd15ControlnetMlsd,

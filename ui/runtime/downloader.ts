@@ -412,7 +412,7 @@ export async function downloadFileAsync(target: DownloadTarget, opts: DownloadOp
           next = await reader.read();
         } catch (err) {
           if (signal?.aborted) throw cancelled();
-          throw new TryFailed(timedOut ?? `the connection dropped (${err instanceof Error ? err.message : String(err)})`);
+          throw new TryFailed(timedOut ?? `the connection was lost: ${err instanceof Error ? err.message : String(err)}`);
         }
         if (next.done) break;
         armStall();
@@ -445,8 +445,8 @@ export async function downloadFileAsync(target: DownloadTarget, opts: DownloadOp
 
   const quotaFail = async (err: unknown): Promise<never> => {
     const need = Math.max(0, (total ?? target.bytes) - have);
-    throw new AppError('QUOTA_EXCEEDED', `Not enough storage space to save ${target.label}: ${fmtBytes(need)} more is needed${have > 0 ? ` (${fmtBytes(have)} of ${fmtBytes(total ?? target.bytes)} are stored)` : ''}. Nothing incomplete is used.`, {
-      hint: 'Delete another model or free disk space, then press Download: it continues from what is stored.',
+    throw new AppError('QUOTA_EXCEEDED', `Not enough storage space to save ${target.label}: ${fmtBytes(need)} more is needed${have > 0 ? ` (${fmtBytes(have)} of ${fmtBytes(total ?? target.bytes)} are stored)` : ''}.`, {
+      hint: 'Nothing incomplete is used. Delete another model or free disk space, then press Download: it continues from what is stored.',
       cause: err,
     });
   };
@@ -455,8 +455,10 @@ export async function downloadFileAsync(target: DownloadTarget, opts: DownloadOp
     while (total === null || have < total) {
       if (signal?.aborted) throw cancelled();
       if (attempts >= maxAttempts) {
-        return fail('MODEL_FETCH_FAILED', `Downloading ${target.label} failed after ${attempts} tries (last: ${lastError}).`,
-          have > 0 ? `Check your connection and press Download again; it continues from ${fmtBytes(have)}.` : 'Check your connection and try again.');
+        // The `.part` is kept: every byte in it was received in order and will be verified with the rest.
+        throw new AppError('MODEL_FETCH_FAILED', `Downloading ${target.label} failed after ${attempts} tries. Last problem: ${lastError}.`, {
+          hint: have > 0 ? `Check your connection and press Download again; it continues from ${fmtBytes(have)}.` : 'Check your connection and try again.',
+        });
       }
       if (attempts > 0) await waitToRetryAsync(attempts + 1);
       attempts++;

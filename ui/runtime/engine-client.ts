@@ -11,6 +11,7 @@
  */
 import { AppError, toAppError } from '../../protocol/errors';
 import * as v from '../../protocol/validate';
+import { diffusersRecipe } from '../../protocol/messages';
 import type {
   DownloadProgress, EngineCapabilities, EngineClient, GenerateProgress, GenerateResult, ModelEntry, StorageInfo,
 } from '../contracts/engine';
@@ -48,6 +49,8 @@ export interface EngineClientOptions {
 export interface RuntimeEngineClient extends EngineClient {
   /** Adds a model by manifest URL or manifest JSON (text or object). */
   addCustomModelAsync(input: string | object): Promise<ModelEntry>;
+  pauseDownloadAsync(id: string): Promise<void>;
+  cancelDownloadAsync(id: string): Promise<void>;
   /** Stops the worker (the next call starts a new one). */
   terminate(): void;
 }
@@ -58,6 +61,7 @@ const generateResultValidator = v.object({
   height: v.number({ integer: true, min: 1 }),
   seed: v.number({ integer: true, min: 0 }),
   droppedTokens: v.number({ integer: true, min: 0 }),
+  reproduce: v.optional(diffusersRecipe),
 });
 
 interface Pending {

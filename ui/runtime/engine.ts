@@ -7,7 +7,7 @@ import type { ComponentSpec, ModelManifest } from '../core/manifest';
 import type { ModelRole, ModelSession } from '../core/session';
 import { createClipTokenizer, type ClipTokenizer } from '../core/tokenizer/clip-tokenizer';
 import { encodePng } from '../core/image';
-import { controlNetAsync, imageToImageAsync, inpaintAsync, textToImageAsync } from '../core/pipelines';
+import { controlNetAsync, diffusersReproduction, imageToImageAsync, inpaintAsync, textToImageAsync } from '../core/pipelines';
 import type { PipelineContext, PipelineResult } from '../core/pipelines';
 import type {
   DownloadProgress, EngineCapabilities, EngineClient, GenerateProgress, GenerateRequest, GenerateResult, ModelEntry, ModelStatus, StorageInfo,
@@ -18,7 +18,7 @@ import type { NetworkPolicy } from './fetch-allowed';
 import { createOrtSessionAsync, deviceLostError, sessionHintsFor, type DeviceWatch, type OrtLike } from './ort-session';
 import { chooseProvider, type AdapterInfo, type Provider, type ProviderChoice } from './provider-choice';
 import { createSessionManager, type MemoryPolicy, type SessionEvent, type SessionManager } from './session-manager';
-import { createSha256, createSha256Async } from './sha256';
+import { createSha256Async } from './sha256';
 import { createFolderStore, matchPickedFiles, pickedFromFileList, type PickedFile } from './store/local-folder';
 import type { ModelStore } from './store/model-store';
 import { boostThumbnail, createUpscalerRunner, type UpscalerModel } from './upscaler';
@@ -71,18 +71,25 @@ type TokenizerKey = 'vocab' | 'merges';
 interface FileRef {
   readonly target: DownloadTarget;
   readonly spec?: { role: ModelRole; path: string; externalDataFor?: string };
+  /** A file of an optional component (downloaded when a task first needs it, not with the install). */
+  readonly optional?: boolean;
   /** Set on the tokenizer's files. */
   readonly tokenizer?: { key: TokenizerKey; path: string };
 }
 
 /** A file entry (weights or tokenizer) as a verified download target: content-addressed by sha256 when known. */
-function targetOf(entry: CatalogEntry, f: { path: string; url: string; bytes: number; sha256?: string }, kind: DownloadTarget['kind']): DownloadTarget {
+function targetOf(entry: CatalogEntry, f: { path: string; url: string; bytes?: number; approx_bytes?: number; sha256?: string }, kind: DownloadTarget['kind']): DownloadTarget {
   const url = resolveUrl(entry, f.url);
   return {
-    url, storePath: storePathFor(url, f.sha256), bytes: f.bytes, ...(f.sha256 ? { sha256: f.sha256 } : {}),
+    url, storePath: storePathFor(url, f.sha256), bytes: f.bytes ?? f.approx_bytes ?? 0, ...(f.sha256 ? { sha256: f.sha256 } : {}),
+    // No published size: the first complete download's size (and sha256) is pinned by the downloader.
+    ...(f.bytes === undefined ? { sizeUnknown: true } : {}),
     kind, label: `${entry.manifest.name}: ${f.path}`,
   };
 }
+
+/** The capabilities an optional component serves, for messages and the model card. */
+const OPTIONAL_USES: Partial<Record<ModelRole, string>> = { vae_encoder: 'Edit and Inpaint', preview_decoder: 'live previews', controlnet: 'Wireframe' };
 
 function tokenizerRefs(entry: CatalogEntry): FileRef[] {
   const tok = entry.manifest.raw.tokenizer;
@@ -92,15 +99,17 @@ function tokenizerRefs(entry: CatalogEntry): FileRef[] {
   }));
 }
 
-function filesOf(entry: CatalogEntry): FileRef[] {
+/** The files of a model: the install (default), or with `withOptional` also its optional components' files. */
+function filesOf(entry: CatalogEntry, withOptional = false): FileRef[] {
   const m = entry.manifest;
   const refs: FileRef[] = [];
   for (const [role, spec] of Object.entries(m.components) as [ModelRole, ComponentSpec | undefined][]) {
-    if (!spec) continue;
+    if (!spec || (spec.optional && !withOptional)) continue;
     for (const f of spec.files) {
       refs.push({
         target: targetOf(entry, f, f.path === spec.model ? 'onnx' : 'data'),
         spec: { role, path: f.path, ...(f.external_data_for ? { externalDataFor: f.external_data_for } : {}) },
+        ...(spec.optional ? { optional: true } : {}),
       });
     }
   }
@@ -183,13 +192,17 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
     return { bytes, total: entry.manifest.totalBytes, rate: 0 };
   };
 
-  /** Marks a model as needing repair after a damaged stored file was removed. */
+  /** Marks a model as needing repair after a damaged stored file was removed (every damaged file is named). */
+  const damaged = new Map<string, string[]>();
   const needsRepair = (entry: CatalogEntry, path: string, why: string): AppError => {
-    const e = new AppError('INTEGRITY_MISMATCH', `${entry.manifest.name} needs repair: ${path} was damaged (${why}) and has been removed.`, {
-      hint: 'Press Download to repair it; only the damaged file is fetched again.',
+    const id = entry.manifest.id;
+    const list = [...(failures.get(id)?.code === 'INTEGRITY_MISMATCH' ? damaged.get(id) ?? [] : []), `${path} (${why})`];
+    damaged.set(id, list);
+    const e = new AppError('INTEGRITY_MISMATCH', `${entry.manifest.name} needs repair: ${list.join(', ')} ${list.length > 1 ? 'were' : 'was'} damaged and removed.`, {
+      hint: `Press Download to repair it; only the damaged file${list.length > 1 ? 's are' : ' is'} fetched again.`,
     });
-    failures.set(entry.manifest.id, e);
-    tokenizers.delete(entry.manifest.id);
+    failures.set(id, e);
+    tokenizers.delete(id);
     return e;
   };
 
@@ -218,7 +231,7 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
     if (store.kind === 'folder') return;
     const present = await presentMapAsync();
     for (const entry of entries.values()) {
-      for (const r of filesOf(entry)) {
+      for (const r of filesOf(entry, true)) {
         const t = r.target;
         const part = present.get(`${t.storePath}.part`);
         if (part !== undefined && !t.sizeUnknown && part > t.bytes) await store.deleteAsync(`${t.storePath}.part`);
@@ -267,19 +280,81 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
     return blob;
   };
 
+  /**
+   * Optional components that could not be downloaded (e.g. a VAE encoder the repo does not have: HTTP 404), per
+   * model: the capabilities they serve are turned off, with the reason, and everything else keeps working.
+   */
+  const unavailable = new Map<string, Map<ModelRole, AppError>>();
+
+  /** The model's capabilities less those whose optional component is unavailable. */
+  const capabilitiesOf = (m: ModelManifest): ModelManifest['raw']['capabilities'] => {
+    const gone = unavailable.get(m.id);
+    if (!gone?.has('vae_encoder')) return m.raw.capabilities;
+    return { ...m.raw.capabilities, img2img: false, inpaint: 'none' };
+  };
+
   const summaryOf = (m: ModelManifest): Omit<ModelEntry, 'status'> => ({
     id: m.id, name: m.name, description: m.raw.description, licence: m.raw.licence, dtype: m.dtype,
-    capabilities: m.raw.capabilities, sizes: m.raw.sizes, defaults: m.raw.defaults, totalBytes: m.totalBytes, maxTokens: m.maxLength,
+    capabilities: capabilitiesOf(m), sizes: m.raw.sizes, defaults: m.raw.defaults, totalBytes: m.totalBytes, maxTokens: m.maxLength,
   });
+
+  const recordedHashesAsync = async (entry: CatalogEntry): Promise<NonNullable<ModelEntry['recordedHashes']>> => {
+    const out: { path: string; sha256: string; source: 'host' | 'first-download' }[] = [];
+    for (const r of filesOf(entry)) {
+      if (r.target.sha256) continue;
+      const pin = await readPinAsync(store, r.target.url);
+      if (pin) out.push({ path: r.spec?.path ?? r.tokenizer?.path ?? r.target.label, sha256: pin.sha256, source: pin.by });
+    }
+    return out;
+  };
+
+  /**
+   * Makes sure an optional component a task needs is stored, downloading it now if not (the VAE encoder on the first
+   * Edit or Inpaint). A component that cannot be had makes the task fail with a message naming what is off and why;
+   * a 404 (the file does not exist) turns the capability off for good (until the model is deleted).
+   */
+  const ensureComponentAsync = async (entry: CatalogEntry, role: ModelRole, signal?: AbortSignal): Promise<boolean> => {
+    const m = entry.manifest;
+    const spec = m.components[role];
+    if (!spec) return false;
+    if (!spec.optional) return true;
+    const gone = unavailable.get(m.id)?.get(role);
+    if (gone) throw gone;
+    const refs = filesOf(entry, true).filter((r) => r.spec?.role === role);
+    const present = await presentMapAsync();
+    if (refs.every((r) => picked.has(r.target.storePath) || isStored(r.target, present))) return true;
+    try {
+      await downloadFilesAsync(refs.map((r) => r.target), { store, network, ...opts.downloadTuning, ...(signal ? { signal } : {}) });
+      return true;
+    } catch (err) {
+      const e = toAppError(err);
+      if (e.code === 'CANCELLED') throw e;
+      const uses = OPTIONAL_USES[role] ?? role;
+      const error = new AppError(e.code, `${m.name} cannot do ${uses}: its ${role.replace('_', ' ')} could not be downloaded (${e.message})`, {
+        hint: /HTTP 404|HTTP 410/.test(e.message)
+          ? `${uses} is turned off for this model; everything else still works. Pick another model for ${uses}.`
+          : 'Check the connection and try again.',
+        cause: err,
+      });
+      if (/HTTP 404|HTTP 410/.test(e.message)) {
+        const map = unavailable.get(m.id) ?? new Map<ModelRole, AppError>();
+        map.set(role, error);
+        unavailable.set(m.id, map);
+      }
+      throw error;
+    }
+  };
 
   const entryFor = async (entry: CatalogEntry, present: ReadonlyMap<string, number>): Promise<ModelEntry> => {
     const status = await statusOf(entry, present);
+    const recorded = store.kind === 'folder' ? [] : await recordedHashesAsync(entry);
     const d = downloads.get(entry.manifest.id);
     const err = failures.get(entry.manifest.id);
     return {
       ...summaryOf(entry.manifest), status,
       ...(d?.progress ? { progress: d.progress } : status === 'paused' ? { progress: storedProgress(entry, present) } : {}),
       ...(status === 'failed' && err ? { error: err.toData() } : {}),
+      ...(recorded.length > 0 ? { recordedHashes: recorded } : {}),
     };
   };
 
@@ -310,7 +385,7 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
     const m = entry.manifest;
     const spec = m.components[role];
     if (!spec) throw new AppError('MODEL_MISMATCH', `${m.name} has no ${role} component, which this task needs.`);
-    const refs = filesOf(entry).filter((r) => r.spec?.role === role);
+    const refs = filesOf(entry, true).filter((r) => r.spec?.role === role);
     const readBytesAsync = async (r: FileRef): Promise<Uint8Array> => {
       const fromPick = picked.get(r.target.storePath);
       const blob = fromPick ?? (await store.getAsync(r.target.storePath));
@@ -445,6 +520,8 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
             signal: state.controller.signal,
             onProgress: (p) => { state.progress = p; onProgress(p); },
           });
+          // Just verified by the downloader: the first session need not hash them again.
+          for (const r of filesOf(entry)) verified.add(r.target.storePath);
         } catch (err) {
           const e = toAppError(err);
           if (e.code === 'CANCELLED' && state.stop) {
@@ -485,9 +562,10 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
       const keep = new Set<string>();
       for (const other of entries.values()) {
         if (other.manifest.id === id) continue;
-        if ((await statusOf(other, present)) === 'ready') for (const r of filesOf(other)) keep.add(r.target.storePath);
+        if ((await statusOf(other, present)) === 'ready') for (const r of filesOf(other, true)) keep.add(r.target.storePath);
       }
-      for (const r of filesOf(entry)) {
+      unavailable.delete(id);
+      for (const r of filesOf(entry, true)) {
         picked.delete(r.target.storePath);
         if (keep.has(r.target.storePath)) continue;
         if (store.kind === 'folder') continue;
@@ -529,11 +607,25 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
         throw new AppError('MODEL_NOT_READY', `${entry.manifest.name} is not downloaded yet.`, { hint: 'Download it from the Models tab first.' });
       }
       if (signal?.aborted) throw new AppError('CANCELLED', 'Generation cancelled.');
+      // Optional components this task needs are fetched on first use (the VAE encoder for Edit / Inpaint / a
+      // wireframe over an image); live previews use the preview decoder only when it is already stored.
+      if (request.mode === 'edit' || request.mode === 'inpaint' || (request.mode === 'wireframe' && request.image)) {
+        await ensureComponentAsync(entry, 'vae_encoder', signal);
+      }
+      // Live previews through the preview decoder (TAESD, a few MB) when the run has steps to preview: fetched on the
+      // first such run; if it cannot be had, previews stay the cheap latent-RGB ones.
+      const previews = request.steps > 1 && !!entry.manifest.components.preview_decoder &&
+        await ensureComponentAsync(entry, 'preview_decoder', signal).catch((err: unknown) => {
+          if (toAppError(err).code === 'CANCELLED') throw err;
+          return false;
+        });
+      const runManifest = previews || !entry.manifest.components.preview_decoder ? entry.manifest
+        : { ...entry.manifest, components: Object.fromEntries(Object.entries(entry.manifest.components).filter(([r]) => r !== 'preview_decoder')) };
       const tokenizer = await tokenizerForAsync(entry);
       const manager = await managerForAsync(entry);
       const providerInUse = current?.provider;
       const ctx: PipelineContext = {
-        manifest: entry.manifest, sessions: manager, tokenizer,
+        manifest: runManifest, sessions: manager, tokenizer,
         ...(signal ? { signal } : {}),
         ...(onProgress ? { onProgress: (p) => onProgress(p.preview ? { step: p.step, total: p.total, stage: p.stage, preview: p.preview } : { step: p.step, total: p.total, stage: p.stage }) } : {}),
       };
@@ -565,7 +657,13 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
         if (policy === 'low-memory') await manager.releaseAllAsync().catch(() => undefined);
       }
       const png = encodePng(result.image);
-      return { png, width: result.image.width, height: result.image.height, seed: result.seed, droppedTokens: result.droppedTokens };
+      // How to reproduce this image with diffusers (stored in the layer's recipe).
+      const strength = request.mode === 'edit' ? request.strength ?? entry.manifest.raw.defaults.strength : request.strength ?? 1;
+      const reproduce = diffusersReproduction(ctx, {
+        mode: ({ generate: 'txt2img', edit: 'img2img', inpaint: 'inpaint', wireframe: 'controlnet' } as const)[request.mode],
+        seed: request.seed, steps: request.steps, strength, withImage: request.mode === 'wireframe' && !!request.image && strength < 1,
+      });
+      return { png, width: result.image.width, height: result.image.height, seed: request.seed, droppedTokens: result.droppedTokens, reproduce };
     },
     async tokenCountAsync(modelId, text) {
       const tokenizer = await tokenizerForAsync(entryOf(modelId));
@@ -586,7 +684,7 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
         const blob = matched.get(r.spec!.path)!;
         // Verify before first use, as for downloads.
         const reader = (blob.stream() as ReadableStream<Uint8Array>).getReader();
-        const h = createSha256();
+        const h = await createSha256Async();
         let first = true;
         for (;;) {
           const { done: end, value } = await reader.read();
@@ -617,7 +715,7 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
         const hit = (await folder.listAsync()).find((e) => e.path === want || e.path.endsWith(`/${want}`));
         const blob = hit ? await folder.getAsync(hit.path) : null;
         if (blob && r.target.sha256) {
-          const h = createSha256();
+          const h = await createSha256Async();
           h.update(new Uint8Array(await blob.arrayBuffer()));
           const digest = h.digestHex();
           if (digest !== r.target.sha256) throw new AppError('INTEGRITY_MISMATCH', `${want} in the picked folder is corrupt or a different version: sha256 ${digest}, expected ${r.target.sha256}.`);

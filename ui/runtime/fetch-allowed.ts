@@ -40,7 +40,21 @@ export async function fetchAllowedAsync(url: string, init: RequestInit, policy: 
     res = await f(url, init);
   } catch (err) {
     if (init.signal?.aborted) throw new AppError('CANCELLED', 'Download cancelled.');
-    throw new AppError('MODEL_FETCH_FAILED', `Could not reach ${hostOf(url)}: ${err instanceof Error ? err.message : String(err)}`, {
+    const reason = err instanceof Error ? err.message : String(err);
+    // A redirect to a host that cannot be reached fails the same way as the first host: ask the first host once more
+    // without following, so the message blames the right one.
+    const redirect = await probeRedirectAsync(f, url, init);
+    if (redirect?.target && !isUrlAllowed(redirect.target, policy.domains)) {
+      throw new AppError('NETWORK_NOT_ALLOWED', `${hostOf(url)} redirected to ${hostOf(redirect.target)}, which the plugin may not download from.`, {
+        hint: 'Add the redirect host to manifest.json networkAccess and ui/runtime/allowed-hosts.ts.', cause: err,
+      });
+    }
+    if (redirect) {
+      throw new AppError('MODEL_FETCH_FAILED', `${hostOf(url)} redirected to ${redirect.target ? hostOf(redirect.target) : 'another host'}, which could not be reached: ${reason}`, {
+        hint: 'The model host answered; the server it sends downloads to did not. Try again later.', cause: err,
+      });
+    }
+    throw new AppError('MODEL_FETCH_FAILED', `Could not reach ${hostOf(url)}: ${reason}`, {
       hint: 'Check your internet connection and try again.', cause: err,
     });
   }
@@ -51,4 +65,26 @@ export async function fetchAllowedAsync(url: string, init: RequestInit, policy: 
     });
   }
   return res;
+}
+
+/**
+ * After a failed fetch: does `url` itself answer with a redirect? Returns the redirect target when visible (Node, or a
+ * same-origin Location), `{}` when the browser hides it (an opaque redirect), null when there is no redirect.
+ */
+async function probeRedirectAsync(f: FetchLike, url: string, init: RequestInit): Promise<{ target?: string } | null> {
+  try {
+    const r = await f(url, { ...init, redirect: 'manual' });
+    const isRedirect = r.type === 'opaqueredirect' || (r.status >= 300 && r.status < 400);
+    const location = isRedirect ? r.headers.get('location') : null;
+    await r.body?.cancel().catch(() => undefined);
+    if (!isRedirect) return null;
+    if (!location) return {};
+    try {
+      return { target: new URL(location, url).href };
+    } catch {
+      return {};
+    }
+  } catch {
+    return null;
+  }
 }

@@ -263,7 +263,7 @@ export async function createOrtSessionAsync(o: OrtSessionOptions): Promise<Model
   });
 
   const isFloat64Problem = (msg: string): boolean =>
-    /Could not find an implementation for Cast|double|float64|tensor\(double\)/i.test(msg) && !!fileIo?.inputs.some((i) => i.dtype === 'float64');
+    /Could not find an implementation for Cast|Provider type for Cast node|double|float64|tensor\(double\)/i.test(msg) && !!fileIo?.inputs.some((i) => i.dtype === 'float64');
   const failure = (err: unknown): never => {
     if (o.provider === 'webgpu' && isDeviceLostError(err, o.deviceWatch)) throw deviceLostError(o.deviceWatch?.reason, err);
     const msg = err instanceof Error ? err.message : String(err);

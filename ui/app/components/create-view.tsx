@@ -4,10 +4,11 @@ import { MODES, type Mode } from '../../../protocol/messages';
 import { BOOST_SCALES, boostSizes } from '../../../protocol/boost-size';
 import { formatBytes } from '../format';
 import { clampParam, modeAvailability, modelControlType, sizeOptions } from '../model-params';
-import { SEED_POLICIES, normalizeSeed, type SeedPolicy } from '../seed-policy';
+import { MAX_SEED, SEED_POLICIES, normalizeSeed, type SeedPolicy } from '../seed-policy';
+import { numberProblem } from '../field-check';
 import { CONTROL_TYPES, LIMITS, newPresetId, type ControlType, type InsertTarget, type StylePreset } from '../settings';
 import type { AppStore } from '../store';
-import { copyTextAsync, Field, NumberField, SelectField, SliderField } from './fields';
+import { copyTextAsync, Field, FieldProblem, NumberField, SelectField, SliderField } from './fields';
 import { IconCopy, IconEdit, IconInfo, IconReset, IconWarning } from './icons';
 
 export const MODE_LABEL: Readonly<Record<Mode, string>> = { generate: 'Generate', edit: 'Edit', inpaint: 'Inpaint', wireframe: 'Wireframe', boost: 'Boost' };
@@ -110,6 +111,7 @@ function SeedRow({ store }: { store: AppStore }) {
   const s = store.settings.value;
   const seedId = useId();
   const [copied, setCopied] = useState(false);
+  const [seedProblem, setSeedProblem] = useState<string | null>(null);
   const last = store.lastSeeds.value;
   const copySeed = last.length > 0 && s.seedPolicy !== 'fixed' ? (last[0] as number) : s.seed;
   return (
@@ -121,9 +123,12 @@ function SeedRow({ store }: { store: AppStore }) {
       <div class="row">
         <input id={seedId} class="grow" type="number" min={0} max={0xffffffff} step={1} value={String(s.seed)}
           aria-describedby={`${seedId}-policy`}
+          aria-invalid={seedProblem ? 'true' : undefined}
           onChange={(e) => {
-            const v = Number((e.currentTarget as HTMLInputElement).value);
-            if (Number.isFinite(v)) store.update({ seed: normalizeSeed(v) });
+            const raw = (e.currentTarget as HTMLInputElement).value;
+            const p = numberProblem(raw, { label: 'Seed', min: 0, max: MAX_SEED, integer: true });
+            setSeedProblem(p);
+            if (!p) store.update({ seed: normalizeSeed(Number(raw)) });
           }} />
         <button type="button" class="btn icon ghost" aria-label={`Copy seed ${copySeed}`} title={copied ? 'Copied' : `Copy seed ${copySeed}`}
           onClick={() => { void copyTextAsync(String(copySeed)).then((ok) => { setCopied(ok); setTimeout(() => setCopied(false), 1200); }); }}>
@@ -136,6 +141,7 @@ function SeedRow({ store }: { store: AppStore }) {
           ))}
         </div>
       </div>
+      <FieldProblem id={`${seedId}-problem`} problem={seedProblem} />
       {copied && <span class="small ok-text" role="status">Seed copied.</span>}
     </div>
   );

@@ -1,6 +1,7 @@
 /** Figma-styled form primitives. Every control gets a real <label> (or aria-label). */
 import type { ComponentChildren } from 'preact';
-import { useId } from 'preact/hooks';
+import { useId, useState } from 'preact/hooks';
+import { numberProblem } from '../field-check';
 
 export function Field(props: { label: string; htmlFor: string; aside?: ComponentChildren; children: ComponentChildren }) {
   return (
@@ -14,23 +15,35 @@ export function Field(props: { label: string; htmlFor: string; aside?: Component
   );
 }
 
-/** A number input that commits clamped values on change (typing stays free until blur/enter). */
+/** The message under a field whose typed value was refused (never a silent clamp). */
+export function FieldProblem(props: { id: string; problem: string | null }) {
+  return props.problem ? <span id={props.id} class="small danger-text" role="alert" data-testid="field-problem">{props.problem}</span> : null;
+}
+
+/**
+ * A number input that commits valid values on change (typing stays free until blur/enter); an out-of-range or
+ * malformed value is not committed and not clamped: the field says what is allowed (field-check.ts).
+ */
 export function NumberField(props: {
   label: string; value: number; min: number; max: number; step: number; onChange: (v: number) => void;
-  id?: string; aside?: ComponentChildren;
+  id?: string; aside?: ComponentChildren; integer?: boolean;
 }) {
   const autoId = useId();
   const id = props.id ?? autoId;
+  const [problem, setProblem] = useState<string | null>(null);
   return (
     <Field label={props.label} htmlFor={id} aside={props.aside}>
       <input
         id={id} type="number" inputMode="decimal" value={String(props.value)} min={props.min} max={props.max} step={props.step}
+        aria-invalid={problem ? 'true' : undefined} aria-describedby={problem ? `${id}-problem` : undefined}
         onChange={(e) => {
-          const v = Number((e.currentTarget as HTMLInputElement).value);
-          if (Number.isFinite(v)) props.onChange(Math.min(props.max, Math.max(props.min, v)));
-          else (e.currentTarget as HTMLInputElement).value = String(props.value);
+          const raw = (e.currentTarget as HTMLInputElement).value;
+          const p = numberProblem(raw, { label: props.label, min: props.min, max: props.max, integer: props.integer ?? Number.isInteger(props.step) });
+          setProblem(p);
+          if (!p) props.onChange(Number(raw));
         }}
       />
+      <FieldProblem id={`${id}-problem`} problem={problem} />
     </Field>
   );
 }
@@ -40,6 +53,7 @@ export function SliderField(props: {
   label: string; value: number; min: number; max: number; step: number; onChange: (v: number) => void; format?: (v: number) => string;
 }) {
   const id = useId();
+  const [problem, setProblem] = useState<string | null>(null);
   return (
     <div class="field">
       <div class="field-head"><label for={id}>{props.label}</label></div>
@@ -48,11 +62,15 @@ export function SliderField(props: {
           onInput={(e) => props.onChange(Number((e.currentTarget as HTMLInputElement).value))} />
         <input type="number" aria-label={`${props.label} value`} min={props.min} max={props.max} step={props.step}
           value={props.format ? props.format(props.value) : String(props.value)}
+          aria-invalid={problem ? 'true' : undefined} aria-describedby={problem ? `${id}-problem` : undefined}
           onChange={(e) => {
-            const v = Number((e.currentTarget as HTMLInputElement).value);
-            if (Number.isFinite(v)) props.onChange(Math.min(props.max, Math.max(props.min, v)));
+            const raw = (e.currentTarget as HTMLInputElement).value;
+            const p = numberProblem(raw, { label: props.label, min: props.min, max: props.max });
+            setProblem(p);
+            if (!p) props.onChange(Number(raw));
           }} />
       </div>
+      <FieldProblem id={`${id}-problem`} problem={problem} />
     </div>
   );
 }

@@ -8,6 +8,7 @@ import type { AppStore } from '../store';
 import { MODES } from '../../../protocol/messages';
 import { MODE_LABEL } from './create-view';
 import { IconWarning } from './icons';
+import { ServerCard } from './server-card';
 
 export function DevicePanel({ store }: { store: AppStore }) {
   const caps = store.capabilities.value;
@@ -76,7 +77,7 @@ function ModelCard({ store, model: m }: { store: AppStore; model: ModelEntry }) 
         {statusLine(m)}
       </div>
       <div class="badges">
-        <span class="badge">{formatBytes(m.totalBytes)}</span>
+        {m.engine && m.engine !== 'local' ? <span class="badge" data-testid="server-badge">On the server</span> : <span class="badge">{formatBytes(m.totalBytes)}</span>}
         <span class="badge">{m.dtype === 'float16' ? '16-bit' : '32-bit'}</span>
         <span class="badge" title={`Licence: ${m.licence.name}`}>{m.licence.name}</span>
         {!m.licence.commercial_use && <span class="badge warn" title="This licence does not allow commercial use">Non-commercial</span>}
@@ -96,6 +97,7 @@ function ModelCard({ store, model: m }: { store: AppStore; model: ModelEntry }) 
         </div>
       )}
       {m.status === 'paused' && <DownloadControls store={store} model={m} />}
+      {m.recordedHashes && m.recordedHashes.length > 0 && <RecordedHashes model={m} />}
       {m.status === 'failed' && m.error && (() => {
         const e = withHint(m.error);
         return <div class="callout error" role="alert"><div class="grow"><p class="callout-title">{e.message}</p>{e.hint && <p>{e.hint}</p>}</div></div>;
@@ -131,7 +133,7 @@ function ModelCard({ store, model: m }: { store: AppStore; model: ModelEntry }) 
               }} />
           </label>
         )}
-        {m.status === 'ready' && (
+        {m.status === 'ready' && (m.engine ?? 'local') === 'local' && (
           <button type="button" class="btn danger" onClick={() => void store.deleteModelAsync(m.id)} aria-label={`Delete ${m.name}`}>
             {store.capabilities.value?.persistentStorage === false ? 'Unload' : 'Delete'}
           </button>
@@ -193,6 +195,7 @@ export function ModelsView({ store }: { store: AppStore }) {
       <DevicePanel store={store} />
       <AppearanceRow store={store} />
       <StoragePanel store={store} />
+      <ServerCard store={store} />
       <div class="section-title">Models</div>
       {!store.modelsLoaded.value ? <p class="muted">Loading the model list…</p>
         : models.length === 0 ? <p class="empty">No models are listed in this build.</p>
@@ -213,7 +216,7 @@ function DownloadControls({ store, model: m }: { store: AppStore; model: ModelEn
     return (
       <div class="row small" data-testid="download-paused" style="flex-wrap:wrap">
         <span class="grow">{p ? `Paused at ${formatBytes(p.bytes)} of ${formatBytes(p.total)}.` : 'Paused.'}</span>
-        <button type="button" class="btn primary" onClick={() => void store.downloadAsync(m.id)} aria-label={`Resume downloading ${m.name}`}>Resume</button>
+        <button type="button" class="btn primary" onClick={() => void store.downloadAsync(m.id, { confirmed: true })} aria-label={`Resume downloading ${m.name}`}>Resume</button>
         <button type="button" class="btn" onClick={() => void store.deleteModelAsync(m.id)} aria-label={`Delete the partial download of ${m.name}`}>Delete</button>
       </div>
     );
@@ -224,5 +227,19 @@ function DownloadControls({ store, model: m }: { store: AppStore; model: ModelEn
       <button type="button" class="btn" onClick={() => void store.stopDownloadAsync(m.id, 'pause')} aria-label={`Pause downloading ${m.name}`}>Pause</button>
       <button type="button" class="btn" onClick={() => void store.stopDownloadAsync(m.id, 'cancel')} aria-label={`Cancel downloading ${m.name}`}>Cancel</button>
     </div>
+  );
+}
+
+/** Files the manifest pins no hash for: the sha256 recorded at their first download, to compare with the source. */
+function RecordedHashes({ model: m }: { model: ModelEntry }) {
+  return (
+    <details class="small" data-testid="recorded-hashes">
+      <summary>{m.recordedHashes!.length === 1 ? '1 file' : `${m.recordedHashes!.length} files`} checked against the hash of the first download</summary>
+      <ul>
+        {m.recordedHashes!.map((h) => (
+          <li key={h.path}><code>{h.path}</code>: sha256 <code style="word-break:break-all">{h.sha256}</code> ({h.source === 'host' ? 'as the host advertised it' : 'recorded at the first download'})</li>
+        ))}
+      </ul>
+    </details>
   );
 }

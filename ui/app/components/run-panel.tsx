@@ -3,6 +3,7 @@ import { useEffect, useRef } from 'preact/hooks';
 import { formatDuration } from '../format';
 import type { AppStore } from '../store';
 import { MODE_LABEL } from './create-view';
+import { EnginePicker } from './server-card';
 
 const STAGE_LABEL = { queued: 'Waiting for the server', text: 'Reading the prompt', encode: 'Encoding the image', denoise: 'Step', decode: 'Decoding' } as const;
 
@@ -20,6 +21,31 @@ function PreviewCanvas({ store }: { store: AppStore }) {
     ctx?.putImageData(new ImageData(new Uint8ClampedArray(img.data), img.width, img.height), 0, 0);
   }, [img]);
   return <canvas ref={ref} class="preview" role="img" aria-label="Preview of the image being generated" data-testid="preview" data-updates={img ? 1 : 0} />;
+}
+
+/** Clicks on Cancel this soon after it appeared belong to the click that started the run (a double-click on Generate). */
+export const CANCEL_GUARD_MS = 500;
+
+/**
+ * Cancel renders where Generate was, so the second click of a double-click on Generate would land on it: a click that
+ * is part of a multi-click (`detail > 1`) or comes within CANCEL_GUARD_MS of the button appearing is ignored (Esc
+ * still cancels at once). While the result is being written into the document, Cancel is not offered: the write is
+ * one short step that cannot be undone half-way.
+ */
+function CancelButton({ store }: { store: AppStore }) {
+  const shownAt = useRef(performance.now());
+  const run = store.run.value;
+  if (!run) return null;
+  const inserting = run.phase === 'inserting';
+  return (
+    <button type="button" class="btn big" data-testid="cancel" disabled={run.cancelling || inserting}
+      onClick={(e) => {
+        if (e.detail > 1 || performance.now() - shownAt.current < CANCEL_GUARD_MS) return;
+        store.cancel();
+      }}>
+      {run.cancelling ? 'Cancelling…' : inserting ? 'Inserting…' : <>Cancel <kbd>Esc</kbd></>}
+    </button>
+  );
 }
 
 export const isMac = (): boolean => typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent);
@@ -47,9 +73,7 @@ export function RunPanel({ store }: { store: AppStore }) {
             <div class="run-line small"><span data-testid="run-eta">{run.etaSeconds === undefined ? 'Estimating time…' : run.etaSeconds < 1 ? 'Almost done' : `About ${formatDuration(run.etaSeconds)} left`}</span></div>
           </div>
         </div>
-        <button type="button" class="btn big" onClick={() => store.cancel()} disabled={run.cancelling} data-testid="cancel">
-          {run.cancelling ? 'Cancelling…' : <>Cancel <kbd>Esc</kbd></>}
-        </button>
+        <CancelButton store={store} />
       </div>
     );
   }
@@ -63,6 +87,7 @@ export function RunPanel({ store }: { store: AppStore }) {
           )}
         </div>
       )}
+      <EnginePicker store={store} />
       <button type="button" class="btn primary big" onClick={() => void store.generateAsync()} data-testid="generate"
         aria-keyshortcuts={isMac() ? 'Meta+Enter' : 'Control+Enter'}>
         {mode === 'generate' ? 'Generate' : mode === 'wireframe' ? 'Make mockup' : mode === 'boost' ? `Boost ×${store.boostScale.value}` : MODE_LABEL[mode]}

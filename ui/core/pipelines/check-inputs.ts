@@ -5,6 +5,7 @@
 import { AppError } from '../../../protocol/errors';
 import { isRgbaImage, type RgbaImage } from '../image';
 import type { ModelManifest } from '../manifest';
+import { isValidSeed, MAX_SEED } from '../rng/torch-generator';
 import { createScheduler, type Scheduler } from '../schedulers';
 import type { BaseOptions } from './types';
 
@@ -42,7 +43,7 @@ export function checkBaseOptions(o: BaseOptions, manifest: ModelManifest, opts: 
   if (o.negativePrompt !== undefined && typeof o.negativePrompt !== 'string') bad(`negative prompt must be text, got ${show(o.negativePrompt)}.`);
   const steps = checkNumber('steps', o.steps, 1, MAX_STEPS, true);
   checkNumber('guidance scale', o.guidanceScale, 0, MAX_GUIDANCE);
-  checkNumber('seed', o.seed, 0, Number.MAX_SAFE_INTEGER, true);
+  if (!isValidSeed(o.seed)) bad(`seed must be a whole number from 0 to ${MAX_SEED}, got ${typeof o.seed === 'bigint' ? String(o.seed) : show(o.seed)}.`);
   const sizes = manifest.raw.sizes;
   const f = manifest.vaeScale;
   const multiple = (f * sizes.multiple) / gcd(f, sizes.multiple);

@@ -141,15 +141,18 @@ export async function encodePromptAsync(ctx: PipelineContext, prompt: string, ne
 
 /**
  * LCM's w-embedding [dim]: sinusoidal embedding of w = (guidance − 1)·1000, as diffusers
- * LatentConsistencyModelPipeline.get_guidance_scale_embedding (sin half first, then cos).
+ * LatentConsistencyModelPipeline.get_guidance_scale_embedding (sin half first, then cos), in float32 steps as torch
+ * computes it: w = f32(g − 1)·1000, e = log(10000)/(half − 1), freq_i = exp(−e·i), arg_i = w·freq_i.
+ * (torch's vectorised exp/sin/cos are within 1 ulp of the correctly rounded values used here.)
  */
 export function guidanceEmbedding(guidance: number, dim: number): Float32Array {
-  const w = (guidance - 1) * 1000;
+  const f = Math.fround;
+  const w = f(f(guidance - 1) * 1000);
   const half = Math.floor(dim / 2);
   const out = new Float32Array(dim);
-  const scale = Math.log(10000) / (half - 1);
+  const scale = f(f(Math.log(10000)) / (half - 1));
   for (let i = 0; i < half; i++) {
-    const e = w * Math.exp(-scale * i);
+    const e = f(w * f(Math.exp(f(i * -scale))));
     out[i] = Math.sin(e);
     out[half + i] = Math.cos(e);
   }
@@ -192,6 +195,31 @@ export interface DenoiseArgs {
 export const previewFactors = (ctx: PipelineContext): readonly (readonly number[])[] => ctx.manifest.raw.latent_rgb_factors ?? LATENT_RGB_FACTORS;
 
 /**
+ * Live preview through the model's preview decoder (TAESD), when the manifest has one and the runtime provided it:
+ * the x0 prediction goes in as it is — TAESD's latent scale is 1, no ÷ vae_scaling_factor — and the image comes back
+ * in [-1, 1] at full size, for a fraction of the VAE's cost. Null (→ the cheap latent-RGB preview) when there is no
+ * preview decoder or it failed once in this run: a preview never fails a generation.
+ */
+export async function previewDecodeAsync(ctx: PipelineContext, x0: Float32Array, dims: readonly number[], state: { failed: boolean }): Promise<RgbaImage | null> {
+  const spec = ctx.manifest.components.preview_decoder;
+  if (!spec || state.failed) return null;
+  try {
+    return await withSessionAsync(ctx, 'preview_decoder', async (dec) => {
+      const inName = spec.inputs[0]!.name;
+      const outName = spec.outputs[0]!.name;
+      const { data, dims: outDims } = await takeOutputAsync(await dec.runAsync({ [inName]: floatFeed(spec, inName, dims, x0) }), outName, 'preview decoder');
+      const height = outDims[outDims.length - 2]!;
+      const width = outDims[outDims.length - 1]!;
+      return tensorToImage(data, width, height);
+    });
+  } catch (err) {
+    if (err instanceof AppError && err.code === 'CANCELLED') throw err;
+    state.failed = true;
+    return null;
+  }
+}
+
+/**
  * 5. The denoising loop, as diffusers StableDiffusionPipeline.__call__: per step scale_model_input → UNet (cond, and
  * uncond when CFG is on: ε = ε_u + g·(ε_c − ε_u)) → scheduler.step → hook. Returns the final latents.
  * The scheduler's noise (ancestral / LCM) comes from the same generator as the initial latents, as diffusers does.
@@ -206,6 +234,7 @@ export async function denoiseAsync(ctx: PipelineContext, args: DenoiseArgs): Pro
   const [, channels, h, w] = latentDims;
   const factors = previewFactors(ctx);
   let latents = args.latents;
+  const previewState = { failed: false };
   let timestepCond: HostTensor | null = null;
   let neutral: Record<string, HostTensor> | null | undefined;
   if (condDecl) {
@@ -248,32 +277,82 @@ export async function denoiseAsync(ctx: PipelineContext, args: DenoiseArgs): Pro
       if (embeddings.uncond) eps = guide(await pass(embeddings.uncond), eps, guidance);
       const { prevSample, predOriginalSample } = scheduler.step(eps, i, latents, randn);
       latents = hooks?.afterStep ? hooks.afterStep(prevSample, i) : prevSample;
-      ctx.onProgress?.({ step: i - args.startIndex + 1, total, stage: 'denoise', preview: latentPreview(predOriginalSample, channels, h, w, factors) });
+      if (ctx.onProgress) {
+        const preview = (await previewDecodeAsync(ctx, predOriginalSample, latentDims, previewState)) ?? latentPreview(predOriginalSample, channels, h, w, factors);
+        ctx.onProgress({ step: i - args.startIndex + 1, total, stage: 'denoise', preview });
+      }
     }
     return latents;
   });
 }
 
+/** What the VAE encoder returns, from the manifest (or, undeclared, from its output's channel count). */
+export type VaeEncoderOutput = 'sample' | 'mean' | 'mean_logvar';
+
 /**
- * 3. VAE-encode pixels [1,3,H,W] in [-1,1] to scaled latents [1,C,H/8,W/8] (× vae_scaling_factor).
- * Reads the encoder's `latent_sample` output (diffusers' ONNX export, which samples inside the graph). An encoder
- * that instead outputs the distribution's parameters (2C channels: mean then log-variance, as diffusers'
- * DiagonalGaussianDistribution) gives its mean, i.e. a deterministic encode.
+ * How the encode stage relates to diffusers for a seed, recorded with every result:
+ * 'diffusers' — the posterior is sampled from the seed's generator in diffusers' order (exact);
+ * 'posterior-mean' — the encoder gives only the mean: the noise is still diffusers' (the posterior draw is consumed),
+ *   but the image latents lack diffusers' std·ε term;
+ * 'in-graph-sample' — the encoder samples inside its graph (diffusers' old ONNX export): not reproducible.
  */
-export async function encodePixelsAsync(ctx: PipelineContext, pixels: Float32Array, width: number, height: number): Promise<Float32Array> {
+export type EncodeConvention = 'diffusers' | 'posterior-mean' | 'in-graph-sample';
+
+export function vaeEncoderOutput(ctx: Pick<PipelineContext, 'manifest'>): VaeEncoderOutput {
+  const declared = ctx.manifest.raw.vae_encoder_output;
+  if (declared) return declared;
+  const spec = ctx.manifest.components.vae_encoder;
+  const out = spec?.outputs.find((o) => o.name === 'latent_sample') ?? spec?.outputs[0];
+  const channels = out?.dims[1];
+  return typeof channels === 'number' && channels === 2 * ctx.manifest.latentChannels ? 'mean_logvar' : 'sample';
+}
+
+export const encodeConvention = (ctx: Pick<PipelineContext, 'manifest'>): EncodeConvention =>
+  ({ mean_logvar: 'diffusers', mean: 'posterior-mean', sample: 'in-graph-sample' } as const)[vaeEncoderOutput(ctx)];
+
+/**
+ * diffusers' DiagonalGaussianDistribution.sample in float32 steps: mean + exp(0.5·clamp(logvar, −30, 20))·ε.
+ * `moments` is [1,2C,h,w] (mean channels first); ε is [1,C,h,w].
+ */
+export function samplePosterior(moments: Float32Array, eps: Float32Array): Float32Array {
+  const n = eps.length;
+  const f = Math.fround;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const logvar = Math.min(20, Math.max(-30, moments[n + i]!));
+    out[i] = f(moments[i]! + f(f(Math.exp(f(0.5 * logvar))) * eps[i]!));
+  }
+  return out;
+}
+
+/**
+ * 3. VAE-encode pixels [1,3,H,W] in [-1,1] to scaled latents [1,C,H/8,W/8] (× vae_scaling_factor), as diffusers'
+ * `retrieve_latents(vae.encode(x), generator)`: draws ε = randn([1,C,h,w]) from `generator` — every encoder kind
+ * consumes that draw, so the noise drawn after it is diffusers' noise — and with a 'mean_logvar' encoder returns
+ * mean + std·ε (diffusers exactly); a 'mean' encoder returns the mean; a 'sample' encoder its in-graph sample.
+ * An undeclared encoder with 2C output channels is read as mean‖logvar.
+ */
+export async function encodePixelsAsync(ctx: PipelineContext, pixels: Float32Array, width: number, height: number, generator: TorchGenerator): Promise<Float32Array> {
   const spec = componentSpec(ctx, 'vae_encoder');
   const outName = spec.outputs.some((o) => o.name === 'latent_sample') ? 'latent_sample' : spec.outputs[0]!.name;
   const c = ctx.manifest.latentChannels;
-  const plane = (width / ctx.manifest.vaeScale) * (height / ctx.manifest.vaeScale);
-  return withSessionAsync(ctx, 'vae_encoder', async (enc) => {
+  const f = ctx.manifest.vaeScale;
+  const plane = (width / f) * (height / f);
+  const kind = vaeEncoderOutput(ctx);
+  const data = await withSessionAsync(ctx, 'vae_encoder', async (enc) => {
     const inName = spec.inputs[0]!.name;
-    const { data } = await takeOutputAsync(await enc.runAsync({ [inName]: floatFeed(spec, inName, [1, 3, height, width], pixels) }), outName, 'VAE encoder');
-    let latents = data;
-    if (data.length === 2 * c * plane) latents = data.subarray(0, c * plane);
-    else if (data.length !== c * plane) throw new AppError('MODEL_MISMATCH', `The VAE encoder returned ${data.length} values; expected ${c * plane} (latents [1,${c},${height / ctx.manifest.vaeScale},${width / ctx.manifest.vaeScale}]).`);
-    const sf = ctx.manifest.vaeScalingFactor;
-    return latents.map((v) => v * sf);
+    return (await takeOutputAsync(await enc.runAsync({ [inName]: floatFeed(spec, inName, [1, 3, height, width], pixels) }), outName, 'VAE encoder')).data;
   });
+  const eps = generator.randn([1, c, height / f, width / f]);
+  let latents: Float32Array;
+  if (data.length === 2 * c * plane) latents = kind === 'mean_logvar' ? samplePosterior(data, eps) : data.subarray(0, c * plane);
+  else if (data.length === c * plane && kind !== 'mean_logvar') latents = data;
+  else {
+    const want = kind === 'mean_logvar' ? `${2 * c * plane} (mean‖logvar [1,${2 * c},${height / f},${width / f}])` : `${c * plane} (latents [1,${c},${height / f},${width / f}])`;
+    throw new AppError('MODEL_MISMATCH', `The VAE encoder returned ${data.length} values; expected ${want}.`);
+  }
+  const sf = Math.fround(ctx.manifest.vaeScalingFactor);
+  return latents.map((v) => v * sf);
 }
 
 /** 7. Decode latents [1,C,h,w] (÷ vae_scaling_factor) with the VAE decoder to an opaque width × height image. */

@@ -54,13 +54,13 @@ export async function controlNetAsync(ctx: PipelineContext, o: ControlNetOptions
   try {
     // 2. Encode the prompt
     embeddings = await encodePromptAsync(ctx, o.prompt, o.negativePrompt ?? '', o.guidanceScale);
-    // 3. Encode the source image when refining it
+    // 3. Encode the source image when refining it (the posterior sample is the generator's first draw, as diffusers)
+    const generator = createTorchGenerator(o.seed);
     const imageLatents = source && strength < 1
-      ? await stageAsync(ctx, 'encode', () => encodePixelsAsync(ctx, imageToTensor(source), o.width, o.height))
+      ? await stageAsync(ctx, 'encode', () => encodePixelsAsync(ctx, imageToTensor(source), o.width, o.height, generator))
       : null;
     // 4. Initial latents (pure noise, or the noised source image)
     const dims = latentShape(ctx, o.width, o.height);
-    const generator = createTorchGenerator(o.seed);
     const noise = generator.randn(dims);
     const { startIndex, latents } = imageLatents
       ? startLatents(scheduler, getImg2ImgStartIndex(o.steps, strength), imageLatents, noise, false)

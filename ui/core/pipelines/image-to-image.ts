@@ -3,12 +3,13 @@
  * start at get_timesteps' index, noise the image latents to that timestep, denoise the remaining steps.
  * Deviations, on purpose: strength 0 returns the input unchanged without running any model (diffusers would fail
  * with zero steps); any strength > 0 runs at least one step (the last), so a tiny strength still does something.
- * The noise is the generator's first draw (diffusers' PyTorch VAE would first draw its latent sample from the same
- * generator; the ONNX encoder samples inside its graph).
+ * Draw order as diffusers: the VAE posterior sample first (retrieve_latents(vae.encode(image), generator)), then the
+ * noise, then the scheduler's noise — so with a mean‖logvar encoder the image equals diffusers' for the seed.
  */
 import { imageToTensor, resizeBilinear } from '../image';
 import { createTorchGenerator } from '../rng/torch-generator';
 import { getImg2ImgStartIndex } from '../schedulers';
+import { createLcmScheduler } from '../schedulers/lcm';
 import { checkBaseOptions, checkCapability, checkImage, checkStrength } from './check-inputs';
 import {
   decodeLatentsAsync, denoiseAsync, disposeEmbeddings, encodePixelsAsync, encodePromptAsync, latentShape, stageAsync, startLatents,
@@ -22,8 +23,11 @@ import type { ImageToImageOptions, PipelineContext, PipelineResult } from './typ
  */
 export async function imageToImageAsync(ctx: PipelineContext, o: ImageToImageOptions): Promise<PipelineResult> {
   // 1. Check inputs (before any session is acquired)
-  const scheduler = checkBaseOptions(o, ctx.manifest, { promptRequired: false });
+  const baseScheduler = checkBaseOptions(o, ctx.manifest, { promptRequired: false });
   const strength = checkStrength(o.strength);
+  // LCM: LatentConsistencyModelImg2ImgPipeline rebuilds the schedule from the strength and runs all of it.
+  const lcm = ctx.manifest.scheduler._class_name === 'LCMScheduler' && strength > 0;
+  const scheduler = lcm ? createLcmScheduler(ctx.manifest.scheduler, o.steps, strength) : baseScheduler;
   const source = resizeBilinear(checkImage('source image', o.image), o.width, o.height);
   checkCapability(ctx.manifest, 'img2img');
   throwIfAborted(ctx.signal);
@@ -32,13 +36,13 @@ export async function imageToImageAsync(ctx: PipelineContext, o: ImageToImageOpt
   try {
     // 2. Encode the prompt
     embeddings = await encodePromptAsync(ctx, o.prompt, o.negativePrompt ?? '', o.guidanceScale);
-    // 3. Encode the image
-    const imageLatents = await stageAsync(ctx, 'encode', () => encodePixelsAsync(ctx, imageToTensor(source), o.width, o.height));
+    // 3. Encode the image (the posterior sample is the generator's first draw)
+    const generator = createTorchGenerator(o.seed);
+    const imageLatents = await stageAsync(ctx, 'encode', () => encodePixelsAsync(ctx, imageToTensor(source), o.width, o.height, generator));
     // 4. Start step from the strength; noise the image latents to it
     const dims = latentShape(ctx, o.width, o.height);
-    const generator = createTorchGenerator(o.seed);
     const noise = generator.randn(dims);
-    const { startIndex, latents } = startLatents(scheduler, getImg2ImgStartIndex(o.steps, strength), imageLatents, noise, false);
+    const { startIndex, latents } = startLatents(scheduler, lcm ? 0 : getImg2ImgStartIndex(o.steps, strength), imageLatents, noise, false);
     // 5. Denoise
     const final = await denoiseAsync(ctx, { scheduler, latents, latentDims: dims, startIndex, embeddings, guidance: o.guidanceScale, generator });
     // 6. Decode

@@ -6,3 +6,5 @@ export { imageToImageAsync } from './image-to-image';
 export { inpaintAsync } from './inpaint';
 export { controlNetAsync } from './controlnet';
 export type * from './types';
+export { diffusersReproduction, type DiffusersReproduction, type ReproductionArgs } from './reproduce';
+export type { EncodeConvention } from './common';

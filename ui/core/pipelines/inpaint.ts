@@ -6,8 +6,13 @@
  *   to the next timestep (the original, un-noised, after the last step):
  *   latents = (1 − m)·add_noise(image_latents, noise, t_{i+1}) + m·latents.
  * Strength 1 starts from noise × init_noise_sigma (diffusers' is_strength_max), else from the noised image.
- * The latent mask is the binarised pixel mask (luminance·alpha ≥ 0.5) downsampled with 'max' (a latent cell is
- * repainted when any of its 8×8 pixels is masked; diffusers uses nearest, which misses thin strokes).
+ * The latent mask is the binarised pixel mask (luminance·alpha ≥ 0.5) downsampled as diffusers does (nearest: each
+ * latent cell takes the top-left pixel of its 8×8 block). `latentMask: 'max'` is a named departure: a cell is
+ * repainted when any of its pixels is masked, so a stroke thinner than 8 px that misses every block's corner still
+ * changes; it no longer matches diffusers for the seed (cost measured in README.md, parity section).
+ * Draw order as diffusers: image posterior (4-channel UNets, or strength < 1), noise, masked-image posterior (the
+ * 4-channel blend draws it too and discards it, as diffusers encodes the masked image whatever the UNet), then the
+ * scheduler's noise.
  * Finally the decoded image is composited over the original with the soft pixel mask, so every pixel outside the
  * mask comes back byte-identical.
  */
@@ -52,15 +57,19 @@ export async function inpaintAsync(ctx: PipelineContext, o: InpaintOptions): Pro
     // 3. Encode the image (and, for 9 channels, the masked image); latent mask
     const dims = latentShape(ctx, o.width, o.height);
     const [, c, h, w] = dims;
-    const latentMask = downsampleMask(binary, o.width, o.height, ctx.manifest.vaeScale, 'max');
+    const latentMask = downsampleMask(binary, o.width, o.height, ctx.manifest.vaeScale, o.latentMask ?? 'nearest');
     const pixels = imageToTensor(source);
-    const { imageLatents, maskedImageLatents } = await stageAsync(ctx, 'encode', async () => ({
-      imageLatents: await encodePixelsAsync(ctx, pixels, o.width, o.height),
-      maskedImageLatents: mode === '9ch' ? await encodePixelsAsync(ctx, maskImageTensor(pixels, binary), o.width, o.height) : null,
-    }));
-    // 4. Start step and initial latents
     const generator = createTorchGenerator(o.seed);
-    const noise = generator.randn(dims);
+    // 4. Image latents, noise, masked-image latents — in diffusers' generator order
+    const needImage = mode !== '9ch' || strength < 1;
+    const { imageLatents, noise, maskedImageLatents } = await stageAsync(ctx, 'encode', async () => {
+      const imageLatents = needImage ? await encodePixelsAsync(ctx, pixels, o.width, o.height, generator) : new Float32Array(c * h * w);
+      const noise = generator.randn(dims);
+      let maskedImageLatents: Float32Array | null = null;
+      if (mode === '9ch') maskedImageLatents = await encodePixelsAsync(ctx, maskImageTensor(pixels, binary), o.width, o.height, generator);
+      else generator.randn(dims); // diffusers samples the masked image's posterior here; the blend never uses it
+      return { imageLatents, noise, maskedImageLatents };
+    });
     const { startIndex, latents } = startLatents(scheduler, getImg2ImgStartIndex(o.steps, strength), imageLatents, noise, strength === 1);
     // 5. Denoise
     const last = scheduler.timesteps.length - 1;

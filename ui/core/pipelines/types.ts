@@ -5,6 +5,7 @@ import type { ModelManifest } from '../manifest';
 import type { SessionSource } from '../session';
 import type { ClipTokenizer } from '../tokenizer/clip-tokenizer';
 import type { RgbaImage } from '../image';
+import type { Seed } from '../rng/torch-generator';
 
 export type PipelineStage = 'text' | 'encode' | 'denoise' | 'decode';
 
@@ -40,8 +41,11 @@ export interface BaseOptions {
   readonly steps: number;
   /** 0…50; > 1 turns on classifier-free guidance (LCM: feeds the guidance embedding instead). */
   readonly guidanceScale: number;
-  /** 0…2^53−1; seeds torch-identical CPU noise (`torch.manual_seed(seed); torch.randn(...)`). */
-  readonly seed: number;
+  /**
+   * 0…2^64−1 (a safe-integer number or a bigint); seeds torch-identical CPU noise
+   * (`torch.Generator('cpu').manual_seed(seed)`, then diffusers' randn_tensor draws).
+   */
+  readonly seed: Seed;
 }
 
 export interface TextToImageOptions extends BaseOptions {}
@@ -59,6 +63,11 @@ export interface InpaintOptions extends BaseOptions {
   readonly mask: RgbaImage;
   /** 0…1, as img2img (1 = start from pure noise inside the mask). */
   readonly strength: number;
+  /**
+   * Pixel → latent mask: 'nearest' (default, diffusers' F.interpolate: the image equals diffusers' for the seed) or
+   * 'max' (any masked pixel marks its latent cell: thin strokes always repaint; no longer diffusers' image).
+   */
+  readonly latentMask?: 'nearest' | 'max';
 }
 
 export interface ControlNetOptions extends BaseOptions {
@@ -75,7 +84,7 @@ export interface ControlNetOptions extends BaseOptions {
 export interface PipelineResult {
   /** width × height, opaque (inpaint: the original's bytes outside the mask). */
   readonly image: RgbaImage;
-  readonly seed: number;
+  readonly seed: Seed;
   /** Prompt tokens dropped beyond the model's token window (tell the user). */
   readonly droppedTokens: number;
   /** Denoising steps that actually ran (0 when strength 0 returned the input). */

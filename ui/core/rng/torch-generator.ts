@@ -5,7 +5,8 @@
  *
  * - Seeding: manual_seed takes a uint64; mt19937's init_with_uint32 stores the full seed but initialises the state
  *   from `seed & 0xffffffff` (Knuth's init_genrand: mt[i] = 1812433253·(mt[i−1] ^ mt[i−1] >>> 30) + i). So seeds that
- *   agree in their low 32 bits give the same stream, in torch and here. Seeds here are integers 0…2^53−1.
+ *   agree in their low 32 bits give the same stream, in torch and here. Seeds here are 0…2^64−1: a number (safe
+ *   integers) or a bigint (any uint64, as torch takes).
  * - float uniforms: uniform_real_distribution<float> uses 24 bits of one 32-bit draw: `(r & 0xFFFFFF) · 2^−24`.
  * - randn with numel ≥ 16 (contiguous float32): normal_fill — fill every slot with a uniform, Box–Muller on each
  *   complete block of 16 (pairs j, j+8), and when numel % 16 ≠ 0 draw 16 fresh uniforms into the last 16 slots and
@@ -28,14 +29,25 @@ const M = 397;
 const f = Math.fround;
 const TWO_PI = 2 * Math.PI;
 
-/** As `torch.manual_seed(seed)` (CPU default generator); AppError INVALID_INPUT unless seed is an integer 0…2^53−1. */
-export function createTorchGenerator(seed: number): TorchGenerator {
-  if (!Number.isInteger(seed) || seed < 0 || seed > Number.MAX_SAFE_INTEGER) {
-    throw new AppError('INVALID_INPUT', `seed must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}, got ${seed}.`);
+/** Largest seed torch accepts (uint64). */
+export const MAX_SEED = (1n << 64n) - 1n;
+
+/** A seed: a safe integer number, or a bigint up to 2^64 − 1. */
+export type Seed = number | bigint;
+
+/** Whether `seed` is a valid seed (0…2^64−1; numbers must be safe integers). */
+export const isValidSeed = (seed: unknown): seed is Seed =>
+  (typeof seed === 'number' && Number.isSafeInteger(seed) && seed >= 0) || (typeof seed === 'bigint' && seed >= 0n && seed <= MAX_SEED);
+
+/** As `torch.manual_seed(seed)` (CPU default generator); AppError INVALID_INPUT unless seed is a whole number 0…2^64−1. */
+export function createTorchGenerator(seed: Seed): TorchGenerator {
+  if (!isValidSeed(seed)) {
+    throw new AppError('INVALID_INPUT', `seed must be a whole number from 0 to ${MAX_SEED}, got ${String(seed)}.`);
   }
   const mt = new Uint32Array(N);
   let index = N;
-  mt[0] = seed >>> 0; // ToUint32 = seed mod 2^32 = seed & 0xffffffff, exact for every safe integer.
+  // init_with_uint32(seed & 0xffffffff): ToUint32 is exactly that for safe integers; bigints take their low 32 bits.
+  mt[0] = typeof seed === 'bigint' ? Number(BigInt.asUintN(32, seed)) : seed >>> 0;
   for (let i = 1; i < N; i++) {
     const prev = mt[i - 1]! ^ (mt[i - 1]! >>> 30);
     mt[i] = (Math.imul(prev, 1812433253) + i) >>> 0;
@@ -124,7 +136,7 @@ export function createTorchGenerator(seed: number): TorchGenerator {
 }
 
 /** Standard-normal noise of `shape` from a fresh seed: `torch.randn(shape, generator=torch.manual_seed(seed))`. */
-export const seededRandn = (seed: number, shape: readonly number[]): Float32Array => createTorchGenerator(seed).randn(shape);
+export const seededRandn = (seed: Seed, shape: readonly number[]): Float32Array => createTorchGenerator(seed).randn(shape);
 
 /**
  * The `randn` argument of Scheduler.step, drawing from `generator`: `n` values are exactly

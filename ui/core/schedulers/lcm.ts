@@ -15,10 +15,12 @@ import type { Scheduler } from './types';
 const f = Math.fround;
 
 /**
- * As diffusers LCMScheduler.set_timesteps (strength 1): origin = (arange(1, S+1) · (N // S) − 1)[::-1];
- * indices = floor(np.linspace(0, S, n, endpoint=False)). E.g. S = 50: 1 step [999], 4 steps [999, 759, 499, 259].
+ * As diffusers LCMScheduler.set_timesteps(n, strength): origin = (arange(1, int(S·strength)+1) · (N // S) − 1)[::-1];
+ * indices = floor(np.linspace(0, len(origin), n, endpoint=False)). E.g. S = 50: 1 step [999], 4 steps
+ * [999, 759, 499, 259]; strength 0.5, 4 steps [499, 379, 259, 139] (LatentConsistencyModelImg2ImgPipeline rebuilds
+ * the schedule from the strength and runs all of it). diffusers refuses n > int(S·strength); so do we (INVALID_INPUT).
  */
-export function lcmTimesteps(config: SchedulerConfig, n: number): number[] {
+export function lcmTimesteps(config: SchedulerConfig, n: number, strength = 1): number[] {
   checkNumInferenceSteps(config, n);
   const original = config.original_inference_steps ?? 50;
   if (original > config.num_train_timesteps) {
@@ -27,21 +29,30 @@ export function lcmTimesteps(config: SchedulerConfig, n: number): number[] {
   if (n > original) {
     throw new AppError('INVALID_INPUT', `steps must be at most ${original} for an LCM model, got ${n}.`);
   }
+  if (!(strength > 0 && strength <= 1)) throw new AppError('INVALID_INPUT', `strength must be above 0 and at most 1, got ${strength}.`);
   const k = Math.floor(config.num_train_timesteps / original);
+  const count = Math.floor(original * strength);
+  if (count < n) {
+    throw new AppError('INVALID_INPUT', `At strength ${strength} an LCM model can take at most ${count} steps, got ${n}.`, { hint: 'Use fewer steps or a higher strength.' });
+  }
   const origin: number[] = [];
-  for (let i = original; i >= 1; i--) origin.push(i * k - 1);
-  const step = origin.length / n;
+  for (let i = count; i >= 1; i--) origin.push(i * k - 1);
   const out: number[] = [];
+  // np.linspace(0, L, n, endpoint=False) = i·(L/n) in float64, then floor.
+  const step = origin.length / n;
   for (let i = 0; i < n; i++) out.push(origin[Math.floor(i * step)]!);
   checkTimestepRange(config, out);
   return out;
 }
 
+/** The most LCM steps diffusers' img2img accepts at `strength` (int(original_inference_steps · strength)). */
+export const lcmMaxStepsAt = (config: SchedulerConfig, strength: number): number => Math.floor((config.original_inference_steps ?? 50) * strength);
+
 /** Creates the LCM scheduler; AppError INVALID_INPUT when steps exceed original_inference_steps. */
-export function createLcmScheduler(config: SchedulerConfig, numInferenceSteps: number): Scheduler {
+export function createLcmScheduler(config: SchedulerConfig, numInferenceSteps: number, strength = 1): Scheduler {
   const ac = makeAlphasCumprod(config);
   const finalAlpha = config.set_alpha_to_one === false ? ac[0]! : 1;
-  const timesteps = lcmTimesteps(config, numInferenceSteps);
+  const timesteps = lcmTimesteps(config, numInferenceSteps, strength);
   const scaling = config.timestep_scaling ?? 10;
   const clip = config.clip_sample ?? false;
   return {

@@ -1,10 +1,12 @@
 /**
- * CLIP BPE tokenizer, as openai/CLIP simple_tokenizer.py and Hugging Face CLIPTokenizer(Fast) without ftfy:
- * NFC + whitespace collapse + lowercase (the fast tokenizer's normalizer), CLIP's split pattern, byte→unicode mapping,
+ * CLIP BPE tokenizer, as transformers' CLIPTokenizer with ftfy installed (its documented setup, what diffusers loads
+ * with transformers ≤ 4): ftfy.fix_text (./ftfy.ts; mojibake repair excepted), Python's whitespace collapse (str \s),
+ * lower(), CLIP's split pattern, byte→unicode mapping,
  * `</w>` end-of-word marker, BPE by merge rank with a cache. Reads HF `vocab.json` + `merges.txt` (a first line
  * starting with `#version` is skipped). Pure: no DOM, no I/O.
  */
 import { AppError } from '../../../protocol/errors';
+import { ftfyFixText } from './ftfy';
 
 export interface EncodeResult {
   /** Token ids, length `maxLength`: BOS, content, EOS, then padding. */
@@ -51,15 +53,16 @@ function bytesToUnicode(): string[] {
   return table;
 }
 
-// CLIP's pattern: special tokens, contractions, letter runs, single digits, runs of other non-space characters.
-const PATTERN = /<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+/giu;
+/** Python's `\s` on str (str.isspace): JS's \s lacks U+001C–U+001F and U+0085 and adds U+FEFF. */
+const PY_SPACE = '\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
 
-/**
- * CLIP's basic_clean + whitespace_clean with ftfy replaced by NFC (ftfy.fix_text's own normalisation, and the HF fast
- * tokenizer's first normalizer), then lowercase.
- */
+// CLIP's pattern: special tokens, contractions, letter runs, single digits, runs of other non-space characters.
+const PATTERN = new RegExp(`<\\|startoftext\\|>|<\\|endoftext\\|>|'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^${PY_SPACE}\\p{L}\\p{N}]+`, 'giu');
+const SPACES = new RegExp(`[${PY_SPACE}]+`, 'g');
+
+/** transformers' CLIPTokenizer with ftfy: whitespace_clean(ftfy.fix_text(text)).lower(). */
 function cleanText(text: string): string {
-  return text.normalize('NFC').replace(/\s+/g, ' ').trim().toLowerCase();
+  return ftfyFixText(text).replace(SPACES, ' ').replace(new RegExp(`^[${PY_SPACE}]+|[${PY_SPACE}]+$`, 'g'), '').toLowerCase();
 }
 
 /**

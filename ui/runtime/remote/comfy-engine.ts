@@ -71,6 +71,8 @@ export class ComfyEngine {
   private readonly watchers = new Set<Watcher>();
   private readonly hashes = new Map<string, string | null>();
   private closed = false;
+  /** When the last websocket attempt failed: later runs poll without waiting for another attempt for a while. */
+  private socketFailedAt = -Infinity;
 
   constructor(opts: ComfyEngineOptions) {
     this.opts = opts;
@@ -144,6 +146,7 @@ export class ComfyEngine {
   private ensureSocketAsync(): Promise<SocketLike | null> {
     if (this.socket && this.socket.readyState === 1) return Promise.resolve(this.socket);
     if (this.socketOpening) return this.socketOpening;
+    if (Date.now() - this.socketFailedAt < 30_000) return Promise.resolve(null);
     this.socketOpening = this.client.openSocketAsync(
       (ev) => { for (const w of this.watchers) w.onEvent(ev); },
       (frame) => { for (const w of this.watchers) w.onBinary(frame); },
@@ -153,7 +156,7 @@ export class ComfyEngine {
       if (this.closed) ws.close();
       for (const w of this.watchers) w.onSocketState(true);
       return ws;
-    }, () => null).finally(() => { this.socketOpening = null; });
+    }, () => { this.socketFailedAt = Date.now(); return null; }).finally(() => { this.socketOpening = null; });
     return this.socketOpening;
   }
 

@@ -33,8 +33,8 @@ export interface WantedFile {
   /** Manifest path, e.g. "unet/model.onnx". */
   readonly path: string;
   readonly bytes: number;
-  /** Whether `bytes` is exact (a sha256 is known) or a hub listing's rounded size. */
-  readonly exactBytes: boolean;
+  /** Kept for callers; sizes are always compared exactly now. */
+  readonly exactBytes?: boolean;
 }
 
 /**
@@ -52,8 +52,8 @@ export function matchPickedFiles(wanted: readonly WantedFile[], picked: readonly
     hits.sort((a, b) => a.path.length - b.path.length);
     const hit = hits[0];
     if (!hit) { problems.push(`"${w.path}" is missing`); continue; }
-    const ok = w.exactBytes ? hit.file.size === w.bytes : Math.abs(hit.file.size - w.bytes) <= w.bytes * 0.05;
-    if (!ok) { problems.push(`"${w.path}" has ${hit.file.size} bytes, expected ${w.exactBytes ? '' : 'about '}${w.bytes}`); continue; }
+    // Sizes are exact (no tolerance): a file of another size is another file.
+    if (hit.file.size !== w.bytes) { problems.push(`"${w.path}" has ${hit.file.size} bytes, expected ${w.bytes}`); continue; }
     out.set(w.path, hit.file);
   }
   if (problems.length > 0) {

@@ -1,0 +1,165 @@
+/**
+ * End to end through a ComfyUI server: the real built plugin in the Figma-faithful harness (both UI modes) talks to
+ * the stand-in ComfyUI server (test/comfy-standin) — connect in Models → Server, switch "Run on" beside Generate,
+ * get the same kind of layer back with previews and a recipe naming the server's model. Also: a server started
+ * without --enable-cors-header is refused by the real browser and the UI names the flag; no request leaves for any
+ * host but the harness and the server, and none reaches the server before the user connects it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser, FrameLocator, Page } from 'playwright-core';
+import { decode } from 'fast-png';
+import { launchChromium } from '../helpers/chromium';
+import { ARTIFACTS, ROOT } from '../helpers/paths';
+import { startStandinAsync, type RunningStandin } from '../comfy-standin/server';
+// @ts-expect-error plain ESM module without types
+import { startHarnessAsync } from './serve.mjs';
+
+let browser: Browser;
+let harness: { url: string; appOrigin: string; closeAsync: () => Promise<unknown> };
+let comfy: RunningStandin;
+let noCors: RunningStandin;
+
+beforeAll(async () => {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  comfy = await startStandinAsync({ cors: '*', stepMs: 40, checkpoints: ['sd15-random.safetensors'], controlnets: ['control_v11p_sd15_lineart.safetensors'] });
+  noCors = await startStandinAsync({ cors: null });
+  harness = await startHarnessAsync({
+    port: 0, appPort: 0, outdir: path.join(ROOT, 'test-results/remote-harness-build'), log: () => {}, serverHosts: [comfy.url, noCors.url],
+  });
+  browser = await launchChromium();
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await harness?.closeAsync();
+  await comfy?.closeAsync();
+  await noCors?.closeAsync();
+});
+
+async function openAsync(mode: 'inline' | 'hosted'): Promise<{ page: Page; ui: FrameLocator; errors: string[]; hosts: Set<string> }> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const errors: string[] = [];
+  const hosts = new Set<string>();
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('request', (r) => { const u = new URL(r.url()); if (u.protocol.startsWith('http') || u.protocol.startsWith('ws')) hosts.add(u.host); });
+  page.on('websocket', (ws) => hosts.add(new URL(ws.url()).host));
+  await page.goto(`${harness.url}?mode=${mode}`);
+  await page.waitForFunction(() => Boolean((window as unknown as { __harness?: unknown }).__harness));
+  const ui = page.frameLocator('#plugin-iframe');
+  await ui.getByTestId('generate').waitFor({ timeout: 60_000 });
+  return { page, ui, errors, hosts };
+}
+
+async function connectAsync(ui: FrameLocator, url: string): Promise<void> {
+  await ui.getByRole('tab', { name: 'Models' }).click();
+  await ui.getByTestId('server-url').fill(url);
+  await ui.getByTestId('server-connect').click();
+}
+
+const resultsAsync = (page: Page): Promise<{ id: string; hash: string; width: number; height: number; recipe: any }[]> => page.evaluate(() => {
+  const { figma } = (window as any).__harness;
+  return figma.currentPage.findAll((n: any) => n.getPluginData('recipe') !== '').map((n: any) => ({
+    id: n.id, hash: n.fills[0]?.imageHash, width: n.width, height: n.height, recipe: JSON.parse(n.getPluginData('recipe')),
+  }));
+});
+
+async function imageAsync(page: Page, hash: string): Promise<{ width: number; height: number; channels: number; data: Uint8Array }> {
+  const bytes: number[] = await page.evaluate(async (h) => Array.from(await (window as any).__harness.figma.getImageByHash(h).getBytesAsync()), hash);
+  return decode(new Uint8Array(bytes)) as unknown as { width: number; height: number; channels: number; data: Uint8Array };
+}
+
+async function runOnServerAsync(page: Page, ui: FrameLocator, tab: string, prompt: string): Promise<void> {
+  const before = (await resultsAsync(page)).length;
+  await ui.getByRole('tab', { name: 'Create' }).click();
+  await ui.getByRole('tab', { name: tab }).click();
+  // Two clicks: open "Run on", pick the server.
+  await ui.getByTestId('engine-picker').selectOption('server');
+  await expect.poll(() => ui.getByLabel('Model', { exact: true }).inputValue()).toBe('comfyui:sd15-random.safetensors');
+  await ui.getByLabel('Prompt', { exact: true }).fill(prompt);
+  await ui.getByTestId('generate').click();
+  // Previews arrive from the server's binary frames while it samples.
+  await expect.poll(() => ui.getByTestId('preview').getAttribute('data-updates'), { timeout: 30_000 }).toBe('1');
+  await expect.poll(async () => (await resultsAsync(page)).length, { timeout: 60_000 }).toBe(before + 1);
+}
+
+for (const mode of ['inline', 'hosted'] as const) {
+  describe(`ComfyUI server, ${mode} UI`, () => {
+    it('connect in Models → Server, switch "Run on" to the server, Generate → an image layer from the server with a recipe naming it', async () => {
+      const { page, ui, errors, hosts } = await openAsync(mode);
+      const requestsBefore = comfy.standin.requests.length;
+      await page.waitForTimeout(300);
+      // Nothing reaches a server before the user connects it.
+      expect(comfy.standin.requests.length).toBe(requestsBefore);
+      await connectAsync(ui, comfy.url);
+      await expect.poll(() => ui.getByTestId('server-status').textContent(), { timeout: 20_000 }).toMatch(/^Connected — ComfyUI 0\.3\.64 on cpu/);
+      await expect.poll(() => ui.getByTestId('server-mode-wireframe').textContent()).toMatch(/✓/);
+      await expect.poll(() => ui.getByTestId('server-mode-style').textContent()).toMatch(/✗ Style reference — needs a style model/);
+      // The server's models are listed beside the local ones.
+      await expect(ui.getByTestId('model-comfyui:sd15-random.safetensors').getByTestId('server-badge').textContent()).resolves.toBe('On the server');
+      await page.screenshot({ path: path.join(ARTIFACTS, `remote-${mode}-server-card.png`) });
+
+      await page.evaluate(() => (window as any).__harness.host.select([]));
+      await runOnServerAsync(page, ui, 'Generate', 'a red cabin');
+      const [r] = await resultsAsync(page);
+      expect(r!.recipe).toMatchObject({ mode: 'generate', prompt: 'a red cabin', modelId: 'comfyui:sd15-random.safetensors', engine: 'comfyui', serverModels: ['sd15-random.safetensors'] });
+      expect(r!.recipe.serverModelHashes).toBeUndefined(); // this server reports no hash for the file
+      // The layer holds exactly the PNG the server produced.
+      const last = [...comfy.standin.temp.values()].at(-1)!;
+      const made = decode(last);
+      const got = await imageAsync(page, r!.hash);
+      expect([got.width, got.height]).toEqual([made.width, made.height]);
+      expect(Buffer.from(got.data).equals(Buffer.from(made.data))).toBe(true);
+      const sent = comfy.standin.requests.filter((q) => q.method === 'POST' && q.path === '/prompt').at(-1);
+      expect(sent?.origin).toBe(mode === 'inline' ? 'null' : harness.appOrigin);
+      await page.screenshot({ path: path.join(ARTIFACTS, `remote-${mode}-generate.png`) });
+
+      // No request left for any host but the harness, its hosted app and the connected server.
+      const allowed = new Set([new URL(harness.url).host, new URL(harness.appOrigin).host, new URL(comfy.url).host]);
+      expect([...hosts].filter((h) => !allowed.has(h))).toEqual([]);
+      expect(errors).toEqual([]);
+      await page.close();
+    });
+  });
+}
+
+describe('ComfyUI server: inline workflows and faults', () => {
+  it('Inpaint on the server: Photo + Blemish → pixels well outside the mask unchanged; a CORS refusal names --enable-cors-header', async () => {
+    const { page, ui, errors } = await openAsync('inline');
+    const ids = await page.evaluate(() => (window as any).__harness.ids);
+
+    // A server started without --enable-cors-header: the browser refuses its answers; the UI says which flag to add.
+    await connectAsync(ui, noCors.url);
+    await expect.poll(() => ui.getByTestId('server-error').textContent(), { timeout: 20_000 }).toMatch(/refused requests from the plugin \(CORS\).*--enable-cors-header/);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'remote-inline-cors-refused.png') });
+
+    await connectAsync(ui, comfy.url);
+    await expect.poll(() => ui.getByTestId('server-status').textContent(), { timeout: 20_000 }).toMatch(/^Connected/);
+    await page.evaluate((sel) => (window as any).__harness.host.select(sel), [ids.photo, ids.blemish]);
+    await runOnServerAsync(page, ui, 'Inpaint', 'green moss');
+    const [r] = await resultsAsync(page);
+    expect(r!.recipe).toMatchObject({ mode: 'inpaint', engine: 'comfyui', sourceNodeIds: [ids.photo], maskNodeIds: [ids.blemish] });
+    const img = await imageAsync(page, r!.hash);
+    // The source as the server received it (the uploaded PNG): outside the Blemish the result keeps it exactly.
+    const srcName = [...comfy.standin.inputs.keys()].find((k) => k.startsWith('figma-source-'))!;
+    const src = decode(comfy.standin.inputs.get(srcName)!);
+    expect([src.width, src.height]).toEqual([img.width, img.height]);
+    const maskName = [...comfy.standin.inputs.keys()].find((k) => k.startsWith('figma-mask-'))!;
+    const mask = decode(comfy.standin.inputs.get(maskName)!);
+    let same = 0; let outside = 0; let changed = 0; let inside = 0;
+    for (let y = 0; y < img.height; y += 3) for (let x = 0; x < img.width; x += 3) {
+      const m = mask.data[(y * mask.width + x) * mask.channels] as number;
+      const a = Array.from(img.data.slice((y * img.width + x) * img.channels, (y * img.width + x) * img.channels + 3));
+      const b = Array.from(src.data.slice((y * src.width + x) * src.channels, (y * src.width + x) * src.channels + 3));
+      const eq = a.every((v, i) => v === b[i]);
+      if (m === 0) { outside++; if (eq) same++; } else if (m === 255) { inside++; if (!eq) changed++; }
+    }
+    expect(outside).toBeGreaterThan(1000);
+    expect(same).toBe(outside);
+    expect(changed).toBeGreaterThan(inside * 0.9);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'remote-inline-inpaint.png') });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
