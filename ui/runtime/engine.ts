@@ -414,11 +414,14 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
     for (const r of refs) if (r.spec?.externalDataFor) externalData.push({ path: r.spec.externalDataFor, data: await readBytesAsync(r) });
     // Outputs another model consumes stay on the GPU in "fast" mode (in "low-memory" the producer is released first).
     const gpuOutputs = ctx.policy === 'fast' && (role === 'text_encoder' || role === 'controlnet') ? spec.outputs.map((o) => o.name) : [];
-    return createOrtSessionAsync({
+    const session = await createOrtSessionAsync({
       ort: opts.ort, role, modelName: m.name, spec, model, externalData, provider, gpuOutputs, ...sessionHintsFor(m, role),
       ...(opts.deviceWatch ? { deviceWatch: opts.deviceWatch } : {}),
       ...(opts.allowZeroOutput ? { allowZeroOutput: true } : {}),
     });
+    // What it took to load this export (graph optimisation 'basic', float64 inputs fed as float32), for diagnosis.
+    if (session.notes.length > 0) console.warn(`${m.name} ${role}: ${session.notes.join('; ')}`);
+    return session;
   };
 
   const managerForAsync = async (entry: CatalogEntry): Promise<SessionManager> => {
