@@ -9,6 +9,8 @@
  *   source is inside one). Generate with nothing selected: at the placement (centred in the view when prepared).
  * - batches (batchCount > 1): one frame per image in a grid on the page, to the right of the source (gap 24),
  *   or centred on the placement for Generate.
+ * - Boost (recipe.mode 'boost'): a rectangle the source's size (the image has 2×/4× its pixels), named
+ *   "<source> ×2", beside the source (GRID_GAP to its right) so the two can be compared.
  * - target 'replace-fill' (one image): the source's top-most IMAGE fill is replaced by the result (other fills
  *   are kept); without an image fill the result is added on top of the existing fills.
  * The image maps onto the node with `placement.content`: FILL when the content is the whole canvas, else CROP
@@ -237,10 +239,16 @@ export async function insertResultAsync(figma: PluginAPI, msg: InsertResultMessa
     }
     const rect = figma.createRectangle();
     created.push(rect);
-    rect.name = layerName(msg.recipe.prompt);
+    const boost = msg.recipe.mode === 'boost';
+    rect.name = boost && source ? `${source.name} ×${msg.recipe.upscale ?? 2}` : layerName(msg.recipe.prompt);
     rect.resize(box.width, box.height);
     rect.fills = [paint];
-    if (source) {
+    if (source && boost) {
+      // Boost: the same size as the source with more pixels, beside it (GRID_GAP to its right) for comparison.
+      const { container, anchor } = insertionPoint(source);
+      container.insertChild(container.children.indexOf(anchor) + 1, rect);
+      placeAbsolute(rect, container, box.x + box.width + GRID_GAP, box.y);
+    } else if (source) {
       const { container, anchor } = insertionPoint(source);
       // Inpaint: go above the mask shapes too, or the shape the user drew would hide the repainted pixels.
       let index = container.children.indexOf(anchor);

@@ -191,7 +191,11 @@ export function startPlugin(figma: PluginAPI, config: PluginConfig): PluginHandl
       // Every request is answered: one the plugin refuses gets an error naming the field, in arrival order, so the
       // UI never waits for a reply that will not come. (Only a message without a usable requestId goes unanswered.)
       const target = refusalTarget(data);
-      if (target) chain = chain.then(() => post({ type: 'error', requestId: target.requestId, error: refusalError(target.label, parsed.reason, 'plugin') }));
+      if (target) {
+        chain = chain
+          .then(() => post({ type: 'error', requestId: target.requestId, error: refusalError(target.label, parsed.reason, 'plugin') }))
+          .catch((err) => warn(`Could not answer a refused message: ${toAppError(err).message}`));
+      }
       return;
     }
     const msg = parsed.message;

@@ -438,4 +438,26 @@ describe('inline workflows (one shared inline page)', () => {
     await page.locator('#figma-theme').selectOption('light');
     await expect.poll(() => f.evaluate(() => document.documentElement.dataset.theme)).toBe('light');
   });
+
+  it('#15.6: a request the real plugin refuses is answered at once with the field named (no 120 s wait), nothing written', async () => {
+    const f = (await (await page.locator('#plugin-iframe').elementHandle())!.contentFrame())!;
+    const results = await resultsCountAsync(page);
+    const reply = await f.evaluate(() => new Promise<{ m: any; ms: number } | null>((resolve) => {
+      const id = `bad-${Date.now()}`;
+      const t0 = performance.now();
+      const on = (e: MessageEvent) => {
+        const m = (e.data as { pluginMessage?: { requestId?: string } } | null)?.pluginMessage;
+        if (m?.requestId === id) { removeEventListener('message', on); resolve({ m, ms: performance.now() - t0 }); }
+      };
+      addEventListener('message', on);
+      // What a custom manifest with an 8192² default size used to make the UI send.
+      parent.postMessage({ pluginMessage: { type: 'prepare-job', requestId: id, mode: 'generate', size: { maxSide: 768, multiple: 64, targetArea: 8192 * 8192 } } }, '*');
+      setTimeout(() => resolve(null), 15_000);
+    }));
+    expect(reply).not.toBeNull();
+    expect(reply!.m).toMatchObject({ type: 'error', error: { code: 'INVALID_MESSAGE', message: 'The plugin refused "prepare-job": At size.targetArea: expected an integer in [4096, 16777216], got 67108864' } });
+    expect(reply!.ms).toBeLessThan(5000);
+    expect(await resultsCountAsync(page)).toBe(results);
+  });
 });
+

@@ -183,6 +183,17 @@ describe('models/ catalogue', () => {
     expect(m.components.vae_decoder!.outputs[0]!.name).toBe('sample');
     expect(m.components.text_encoder!.inputs[0]).toMatchObject({ name: 'input_ids', dtype: 'int32' });
     expect(m.timestepDtype).toBe('float32');
+    // An export's own names in a manifest become the slot names the pipelines use (the runtime binds them back).
+    const named = structuredClone(readJson('sd-turbo.json')) as any;
+    named.components.unet.inputs[0].name = 'latents';
+    named.components.unet.inputs[1].name = 't';
+    named.components.unet.outputs[0].name = 'noise_pred';
+    named.components.vae_decoder.inputs[0].name = 'latent';
+    const n = parseManifest(named);
+    expect(n.components.unet!.inputs.map((i) => i.name)).toEqual(['sample', 'timestep', 'encoder_hidden_states']);
+    expect(n.components.unet!.outputs[0]!.name).toBe('out_sample');
+    expect(n.components.vae_decoder!.inputs[0]!.name).toBe('latent_sample');
+    expect(n.raw.components.unet.inputs![0]!.name).toBe('latents'); // the raw manifest is kept as written
   });
 
   it('a broken manifest reports the path of the bad field', () => {

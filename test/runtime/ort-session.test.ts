@@ -4,9 +4,10 @@ import { AppError } from '../../protocol/errors';
 import type { ComponentSpec } from '../../ui/core/manifest';
 import { float32, type DeviceTensor } from '../../ui/core/tensor';
 import {
-  createOrtSessionAsync, floatToHalf, gpuReadCounter, halfToFloat, resetGpuReadCounter, type OrtLike, type OrtSessionLike, type OrtTensorLike,
+  createOrtSessionAsync, deriveFreeDimOverrides, floatToHalf, gpuReadCounter, halfToFloat, resetGpuReadCounter, type OrtLike, type OrtSessionLike, type OrtTensorLike,
 } from '../../ui/runtime/ort-session';
 import { createGraphBuilder } from '../models/graph-builder';
+import { adaptFeed, bindSide, convertDtype, fitDims, slotOf } from '../../ui/runtime/io-binding';
 
 const ort = ortModule as unknown as OrtLike;
 ort.env.wasm.numThreads = 1;
@@ -177,5 +178,102 @@ describe('ORT session wrapper with a fake WebGPU ORT', () => {
     expect(e.code).toBe('DEVICE_LOST');
     expect(e.message).toMatch(/GPU stopped responding/);
     expect(e.hint).toMatch(/Try again/);
+  });
+});
+
+describe('session creation that survives real files', () => {
+  /** An ORT whose create() records its options and fails the first `failures` calls with `message`. */
+  function recordingOrt(failures: number, message: string) {
+    const options: Record<string, unknown>[] = [];
+    const m: OrtLike = {
+      InferenceSession: {
+        async create(b, o) {
+          options.push(o ?? {});
+          if (options.length <= failures) throw new Error(message);
+          // Always wasm underneath (Node has no WebGPU): the options recorded are what the runtime asked for.
+          return ortModule.InferenceSession.create(b, { ...(o as object), executionProviders: ['wasm'] } as never) as unknown as OrtSessionLike;
+        },
+      },
+      Tensor: ortModule.Tensor as unknown as OrtLike['Tensor'],
+      env: ort.env,
+    };
+    return { m, options };
+  }
+  /** A UNet-shaped graph with symbolic dims: y = sample + 0·(timestep, ehs summed). */
+  function unetLike(): Uint8Array {
+    const b = createGraphBuilder();
+    const x = b.input('sample', 'float32', ['batch_size', 'num_channels', 'height', 'width']);
+    b.input('timestep', 'int64', ['batch_size']);
+    b.input('encoder_hidden_states', 'float32', ['batch_size', 'sequence_length', 8]);
+    b.output(b.op('Identity', [x]), 'out_sample', 'float32', ['batch_size', 'num_channels', 'height', 'width']);
+    return b.toBytes('unet_like');
+  }
+  const unetSpec = spec({
+    inputs: [{ name: 'sample', dtype: 'float32', dims: ['b', 'c', 'h', 'w'] }, { name: 'timestep', dtype: 'float32', dims: [1] }, { name: 'encoder_hidden_states', dtype: 'float32', dims: ['b', 's', 8] }],
+    outputs: [{ name: 'out_sample', dtype: 'float32', dims: ['b', 'c', 'h', 'w'] }],
+  });
+
+  it('a fixed-size model gets free-dimension overrides from the file\'s own dim names (the text encoder only batch 1)', async () => {
+    const r = recordingOrt(0, '');
+    const s = await createOrtSessionAsync({
+      ort: r.m, role: 'unet', modelName: 'T', spec: unetSpec, model: unetLike(), provider: 'wasm',
+      fixedGeometry: { width: 512, height: 512, vaeScale: 8, latentChannels: 4, maxLength: 77 },
+    });
+    expect(r.options[0]!.freeDimensionOverrides).toEqual({ batch_size: 1, height: 64, width: 64, sequence_length: 77 });
+    const out = await s.runAsync({ sample: float32([1, 4, 64, 64], new Float32Array(4 * 64 * 64).fill(1)), timestep: float32([1], Float32Array.of(999)), encoder_hidden_states: float32([1, 77, 8]) });
+    expect(out.out_sample!.dims).toEqual([1, 4, 64, 64]);
+    await s.releaseAsync();
+    expect(deriveFreeDimOverrides('text_encoder', [{ name: 'input_ids', dtype: 'int32', shape: ['batch_size', 'sequence_length'] }], { width: 512, height: 512, vaeScale: 8, latentChannels: 4, maxLength: 77 }))
+      .toEqual({ batch_size: 1 });
+  });
+
+  it('graph optimisation \'all\' failing → retried at \'basic\', and the note says so', async () => {
+    const r = recordingOrt(1, 'SkipLayerNormFusion: graph fusion crashed');
+    const s = await createOrtSessionAsync({ ort: r.m, role: 'unet', modelName: 'T', spec: unetSpec, model: unetLike(), provider: 'wasm' });
+    expect(r.options.map((o) => o.graphOptimizationLevel)).toEqual(['all', 'basic']);
+    expect(s.notes.join(' ')).toMatch(/graph optimisation 'basic' \(level 'all' failed: SkipLayerNormFusion/);
+    await s.releaseAsync();
+    // Both failing: the first error is reported, naming the component.
+    const r2 = recordingOrt(2, 'fusion crashed');
+    const e = await appError(createOrtSessionAsync({ ort: r2.m, role: 'unet', modelName: 'T', spec: unetSpec, model: unetLike(), provider: 'wasm' }));
+    expect(e.message).toMatch(/Could not load the unet of T on wasm: fusion crashed/);
+  });
+
+  it('float64 inputs where the build has no float64 kernel → retyped to float32 in the graph and fed as float32', async () => {
+    const b = createGraphBuilder();
+    const x = b.input('x', 'float32', [1, 4]);
+    const sc = b.input('conditioning_scale', 'float64', [1]);
+    b.output(b.op('Mul', [x, b.op('Cast', [sc], { to: 1 })]), 'y', 'float32', [1, 4]);
+    const model = b.toBytes('f64');
+    const r = recordingOrt(1, "Provider type for Cast node with name 'Cast_node_6' is not set.");
+    const s = await createOrtSessionAsync({ ort: r.m, role: 'controlnet', modelName: 'T', spec: spec({ inputs: [{ name: 'x', dtype: 'float32', dims: [1, 4] }, { name: 'conditioning_scale', dtype: 'float64', dims: [] }] }), model, provider: 'webgpu', allowZeroOutput: true });
+    expect(s.notes.join(' ')).toMatch(/float64 input "conditioning_scale" fed as float32/);
+    const out = await s.runAsync({ x: float32([1, 4], Float32Array.of(1, 2, 3, 4)), conditioning_scale: { kind: 'host', dtype: 'float64', dims: [], data: Float64Array.of(0.5) } });
+    expect([...(out.y as { data: Float32Array }).data]).toEqual([0.5, 1, 1.5, 2]);
+    await s.releaseAsync();
+  });
+});
+
+describe('I/O binding and feed conversion (pure)', () => {
+  it('binds by name, alias, then position; extra outputs are ignored; a missing required slot is a problem', () => {
+    const want = [{ name: 'sample', dtype: 'float32' as const, dims: [] }, { name: 'timestep', dtype: 'int64' as const, dims: [] }, { name: 'encoder_hidden_states', dtype: 'float32' as const, dims: [] }];
+    const b = bindSide('unet', 'input', want, [{ name: 'latents' }, { name: 't' }, { name: 'context' }]);
+    expect([...b.byExpected]).toEqual([['sample', 'latents'], ['timestep', 't'], ['encoder_hidden_states', 'context']]);
+    const out = bindSide('text_encoder', 'output', [{ name: 'last_hidden_state', dtype: 'float32', dims: [] }], [{ name: '1234' }, { name: 'pooler_output' }]);
+    expect(out.byExpected.get('last_hidden_state')).toBe('1234');
+    expect(out.problems).toEqual([]);
+    expect(bindSide('unet', 'input', want, [{ name: 'latents' }]).problems.join(' ')).toMatch(/no input for "timestep"/);
+    expect(slotOf('controlnet', 'output', 'down_block_res_samples.3')).toBe('down_block_3_additional_residual');
+    expect(slotOf('unet', 'input', 'mid_block_res_sample')).toBe('mid_block_additional_residual');
+  });
+
+  it('converts dtypes (integers truncate like numpy) and ranks (scalar ↔ [1] ↔ [batch]); refuses shapes that cannot fit', () => {
+    const t = float32([1], Float32Array.of(977.9));
+    expect(convertDtype(t, 'int64').data).toEqual(BigInt64Array.of(977n));
+    expect(convertDtype(t, 'float16').dtype).toBe('float16');
+    expect(fitDims([1], [])).toEqual({ dims: [] });
+    expect(fitDims([], ['batch'])).toEqual({ dims: [1] });
+    expect(fitDims([1, 4, 8, 8], ['b', 9, 'h', 'w'])).toEqual({ problem: 'the model takes [b,9,h,w], the app feeds [1,4,8,8]' });
+    expect(adaptFeed(float32([], Float32Array.of(0.5)), { name: 's', dtype: 'float64', shape: [1] })).toMatchObject({ tensor: { dtype: 'float64', dims: [1] } });
   });
 });

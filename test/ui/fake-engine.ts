@@ -126,6 +126,7 @@ export function createFakeEngine(opts: FakeEngineOptions = {}): FakeEngine {
   const stepsRun: number[] = [];
   const stepsAtAbort: (number | undefined)[] = [];
   const downloads: string[] = [];
+  const running = new Map<string, AbortController>();
   const setModel = (id: string, patch: Partial<ModelEntry>): void => {
     models = models.map((m) => (m.id === id ? { ...m, ...patch } : m));
     engine.models = models;
@@ -138,16 +139,28 @@ export function createFakeEngine(opts: FakeEngineOptions = {}): FakeEngine {
     const chunks = opts.downloadChunks ?? 5;
     const chunkMs = opts.downloadChunkMs ?? 40;
     setModel(id, { status: 'downloading' });
+    const ctl = new AbortController();
+    running.set(id, ctl);
+    let last: DownloadProgress | undefined;
     for (let i = 1; i <= chunks; i++) {
-      await sleep(chunkMs);
+      try {
+        await sleep(chunkMs, ctl.signal);
+      } catch {
+        // Pause/Cancel: what was downloaded is kept (status paused), like the real engine.
+        running.delete(id);
+        setModel(id, { status: 'paused', ...(last ? { progress: last } : {}) });
+        throw new AppError('CANCELLED', `Download of ${m.name} paused.`);
+      }
       const bytes = Math.round((m.totalBytes * i) / chunks);
       if (opts.failDownloads?.includes(id) && i > chunks / 2) {
         setModel(id, { status: 'failed', error: { code: 'MODEL_FETCH_FAILED', message: `The download of ${m.name} stopped at ${Math.round((100 * i) / chunks)}%.`, hint: 'Check your connection and try again.' } });
         throw new AppError('MODEL_FETCH_FAILED', `The download of ${m.name} stopped at ${Math.round((100 * i) / chunks)}%.`, { hint: 'Check your connection and try again.' });
       }
       const rate = m.totalBytes / chunks / (chunkMs / 1000);
-      onProgress({ bytes, total: m.totalBytes, rate, etaSeconds: (m.totalBytes - bytes) / rate });
+      last = { bytes, total: m.totalBytes, rate, etaSeconds: (m.totalBytes - bytes) / rate };
+      onProgress(last);
     }
+    running.delete(id);
     setModel(id, { status: 'ready' });
   };
 
@@ -160,6 +173,8 @@ export function createFakeEngine(opts: FakeEngineOptions = {}): FakeEngine {
     async capabilitiesAsync() { return caps; },
     async listModelsAsync() { return models.map((m) => ({ ...m })); },
     downloadModelAsync: runDownloadAsync,
+    async pauseDownloadAsync(id) { running.get(id)?.abort(); },
+    async cancelDownloadAsync(id) { running.get(id)?.abort(); },
     async deleteModelAsync(id) { setModel(id, { status: 'not-downloaded' }); },
     async storageAsync(): Promise<StorageInfo> {
       const used = models.filter((m) => m.status === 'ready').reduce((s, m) => s + m.totalBytes, 0);

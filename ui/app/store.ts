@@ -11,6 +11,8 @@ import type { AppEnv } from './env';
 import type { EngineCapabilities, ModelEntry, RgbaImage, ServerHealth, StorageInfo } from '../contracts/engine';
 import { formatBytes, withHint } from './format';
 import { makeRecipe, prepareJob, type JobForm, type Rasterizer } from './job';
+import { BOOST_SIZE_REQUEST, boostHintLine, scalePlacement } from './boost';
+import type { BoostScale } from '../../protocol/boost-size';
 import {
   chooseMode, effectiveParams, effectiveSize, modelControlType, modelsForMode, pickModel, selectionHintLine,
   workingSizeRequest, type EffectiveParams,
@@ -115,6 +117,11 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
   const historyState = signal<'idle' | 'loading' | 'loaded'>('idle');
   const pendingLicence = signal<string | null>(null);
   const relaunchNote = signal<string | null>(null);
+  /** Boost: the upscale factor. */
+  const boostScale = signal<BoostScale>(2);
+  /** Boost: refine the upscaled image with a diffusion model (Krita's upscale + refine), and how strongly. */
+  const boostRefine = signal(false);
+  const boostRefineStrength = signal(0.3);
   /** The configured server's health check, or why it failed (Models → Server). */
   const serverHealth = signal<ServerHealth | null>(null);
   const serverState = signal<'none' | 'connecting' | 'connected' | 'failed'>('none');
@@ -128,7 +135,15 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
   const params = computed<EffectiveParams>(() => effectiveParams(model.value, model.value ? settings.value.paramsByModel[model.value.id] : undefined));
   const controlType = computed<ControlType>(() => settings.value.controlType ?? modelControlType(model.value) ?? 'lineart');
   const generateSize = computed(() => effectiveSize(model.value, settings.value.size));
-  const hintLine = computed(() => selectionHintLine(selection.value, mode.value, model.value, generateSize.value));
+  /** The model Boost refines with: Edit's (local) model when it is downloaded. */
+  const refineModel = computed<ModelEntry | null>(() => {
+    // The refine pass runs in this device's engine, next to the upscaler: local models only.
+    const m = pickModel(models.value.filter((x) => (x.engine ?? 'local') === 'local'), 'edit', settings.value.modelByMode.edit);
+    return m && m.status === 'ready' ? m : null;
+  });
+  const hintLine = computed(() => (mode.value === 'boost'
+    ? boostHintLine(selection.value, boostScale.value)
+    : selectionHintLine(selection.value, mode.value, model.value, generateSize.value)));
   const finalPrompts = computed(() => applyPreset(settings.value));
   const running = computed(() => run.value !== null);
   const effectiveTheme = computed(() => figmaTheme.value ?? theme.value);
@@ -425,6 +440,23 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
 
   /** The form as the job sees it, or an AppError explaining what is missing. */
   const currentJobForm = (): JobForm => {
+    if (mode.value === 'boost') {
+      // The bundled upscaler: no model to pick or download, no prompt.
+      const p = params.value;
+      const r = boostRefine.value ? refineModel.value : null;
+      if (boostRefine.value && !r) {
+        throw new AppError('MODEL_NOT_READY', 'Refining needs a downloaded model that can edit images.', { hint: 'Download one in Models, or turn “Refine” off.' });
+      }
+      const rp = r ? effectiveParams(r, settings.value.paramsByModel[r.id]) : null;
+      const { prompt, negativePrompt } = finalPrompts.value;
+      return {
+        mode: 'boost', modelId: `esrgan-slim-x${boostScale.value}`, prompt: r ? prompt : '', negativePrompt: r ? negativePrompt : '',
+        steps: rp?.steps ?? 1, guidance: rp?.guidance ?? 0,
+        strength: r ? boostRefineStrength.value : p.strength, maskFeather: settings.value.maskFeather, controlType: controlType.value, controlScale: p.controlScale,
+        upscale: boostScale.value,
+        ...(r ? { refineModelId: r.id } : {}),
+      };
+    }
     const m = model.value;
     if (!m) {
       throw new AppError('MODEL_NOT_READY', `No model in the list can do ${mode.value === 'wireframe' ? 'Wireframe → mockup' : mode.value}.`, {
@@ -467,13 +499,17 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
       return;
     }
     const m = model.value as ModelEntry;
-    const plan = planSeeds(settings.value.seedPolicy, settings.value.seed, settings.value.batchCount, random);
+    const boosting = form.mode === 'boost';
+    const plan = boosting
+      ? { seeds: [settings.value.seed], nextSeed: settings.value.seed }
+      : planSeeds(settings.value.seedPolicy, settings.value.seed, settings.value.batchCount, random);
     const jobId = newRequestId('job');
     const ctl = new AbortController();
     controller = ctl;
     const target = settings.value.target;
     const inserted: string[] = [];
     let insertedCount = 0;
+    let lastResultSize: string | undefined;
     batch(() => {
       error.value = null;
       notice.value = null;
@@ -489,12 +525,15 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
         type: 'prepare-job',
         requestId: newRequestId('p'),
         mode: form.mode,
-        size: workingSizeRequest(m),
+        size: boosting ? BOOST_SIZE_REQUEST : workingSizeRequest(m),
         ...(form.mode === 'generate' ? { generateSize: generateSize.value } : {}),
+        ...(boosting ? { boostScale: form.upscale ?? 2 } : {}),
       }), ctl.signal);
       if (reply.type !== 'job-inputs') throw new AppError('INVALID_MESSAGE', `The plugin answered "${reply.type}" instead of the job's inputs.`, { hint: 'Close and reopen the plugin.' });
       const job = prepareJob(reply, form, deps.raster);
       const notes = [...reply.notes];
+      /** SwarmUI: which backend (GPU) served each image. */
+      const backends: string[] = [];
       for (let i = 0; i < plan.seeds.length; i++) {
         const seed = plan.seeds[i] as number;
         let firstStepAt = 0;
@@ -525,6 +564,8 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
           },
         }), ctl.signal);
         lastResultPng.value = result.png;
+        lastResultSize = `${result.width}×${result.height} px`;
+        if (result.provenance?.backend) backends.push(`image ${i + 1}: ${result.provenance.backend}`);
         if (result.droppedTokens > 0 && i === 0) notice.value = `${result.droppedTokens} prompt token${result.droppedTokens === 1 ? ' was' : 's were'} beyond the 77-token limit and ignored.`;
         run.value = { ...(run.value as RunState), phase: 'inserting' };
         const recipe = makeRecipe(job, form, {
@@ -534,7 +575,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
         });
         const ack = await bridge.requestAsync({
           type: 'insert-result', requestId: newRequestId('i'), jobId, png: result.png, width: result.width, height: result.height,
-          placement: reply.placement, recipe, target, batchIndex: i, batchCount: plan.seeds.length,
+          placement: boosting ? scalePlacement(reply.placement, form.upscale ?? 2) : reply.placement, recipe, target, batchIndex: i, batchCount: plan.seeds.length,
         }, 60_000);
         // Only the plugin's insert-done for this job counts as inserted (an ack or another job's reply does not).
         if (ack.type !== 'insert-done' || ack.jobId !== jobId) {
@@ -548,7 +589,8 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
         notes.push(...ack.notes);
       }
       const n = plan.seeds.length;
-      const summary = `Inserted ${n === 1 ? 'the image' : `${n} images`} (seed ${plan.seeds.length === 1 ? plan.seeds[0] : `${plan.seeds[0]}–${plan.seeds[n - 1]}`}).`;
+      const summary = (boosting ? `Inserted the ×${form.upscale ?? 2} image (${lastResultSize ?? ''}).` : `Inserted ${n === 1 ? 'the image' : `${n} images`} (seed ${plan.seeds.length === 1 ? plan.seeds[0] : `${plan.seeds[0]}–${plan.seeds[n - 1]}`}).`)
+        + (backends.length > 0 ? ` Served by ${backends.join(', ')}.` : '');
       notice.value = [notice.value, summary, ...notes].filter(Boolean).join(' ');
       void refreshHistoryAsync();
     } catch (err) {
@@ -594,6 +636,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
     ready, pluginVersion, theme, figmaTheme, effectiveTheme, selection, mode, settings, models, modelsLoaded, capabilities, storage, view, tokens,
     run, preview, lastResultPng, lastInserted, lastSeeds, error, notice, history, historyState, pendingLicence, relaunchNote,
     serverHealth, serverState, serverError, engineModels, capableModels, model, params, controlType, generateSize, hintLine, finalPrompts, running,
+    boostScale, boostRefine, boostRefineStrength, refineModel,
   } satisfies Record<string, ReadonlySignal<unknown>>;
 
   return {

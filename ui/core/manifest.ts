@@ -6,6 +6,7 @@
 import * as v from '../../protocol/validate';
 import { AppError } from '../../protocol/errors';
 import type { ModelRole } from './session';
+import { slotOf } from './io-slots';
 
 const dtype = v.oneOf(['float32', 'float16', 'float64', 'int32', 'int64'] as const);
 const sha256 = v.string({ pattern: /^[0-9a-f]{64}$/, patternName: '64 lowercase hex characters' });
@@ -226,6 +227,21 @@ export function defaultIo(role: ModelRole, raw: RawManifest): { inputs: IoSpec[]
   }
 }
 
+/**
+ * A manifest may use an export's own names ("latents", "t", "context", "noise_pred"…): they are written as the slot
+ * names the pipelines use, so pipelines never depend on one export's naming. The runtime binds them back to the
+ * model's real names (ui/runtime/io-binding.ts). Unknown names stay as they are.
+ */
+function canonicalNames(role: ModelRole, kind: 'input' | 'output', list: readonly IoSpec[]): IoSpec[] {
+  const taken = new Set(list.map((x) => x.name));
+  return list.map((x) => {
+    const slot = slotOf(role, kind, x.name);
+    if (!slot || slot === x.name || taken.has(slot)) return x;
+    taken.add(slot);
+    return { ...x, name: slot };
+  });
+}
+
 /** Validates raw JSON and returns the manifest, or throws AppError INVALID_MANIFEST naming the path. */
 export function parseManifest(json: unknown): ModelManifest {
   let raw: RawManifest;
@@ -238,7 +254,7 @@ export function parseManifest(json: unknown): ModelManifest {
   for (const [role, c] of Object.entries(raw.components) as [ModelRole, RawComponent | undefined][]) {
     if (!c) continue;
     const d = c.inputs && c.outputs ? null : defaultIo(role, raw);
-    components[role] = { ...c, inputs: c.inputs ?? d!.inputs, outputs: c.outputs ?? d!.outputs };
+    components[role] = { ...c, inputs: canonicalNames(role, 'input', c.inputs ?? d!.inputs), outputs: canonicalNames(role, 'output', c.outputs ?? d!.outputs) };
   }
   for (const [role, spec] of Object.entries(components)) {
     if (!spec) continue;

@@ -13,7 +13,9 @@ import { ServerCard } from './server-card';
 export function DevicePanel({ store }: { store: AppStore }) {
   const caps = store.capabilities.value;
   if (!caps) return <section class="card" aria-label="This device"><span class="muted">Checking this device…</span></section>;
-  const gpuModel = store.models.value.find((m) => m.status === 'ready') ?? store.models.value[0] ?? null;
+  // The estimate is for this device: server models do not run here.
+  const localModels = store.models.value.filter((m) => (m.engine ?? 'local') === 'local');
+  const gpuModel = localModels.find((m) => m.status === 'ready') ?? localModels[0] ?? null;
   return (
     <section class="card" aria-labelledby="device-title" data-testid="device-panel">
       <div class="card-title" id="device-title">This device</div>
@@ -216,7 +218,7 @@ function DownloadControls({ store, model: m }: { store: AppStore; model: ModelEn
     return (
       <div class="row small" data-testid="download-paused" style="flex-wrap:wrap">
         <span class="grow">{p ? `Paused at ${formatBytes(p.bytes)} of ${formatBytes(p.total)}.` : 'Paused.'}</span>
-        <button type="button" class="btn primary" onClick={() => void store.downloadAsync(m.id)} aria-label={`Resume downloading ${m.name}`}>Resume</button>
+        <button type="button" class="btn primary" onClick={() => void store.downloadAsync(m.id, { confirmed: true })} aria-label={`Resume downloading ${m.name}`}>Resume</button>
         <button type="button" class="btn" onClick={() => void store.deleteModelAsync(m.id)} aria-label={`Delete the partial download of ${m.name}`}>Delete</button>
       </div>
     );

@@ -87,7 +87,7 @@ export class ComfyClient {
   }
 
   /** One HTTP request: allowlist, token, plain-words failures. Returns the Response when `ok`. */
-  async requestAsync(path: string, init: RequestInit = {}, what = 'the server'): Promise<Response> {
+  async requestAsync(path: string, init: RequestInit = {}, what = 'the server', passStatuses: readonly number[] = []): Promise<Response> {
     const url = this.url(path);
     assertUrlAllowed(url, { domains: this.opts.domains });
     const headers = new Headers(init.headers);
@@ -106,7 +106,7 @@ export class ComfyClient {
         hint: 'Is ComfyUI running? Start it with: python main.py --listen 127.0.0.1 --port 8188 --enable-cors-header', cause: err,
       });
     }
-    if (res.ok) return res;
+    if (res.ok || passStatuses.includes(res.status)) return res;
     const body = await res.text().catch(() => '');
     if (res.status === 401 || (res.status === 403 && this.opts.token)) {
       throw new AppError('SERVER_UNREACHABLE', `The server at ${this.origin} refused the access token (HTTP ${res.status}).`, {

@@ -8,7 +8,10 @@ import { AppError } from '../../../protocol/errors';
 import type { EngineClient, ModelEntry, RgbaImage, ServerConfig, ServerHealth } from '../../contracts/engine';
 import type { FetchLike } from '../fetch-allowed';
 import type { SocketFactory } from './comfy-client';
-import { ComfyEngine, serverModelName } from './comfy-engine';
+import { ComfyEngine, serverModelName as comfyModelName } from './comfy-engine';
+import { SwarmEngine, swarmModelName } from './swarm-engine';
+
+const serverModelName = (id: string): string | null => comfyModelName(id) ?? swarmModelName(id);
 
 export interface EngineRouterOptions {
   /** Allowlist entries (manifest.json allowedDomains + build-time extras). */
@@ -32,10 +35,10 @@ export async function decodePreviewInBrowserAsync(bytes: Uint8Array, mime: strin
 }
 
 export function createEngineRouter(local: EngineClient, opts: EngineRouterOptions): EngineClient {
-  let server: ComfyEngine | null = null;
+  let server: ComfyEngine | SwarmEngine | null = null;
   let serverModels: ModelEntry[] = [];
 
-  const remoteFor = (modelId: string): { engine: ComfyEngine; name: string } | null => {
+  const remoteFor = (modelId: string): { engine: ComfyEngine | SwarmEngine; name: string } | null => {
     const name = serverModelName(modelId);
     if (name === null) return null;
     if (!server) throw new AppError('SERVER_UNREACHABLE', 'No server is connected.', { hint: 'Open Models → Server, enter its address and press Connect — or pick "This device".' });
@@ -71,10 +74,8 @@ export function createEngineRouter(local: EngineClient, opts: EngineRouterOption
       server = null;
       serverModels = [];
       if (!config) return null;
-      if (config.kind !== 'comfyui') {
-        throw new AppError('INVALID_INPUT', 'SwarmUI servers are not supported by this build yet.', { hint: 'SwarmUI passes ComfyUI through at /ComfyBackendDirect: use that address with "ComfyUI".' });
-      }
-      const engine = new ComfyEngine({
+      const Engine = config.kind === 'swarmui' ? SwarmEngine : ComfyEngine;
+      const engine = new Engine({
         url: config.url, domains: opts.domains,
         ...(config.token ? { token: config.token } : {}),
         ...(opts.fetch ? { fetch: opts.fetch } : {}),
