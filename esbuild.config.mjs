@@ -12,7 +12,7 @@ import * as esbuild from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = path.dirname(fileURLToPath(import.meta.url));
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
@@ -61,6 +61,37 @@ const uiDefines = (opts) => ({
   __DEV_CATALOG_URL__: JSON.stringify(opts.devCatalog),
   __SERVER_HOSTS__: JSON.stringify(serverEntries(opts)),
 });
+
+/**
+ * The bundled upscalers (Boost): ESRGAN-slim ×2/×4 converted from the `@upscalerjs/esrgan-slim` npm package by
+ * tools/upscale at build time (the TypeScript converter is bundled for Node and imported once per process). Inline
+ * mode: inert base64 data blocks after the app script (like the ORT wasm); hosted mode: files under app/upscalers/.
+ */
+let builtUpscalers = null;
+async function upscalersAsync() {
+  if (builtUpscalers) return builtUpscalers;
+  const out = await esbuild.build({
+    entryPoints: [path.join(ROOT, 'tools/upscale/build-upscalers.ts')],
+    bundle: true, write: false, platform: 'node', format: 'esm', target: 'node20',
+    external: ['onnxruntime-web'],
+    banner: { js: "import { createRequire as __upCreateRequire } from 'node:module'; const require = __upCreateRequire(import.meta.url);" },
+    logLevel: 'error',
+  });
+  // Written inside the repo so the bundled converter finds the npm package through node_modules.
+  const tmp = path.join(ROOT, 'node_modules', '.cache', `build-upscalers-${process.pid}-${Date.now()}.mjs`);
+  fs.mkdirSync(path.dirname(tmp), { recursive: true });
+  fs.writeFileSync(tmp, out.outputFiles[0].text);
+  try {
+    const { buildUpscalers } = await import(pathToFileURL(tmp).href);
+    builtUpscalers = buildUpscalers();
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+  return builtUpscalers;
+}
+
+const upscalerElementId = (u) => `upscaler-${u.id}`;
+const upscalerMeta = (u) => ({ id: u.id, name: u.name, scale: u.scale, range: u.range, receptiveRadius: u.receptiveRadius, licence: u.licence });
 
 async function buildWorkerAsync(opts) {
   const entry = path.join(ROOT, 'ui/runtime/worker/engine-worker.ts');
@@ -186,20 +217,31 @@ export async function buildAsync(options = {}) {
     const wasm = ortWasmGzipBase64();
     // The wasm (≈9 MB of base64) sits in inert data blocks *after* the app script: the UI renders first, and the
     // bytes are read only when the engine creates its first session.
+    const upscalers = await upscalersAsync();
     const { js, css } = await buildUiAsync(opts, {
       'virtual:worker-source': workerSource,
       'virtual:ort-wasm': wasm.map((w) => ({ name: w.name, elementId: `ort-wasm-${w.name.replace(/[^\w-]/g, '-')}` })),
+      'virtual:upscalers': upscalers.map((u) => ({ ...upscalerMeta(u), elementId: upscalerElementId(u) })),
     });
-    const data = wasm
-      .map((w) => `<script type="application/gzip+base64" id="ort-wasm-${w.name.replace(/[^\w-]/g, '-')}">${w.gz}</script>`)
-      .join('\n');
+    const data = [
+      ...wasm.map((w) => `<script type="application/gzip+base64" id="ort-wasm-${w.name.replace(/[^\w-]/g, '-')}">${w.gz}</script>`),
+      ...upscalers.map((u) => `<script type="application/octet-stream+base64" id="${upscalerElementId(u)}">${Buffer.from(u.onnx).toString('base64')}</script>`),
+    ].join('\n');
     const html = htmlPage({ title: manifest.name, css, body: `<script>${escapeScript(js)}</script>\n${data}` });
     fs.writeFileSync(path.join(opts.outdir, 'ui.html'), html);
     written.push(path.join(opts.outdir, 'ui.html'));
   } else {
     const appDir = path.join(opts.outdir, 'app');
     fs.mkdirSync(path.join(appDir, 'ort'), { recursive: true });
-    const { js, css } = await buildUiAsync(opts, { 'virtual:worker-source': '', 'virtual:ort-wasm': [] });
+    const upscalers = await upscalersAsync();
+    fs.mkdirSync(path.join(appDir, 'upscalers'), { recursive: true });
+    for (const u of upscalers) fs.writeFileSync(path.join(appDir, 'upscalers', `${u.id}.onnx`), u.onnx);
+    fs.writeFileSync(path.join(appDir, 'upscalers', 'LICENSE.esrgan-slim.txt'), upscalers[0]?.licence ?? '');
+    const { js, css } = await buildUiAsync(opts, {
+      'virtual:worker-source': '',
+      'virtual:ort-wasm': [],
+      'virtual:upscalers': upscalers.map((u) => ({ ...upscalerMeta(u), url: `upscalers/${u.id}.onnx` })),
+    });
     fs.writeFileSync(path.join(appDir, 'app.js'), js);
     fs.writeFileSync(path.join(appDir, 'app.css'), css);
     fs.writeFileSync(path.join(appDir, 'worker.js'), workerSource);

@@ -10,6 +10,8 @@
  *   and the next run, line up for comparison). Generate into an empty frame puts it inside that frame (a
  *   placeholder). Generate with nothing selected: centred in the view when free, else the first free spot right
  *   of it (a batch in a row).
+ * - Boost (recipe.mode 'boost'): a rectangle the source's size (the image has 2×/4× its pixels), named
+ *   "<source> ×2", beside the source on free space (as above) so the two can be compared.
  * - target 'replace-fill' (one image): the source's top-most IMAGE fill is replaced by the result (other fills
  *   are kept); without an image fill the result is added on top of the existing fills. An image of another shape
  *   than the layer is shown whole (scale mode FIT), not cropped.
@@ -249,8 +251,11 @@ export async function insertResultAsync(
     // One node type for every result: a rectangle carrying the image.
     const rect = figma.createRectangle();
     created.push(rect);
-    rect.name = batch ? `${layerName(msg.recipe.prompt)} · ${msg.batchIndex + 1}/${msg.batchCount}` : layerName(msg.recipe.prompt);
-    const size = resultSize(box, msg.placement.content);
+    const boost = msg.recipe.mode === 'boost';
+    rect.name = boost && source ? `${source.name} ×${msg.recipe.upscale ?? 2}`
+      : batch ? `${layerName(msg.recipe.prompt)} · ${msg.batchIndex + 1}/${msg.batchCount}` : layerName(msg.recipe.prompt);
+    // Boost: the source's size with more pixels; otherwise the source's size, or the image's own shape inside it.
+    const size = boost ? { width: box.width, height: box.height } : resultSize(box, msg.placement.content);
     rect.resize(size.width, size.height);
     rect.fills = [paint];
     if (source && msg.recipe.mode === 'generate' && isEmptyPlaceholder(source)) {

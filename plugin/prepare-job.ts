@@ -5,7 +5,8 @@
  * wireframe outlines in working px. Reads the document only; never writes.
  */
 import { AppError } from '../protocol/errors';
-import type { Mode, PathData, Placement, PluginToUi, UiToPlugin } from '../protocol/messages';
+import { boostSizes } from '../protocol/boost-size';
+import { FIGMA_MAX_IMAGE_SIDE, type Mode, type PathData, type Placement, type PluginToUi, type UiToPlugin } from '../protocol/messages';
 import { boundsToContent, coverage, transformPath, type Box } from './geometry';
 import { nodePaths, outlinePaths, type NodePathsResult } from './node-paths';
 import { decodePng, encodePng, placeOnCanvas, readPngSize } from './png';
@@ -38,6 +39,7 @@ const MODE_NEEDS: Readonly<Record<Exclude<Mode, 'generate'>, string>> = {
   edit: 'Edit needs one frame, image or shape selected',
   inpaint: 'Inpaint needs an image with a shape over it (the area to change), or a mask layer',
   wireframe: 'Wireframe needs a frame (or shape) with shapes or text in it',
+  boost: 'Boost needs one image, frame or shape selected',
 };
 
 function checkGenerateSize(size: { width: number; height: number }, req: PrepareJobMessage['size']): Size {
@@ -189,7 +191,23 @@ export async function prepareJobAsync(figma: PluginAPI, request: PrepareJobMessa
     throw new AppError('INVALID_SELECTION', `'${source.name}' is on page '${page?.name ?? '?'}', which is not the open page.`, { hint: 'Open that page and try again.' });
   }
 
-  // 3. Working size and the source image on the canvas.
+  // 3. Boost: the source at 1× its bounds (capped so the result fits 4096 px), no padding, covering the node.
+  if (mode === 'boost') {
+    const box = absoluteBox(source);
+    const scale = request.boostScale ?? 2;
+    const { source: size, result, capped } = boostSizes(box.width, box.height, scale);
+    const { png, content } = await exportSourceAsync(source, box, size, notes);
+    if (capped) notes.push(`'${source.name}' was read at ${size.width}×${size.height} so the ×${scale} result (${result.width}×${result.height}) stays within Figma's ${FIGMA_MAX_IMAGE_SIDE}-px limit.`);
+    return {
+      reply: {
+        type: 'job-inputs', requestId, mode, ...size, placement: { sourceNodeId: source.id, ...box, content },
+        image: { png, width: size.width, height: size.height }, sourceNodeIds: [source.id], notes,
+      },
+      snapshot: snapshotOf(source),
+    };
+  }
+
+  // 4. Working size and the source image on the canvas.
   const box = absoluteBox(source);
   const canvas = computeWorkingSize(box.width, box.height, sizeRequest);
   const { png, content } = await exportSourceAsync(source, box, canvas, notes);

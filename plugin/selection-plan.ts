@@ -175,9 +175,11 @@ function planOf(
   maskNodes: SceneNode[],
   problem: string | null,
 ): SelectionPlan {
+  // Boost (super-resolution) works on anything Edit can read.
+  const modes: Mode[] = availableModes.includes('edit') && !availableModes.includes('boost') ? [...availableModes, 'boost'] : availableModes;
   const info: SelectionInfo = {
     proposedMode,
-    availableModes: problem ? ['generate'] : availableModes,
+    availableModes: problem ? ['generate'] : modes,
     nodes: selection.slice(0, 10000).map(summary),
     hint: hint.slice(0, 500),
   };

@@ -8,7 +8,8 @@
 import { ERROR_CODES, type ErrorData } from './errors';
 import * as v from './validate';
 
-export const MODES = ['generate', 'edit', 'inpaint', 'wireframe'] as const;
+/** 'boost': super-resolution of the selected image (×2/×4), no diffusion model, no prompt. */
+export const MODES = ['generate', 'edit', 'inpaint', 'wireframe', 'boost'] as const;
 export type Mode = (typeof MODES)[number];
 
 /** Largest PNG we accept across the boundary (a 4096² RGBA PNG worst case is ~64 MiB). */
@@ -77,6 +78,8 @@ export const recipe = v.object({
   outlineNodeIds: v.optional(v.array(id, { maxLength: 5000 })),
   batchIndex: v.optional(v.number({ integer: true, min: 0, max: 63 })),
   batchCount: v.optional(v.number({ integer: true, min: 1, max: 64 })),
+  /** Boost: the upscale factor. */
+  upscale: v.optional(v.number({ integer: true, min: 2, max: 4 })),
   /** Which engine made it (absent = this device); server model file names and sha256 where the server reports them. */
   engine: v.optional(v.oneOf(['local', 'comfyui', 'swarmui'] as const)),
   serverModels: v.optional(v.array(v.string({ maxLength: 300 }), { maxLength: 8 })),
@@ -172,6 +175,8 @@ export const uiToPlugin = v.taggedUnion('type', {
     sourceNodeIds: v.optional(v.array(id, { maxLength: 500 })),
     /** Where the result will go, so a target that cannot work (fill with nothing selected) fails before any model runs. */
     target: v.optional(v.oneOf(['new-layer', 'replace-fill'] as const)),
+    /** Boost only: the upscale factor (the source is exported at 1×, capped so the result fits 4096 px). */
+    boostScale: v.optional(v.number({ integer: true, min: 2, max: 4 })),
   }),
   /** One result image to write into the document. */
   'insert-result': v.object({

@@ -4,6 +4,7 @@
  */
 import workerSource from 'virtual:worker-source';
 import ortWasm from 'virtual:ort-wasm';
+import upscalers from 'virtual:upscalers';
 import { createPluginBridge } from './bridge/plugin-bridge';
 import { createEngineClient } from './runtime/engine-client';
 import { mountApp } from './app/main';
@@ -37,6 +38,25 @@ function inlineWorkerUrl(source: string): string {
   return `data:text/javascript;base64,${btoa(bin)}`;
 }
 
+/** The DOM has been parsed up to the end (the inert data blocks follow the app script). */
+async function documentParsedAsync(): Promise<void> {
+  if (document.readyState === 'loading') {
+    await new Promise((resolve) => document.addEventListener('DOMContentLoaded', resolve, { once: true }));
+  }
+}
+
+/** The built-in upscalers (Boost): bytes from the inline data blocks, or same-origin URLs in hosted mode. */
+const upscalerOptions = upscalers.map(({ elementId, url, ...meta }) => ({
+  ...meta,
+  load: async () => {
+    if (url) return { kind: 'url' as const, url: new URL(url, location.href).href };
+    await documentParsedAsync();
+    const text = elementId ? document.getElementById(elementId)?.textContent : null;
+    if (!text) throw new Error(`This build has no ${meta.id} inlined.`);
+    return { kind: 'bytes' as const, bytes: base64ToBytes(text.trim()) };
+  },
+}));
+
 /** Development builds (the harness) serve their model catalogue from a local origin the runtime must allow. */
 const devOptions = __DEV_CATALOG_URL__
   ? { devCatalogUrl: __DEV_CATALOG_URL__, extraAllowedDomains: [new URL(__DEV_CATALOG_URL__).origin] }
@@ -55,6 +75,7 @@ async function startAsync(): Promise<void> {
       ? createEngineClient({
           workerUrl: new URL('worker.js', location.href).href,
           wasm: { kind: 'url', baseUrl: new URL('ort/', location.href).href },
+          upscalers: upscalerOptions,
           ...devOptions,
         })
       : createEngineClient({
@@ -72,6 +93,7 @@ async function startAsync(): Promise<void> {
               return gunzipAsync(base64ToBytes(text.trim()));
             },
           },
+          upscalers: upscalerOptions,
           ...devOptions,
         });
 

@@ -11,3 +11,15 @@ declare module 'virtual:ort-wasm' {
   const files: { name: string; elementId: string }[];
   export default files;
 }
+declare module 'virtual:upscalers' {
+  /**
+   * The built-in upscalers (Boost), converted at build time: inline mode — base64 ONNX bytes in the text of the inert
+   * `<script type="application/octet-stream+base64" id={elementId}>` after the app script; hosted mode — `url`
+   * (relative to the app page).
+   */
+  const upscalers: {
+    id: string; name: string; scale: number; range: number; receptiveRadius: number; licence: string;
+    elementId?: string; url?: string;
+  }[];
+  export default upscalers;
+}

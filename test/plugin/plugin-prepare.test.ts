@@ -71,14 +71,14 @@ describe('plugin: opening and reading the selection', () => {
   it('proposes a mode per selection and posts selection-changed', async () => {
     const d = await createDriverAsync();
     const cases: [string[], string, string[], RegExp][] = [
-      [[d.ids.hero], 'edit', ['generate', 'edit'], /^Frame 'Hero' 720×450$/],
-      [[d.ids.photo], 'edit', ['generate', 'edit'], /^Image 'Photo' 400×300$/],
-      [[d.ids.wireframe], 'wireframe', ['generate', 'edit', 'wireframe'], /^Frame 'Wireframe' 720×450$/],
-      [[d.ids.photo, d.ids.blemish], 'inpaint', ['generate', 'edit', 'inpaint'], /Image 'Photo' 400×300 \+ 1 mask shape/],
-      [[d.ids.blemish, d.ids.photo], 'inpaint', ['generate', 'edit', 'inpaint'], /Image 'Photo'/],
-      [[d.ids.maskGroup], 'inpaint', ['generate', 'edit', 'inpaint', 'wireframe'], /Group 'Mask group' 300×300 \+ mask 'Mask'/],
-      [[d.ids.mask], 'inpaint', ['generate', 'edit', 'inpaint'], /Group 'Mask group' .* \+ mask 'Mask'/],
-      [[d.ids.rectangle], 'edit', ['generate', 'edit', 'wireframe'], /^Rectangle 'Rectangle' 200×120$/],
+      [[d.ids.hero], 'edit', ['generate', 'edit', 'boost'], /^Frame 'Hero' 720×450$/],
+      [[d.ids.photo], 'edit', ['generate', 'edit', 'boost'], /^Image 'Photo' 400×300$/],
+      [[d.ids.wireframe], 'wireframe', ['generate', 'edit', 'wireframe', 'boost'], /^Frame 'Wireframe' 720×450$/],
+      [[d.ids.photo, d.ids.blemish], 'inpaint', ['generate', 'edit', 'inpaint', 'boost'], /Image 'Photo' 400×300 \+ 1 mask shape/],
+      [[d.ids.blemish, d.ids.photo], 'inpaint', ['generate', 'edit', 'inpaint', 'boost'], /Image 'Photo'/],
+      [[d.ids.maskGroup], 'inpaint', ['generate', 'edit', 'inpaint', 'wireframe', 'boost'], /Group 'Mask group' 300×300 \+ mask 'Mask'/],
+      [[d.ids.mask], 'inpaint', ['generate', 'edit', 'inpaint', 'boost'], /Group 'Mask group' .* \+ mask 'Mask'/],
+      [[d.ids.rectangle], 'edit', ['generate', 'edit', 'wireframe', 'boost'], /^Rectangle 'Rectangle' 200×120$/],
       [[], 'generate', ['generate'], /Nothing selected/],
     ];
     for (const [sel, mode, modes, hint] of cases) {

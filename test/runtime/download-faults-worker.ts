@@ -42,7 +42,9 @@ async function runAsync(op: string, args: unknown): Promise<unknown> {
         return { stats, retries, ms: performance.now() - t0 };
       } catch (err) {
         const e = toAppError(err);
-        return { error: { code: e.code, message: e.message, hint: e.hint }, retries, ms: performance.now() - t0 };
+        const cause = (e as { cause?: unknown }).cause;
+        const detail = cause instanceof Error ? `${cause.name}: ${cause.message}` : undefined;
+        return { error: { code: e.code, message: e.message, hint: e.hint, ...(detail ? { detail } : {}) }, retries, ms: performance.now() - t0 };
       }
     }
     case 'list': return store.listAsync();

@@ -65,7 +65,7 @@ const call = <T>(op: string, args?: unknown): Promise<T> =>
 
 interface Outcome {
   stats?: { bytesFetched: number; resumes: number; attempts: number; resumedFromBytes: number; sha256: string; verifiedBy: string };
-  error?: { code: string; message: string; hint?: string };
+  error?: { code: string; message: string; hint?: string; detail?: string };
   retries: string[];
   ms: number;
 }
@@ -182,7 +182,8 @@ describe('#15.1 / #15.2 nothing corrupt is ever committed', () => {
       const r = await download(target('/quota.onnx', data));
       expect(r.error?.code).toBe('QUOTA_EXCEEDED');
       expect(r.error?.message).toMatch(/^Not enough storage space to save test: quota\.onnx: \d+\.\d MB more is needed/);
-      console.log(`full disk: "${r.error?.message}" — ${r.error?.hint}`);
+      expect(r.error?.detail).toMatch(/QuotaExceededError/); // thrown by the browser, or a write() count that did not add up
+      console.log(`full disk: "${r.error?.message}" — ${r.error?.hint} [store said: ${r.error?.detail}]`);
       expect(await stored(`blobs/sha256/${sha(data)}`)).toBeNull();
       const part = await stored(`blobs/sha256/${sha(data)}.part`);
       if (part) expect(part.sha256).toBe(sha(data.subarray(0, part.size))); // only verified-length prefix bytes

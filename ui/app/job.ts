@@ -38,6 +38,10 @@ export interface JobForm {
   readonly maskFeather: number;
   readonly controlType: ControlType;
   readonly controlScale: number;
+  /** Boost: the upscale factor. */
+  readonly upscale?: number;
+  /** Boost: refine with this diffusion model after upscaling. */
+  readonly refineModelId?: string;
 }
 
 /** Line width per control type at a 512 px working side (scaled with the working size). */
@@ -88,6 +92,15 @@ export function prepareJob(inputs: JobInputs, form: JobForm, raster: Rasterizer)
       base.mask = raster.rasterizeMask(inputs.mask.paths, width, height, { feather: form.maskFeather });
       base.strength = form.strength;
       break;
+    case 'boost':
+      if (!image) throw new AppError('INVALID_SELECTION', 'Boost needs an image of the selection, and none came back.', { hint: 'Select a visible image, frame or shape and try again.' });
+      base.image = image;
+      base.upscale = form.upscale ?? 2;
+      if (form.refineModelId) {
+        base.refineModelId = form.refineModelId;
+        base.strength = form.strength;
+      }
+      break;
     case 'wireframe': {
       if (!inputs.outlines || inputs.outlines.paths.length === 0) throw new AppError('INVALID_SELECTION', 'Wireframe needs shapes or text in the selected frame, and it has none.', { hint: 'Select a frame that contains the wireframe.' });
       const lineWidth = Math.max(1, Math.round(CONTROL_LINE_WIDTH[form.controlType] * Math.max(width, height) / 512));
@@ -133,6 +146,12 @@ export function makeRecipe(
   }
   if (opts.reproduce && (!prov || prov.engine === 'local')) recipe.diffusers = opts.reproduce;
   if (form.mode === 'edit' || form.mode === 'inpaint') recipe.strength = form.strength;
+  if (form.mode === 'boost') {
+    recipe.upscale = form.upscale ?? 2;
+    recipe.width = inputs.width * recipe.upscale;
+    recipe.height = inputs.height * recipe.upscale;
+    if (form.refineModelId) recipe.strength = form.strength;
+  }
   if (form.mode === 'inpaint') {
     recipe.maskFeather = form.maskFeather;
     if (inputs.mask) recipe.maskNodeIds = inputs.mask.nodeIds.slice(0, 500);

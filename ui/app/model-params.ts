@@ -15,6 +15,8 @@ export function modelSupportsMode(model: Pick<ModelSummary, 'capabilities'>, mod
     case 'edit': return c.img2img;
     case 'inpaint': return c.inpaint !== 'none';
     case 'wireframe': return c.controlnet !== 'none';
+    // Boost uses the bundled upscaler, not a diffusion model.
+    case 'boost': return false;
   }
 }
 
@@ -63,6 +65,7 @@ export function modeAvailability(selection: SelectionInfo | null, mode: Mode): {
     edit: 'Select a frame, shape or image to edit.',
     inpaint: 'Select an image and a shape on top of it (the mask) that marks the area to change.',
     wireframe: 'Select a frame with a wireframe (shapes, text) to turn into a mockup.',
+    boost: 'Select an image (or a frame) to boost to 2× or 4× its pixels.',
   };
   return { enabled: false, reason: selection.problem ?? why[mode] };
 }
@@ -157,7 +160,7 @@ export function selectionHintLine(selection: SelectionInfo | null, mode: Mode, m
   if (!selection) return 'Reading the selection…';
   // The layer the job reads (the image under the mask shapes), so the size is the one that really runs.
   const first = selection.source ?? selection.nodes[0];
-  const verb: Record<Mode, string> = { generate: 'generated', edit: 'edited', inpaint: 'inpainted', wireframe: 'rendered' };
+  const verb: Record<Mode, string> = { generate: 'generated', edit: 'edited', inpaint: 'inpainted', wireframe: 'rendered', boost: 'upscaled' };
   if (mode === 'generate') {
     const size = `${generateSize.width}×${generateSize.height}`;
     return selection.nodes.length === 0 ? `Nothing selected → a new ${size} image` : `${selection.hint} → will be ${verb.generate} at ${size}`;

@@ -8,9 +8,11 @@ import { batch, computed, effect, signal, type ReadonlySignal } from '@preact/si
 import { AppError, toAppError, type ErrorData } from '../../protocol/errors';
 import { MODES, newRequestId, type HistoryEntry, type Mode, type PluginToUi, type SelectionInfo } from '../../protocol/messages';
 import type { AppEnv } from './env';
-import type { EngineCapabilities, ModelEntry, RgbaImage, ServerHealth, StorageInfo } from '../contracts/engine';
+import type { EngineCapabilities, GenerateResult, ModelEntry, RgbaImage, ServerHealth, StorageInfo } from '../contracts/engine';
 import { formatBytes, withHint } from './format';
 import { makeRecipe, prepareJob, type JobForm, type Rasterizer } from './job';
+import { BOOST_SIZE_REQUEST, boostHintLine, scalePlacement } from './boost';
+import type { BoostScale } from '../../protocol/boost-size';
 import {
   chooseMode, effectiveParams, effectiveSize, fitWorkingSize, modeAvailability, modelControlType, modelSupportsMode, modelsForMode, pickModel,
   selectionHintLine, workingSizeRequest, type EffectiveParams,
@@ -117,7 +119,7 @@ export type AppStore = ReturnType<typeof createAppStore>;
 
 /** Variations run at least this many images, to compare. */
 export const VARIATIONS = 4;
-const MODE_NAME: Readonly<Record<Mode, string>> = { generate: 'Generate', edit: 'Edit', inpaint: 'Inpaint', wireframe: 'Wireframe → mockup' };
+const MODE_NAME: Readonly<Record<Mode, string>> = { generate: 'Generate', edit: 'Edit', inpaint: 'Inpaint', wireframe: 'Wireframe → mockup', boost: 'Boost' };
 
 export function createAppStore(env: AppEnv, deps: StoreDeps) {
   const { bridge, engine } = env;
@@ -164,6 +166,11 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
   const relaunchNote = signal<string | null>(null);
   /** Why the clicked mode tab can't be used, in words. */
   const tabHelp = signal<string | null>(null);
+  /** Boost: the upscale factor. */
+  const boostScale = signal<BoostScale>(2);
+  /** Boost: refine the upscaled image with a diffusion model (Krita's upscale + refine), and how strongly. */
+  const boostRefine = signal(false);
+  const boostRefineStrength = signal(0.3);
   /** The configured server's health check, or why it failed (Models → Server). */
   const serverHealth = signal<ServerHealth | null>(null);
   const serverState = signal<'none' | 'connecting' | 'connected' | 'failed'>('none');
@@ -185,7 +192,15 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
     return src && m ? fitWorkingSize(src.width, src.height, workingSizeRequest(m), m.sizes.fixed) : null;
   });
   const generateSize = computed(() => (settings.value.size === null && matchSize.value) || effectiveSize(model.value, settings.value.size));
-  const hintLine = computed(() => selectionHintLine(selection.value, mode.value, model.value, generateSize.value));
+  /** The model Boost refines with: Edit's (local) model when it is downloaded. */
+  const refineModel = computed<ModelEntry | null>(() => {
+    // The refine pass runs in this device's engine, next to the upscaler: local models only.
+    const m = pickModel(models.value.filter((x) => (x.engine ?? 'local') === 'local'), 'edit', settings.value.modelByMode.edit);
+    return m && m.status === 'ready' ? m : null;
+  });
+  const hintLine = computed(() => (mode.value === 'boost'
+    ? boostHintLine(selection.value, boostScale.value)
+    : selectionHintLine(selection.value, mode.value, model.value, generateSize.value)));
   const finalPrompts = computed(() => applyPreset(settings.value));
   const running = computed(() => run.value !== null);
   const effectiveTheme = computed(() => figmaTheme.value ?? theme.value);
@@ -570,6 +585,23 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
 
   /** The form as the job sees it, or an AppError explaining what is missing. */
   const currentJobForm = (): JobForm => {
+    if (mode.value === 'boost') {
+      // The bundled upscaler: no model to pick or download, no prompt.
+      const p = params.value;
+      const r = boostRefine.value ? refineModel.value : null;
+      if (boostRefine.value && !r) {
+        throw new AppError('MODEL_NOT_READY', 'Refining needs a downloaded model that can edit images.', { hint: 'Download one in Models, or turn “Refine” off.' });
+      }
+      const rp = r ? effectiveParams(r, settings.value.paramsByModel[r.id]) : null;
+      const { prompt, negativePrompt } = finalPrompts.value;
+      return {
+        mode: 'boost', modelId: `esrgan-slim-x${boostScale.value}`, prompt: r ? prompt : '', negativePrompt: r ? negativePrompt : '',
+        steps: rp?.steps ?? 1, guidance: rp?.guidance ?? 0,
+        strength: r ? boostRefineStrength.value : p.strength, maskFeather: settings.value.maskFeather, controlType: controlType.value, controlScale: p.controlScale,
+        upscale: boostScale.value,
+        ...(r ? { refineModelId: r.id } : {}),
+      };
+    }
     const m = model.value;
     if (!m) {
       throw new AppError('MODEL_NOT_READY', `No model in the list can do ${mode.value === 'wireframe' ? 'Wireframe → mockup' : mode.value}.`, {
@@ -625,16 +657,24 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
       return;
     }
     const m = model.value as ModelEntry;
-    const planned = planSeeds(settings.value.seedPolicy, settings.value.seed, settings.value.batchCount, random);
-    const plan = options.seeds && options.seeds.length > 0 ? { seeds: [...options.seeds], nextSeed: settings.value.seed } : planned;
+    const boosting = form.mode === 'boost';
+    const planned = boosting
+      ? { seeds: [settings.value.seed], nextSeed: settings.value.seed }
+      : planSeeds(settings.value.seedPolicy, settings.value.seed, settings.value.batchCount, random);
+    const plan = options.seeds && options.seeds.length > 0 && !boosting ? { seeds: [...options.seeds], nextSeed: settings.value.seed } : planned;
     const jobStart = now();
     let shownEta: { seconds: number; at: number } | null = null;
     const jobId = newRequestId('job');
     const ctl = new AbortController();
     controller = ctl;
+    /** Cancels every image of this run still waiting or running in the engine (user cancel, an error, the end). */
+    const batchCtl = new AbortController();
+    ctl.signal.addEventListener('abort', () => batchCtl.abort(), { once: true });
+    const onServer = (m.engine ?? 'local') !== 'local';
     const target = settings.value.target;
     const inserted: string[] = [];
     let insertedCount = 0;
+    let lastResultSize: string | undefined;
     batch(() => {
       error.value = null;
       notice.value = null;
@@ -651,31 +691,29 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
         type: 'prepare-job',
         requestId: newRequestId('p'),
         mode: form.mode,
-        size: workingSizeRequest(m),
+        size: boosting ? BOOST_SIZE_REQUEST : workingSizeRequest(m),
         // Generate: the chosen size; "Match selection" sends none, so the plugin follows the layer's own aspect.
         ...(form.mode === 'generate' && (options.size || !matchSelection.value) ? { generateSize: options.size ?? generateSize.value } : {}),
+        ...(boosting ? { boostScale: form.upscale ?? 2 } : { target }),
         ...(options.sourceNodeIds ? { sourceNodeIds: [...options.sourceNodeIds] } : {}),
-        target,
       }), ctl.signal);
       if (reply.type !== 'job-inputs') throw new AppError('INVALID_MESSAGE', `The plugin answered "${reply.type}" instead of the job's inputs.`, { hint: 'Close and reopen the plugin.' });
       const job = prepareJob(reply, form, deps.raster);
       const notes = [...reply.notes];
       /** SwarmUI: which backend (GPU) served each image. */
       const backends: string[] = [];
-      for (let i = 0; i < plan.seeds.length; i++) {
+      // On a server the batch is a queue of prompts: all are queued at once (SwarmUI spreads them over its GPUs) and
+      // inserted in order; progress follows the image to be inserted next. Locally, one image after the other.
+      let currentIndex = 0;
+      const startImage = (i: number): Promise<GenerateResult> => {
         const seed = plan.seeds[i] as number;
         let firstStepAt = 0;
         let firstStep = 0;
-        const knownStepMs = stepMsByModel.get(form.modelId);
-        const firstEta = knownStepMs !== undefined && i === 0 ? (form.steps * plan.seeds.length * knownStepMs) / 1000 : undefined;
-        if (firstEta !== undefined) shownEta = { seconds: firstEta, at: now() };
-        run.value = { ...(run.value as RunState), phase: 'generating', batchIndex: i, step: 0, stage: null, ...(firstEta === undefined ? {} : { etaSeconds: firstEta }) };
-        const imageStart = now();
-        const result = await abortable(engine.generateAsync({ ...job.request, seed }, {
-          signal: ctl.signal,
+        return engine.generateAsync({ ...job.request, seed }, {
+          signal: batchCtl.signal,
           onProgress: (p) => {
             const cur = run.peek();
-            if (!cur || cur.jobId !== jobId) return;
+            if (!cur || cur.jobId !== jobId || i !== currentIndex) return;
             let eta = cur.etaSeconds;
             if (p.stage === 'denoise' && p.step > 0) {
               if (firstStepAt === 0) { firstStepAt = now(); firstStep = p.step; }
@@ -696,9 +734,21 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
               if (p.preview) preview.value = p.preview;
             });
           },
-        }), ctl.signal);
+        });
+      };
+      const queued = onServer && plan.seeds.length > 1 ? plan.seeds.map((_, i) => startImage(i)) : null;
+      for (const q of queued ?? []) q.catch(() => undefined); // awaited in order below; later failures are not lost
+      for (let i = 0; i < plan.seeds.length; i++) {
+        currentIndex = i;
+        const knownStepMs = stepMsByModel.get(form.modelId);
+        const firstEta = knownStepMs !== undefined && i === 0 ? (form.steps * plan.seeds.length * knownStepMs) / 1000 : undefined;
+        if (firstEta !== undefined) shownEta = { seconds: firstEta, at: now() };
+        run.value = { ...(run.value as RunState), phase: 'generating', batchIndex: i, step: 0, stage: null, ...(firstEta === undefined ? {} : { etaSeconds: firstEta }) };
+        const imageStart = now();
+        const result = await abortable(queued ? queued[i] as Promise<GenerateResult> : startImage(i), ctl.signal);
         lastResultPng.value = result.png;
         imageSeconds.value = { ...imageSeconds.value, [form.modelId]: (now() - imageStart) / 1000 };
+        lastResultSize = `${result.width}×${result.height} px`;
         if (result.provenance?.backend) backends.push(`image ${i + 1}: ${result.provenance.backend}`);
         if (result.droppedTokens > 0 && i === 0) notice.value = `${result.droppedTokens} prompt token${result.droppedTokens === 1 ? ' was' : 's were'} beyond the 77-token limit and ignored.`;
         run.value = { ...(run.value as RunState), phase: 'inserting' };
@@ -709,7 +759,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
         });
         const ack = await bridge.requestAsync({
           type: 'insert-result', requestId: newRequestId('i'), jobId, png: result.png, width: result.width, height: result.height,
-          placement: reply.placement, recipe, target, batchIndex: i, batchCount: plan.seeds.length,
+          placement: boosting ? scalePlacement(reply.placement, form.upscale ?? 2) : reply.placement, recipe, target, batchIndex: i, batchCount: plan.seeds.length,
         }, 60_000);
         // Only the plugin's insert-done for this job counts as inserted (an ack or another job's reply does not).
         if (ack.type !== 'insert-done' || ack.jobId !== jobId) {
@@ -723,7 +773,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
         notes.push(...ack.notes);
       }
       const n = plan.seeds.length;
-      const summary = `Inserted ${n === 1 ? 'the image' : `${n} images`} (seed ${plan.seeds.length === 1 ? plan.seeds[0] : `${plan.seeds[0]}–${plan.seeds[n - 1]}`}).`
+      const summary = (boosting ? `Inserted the ×${form.upscale ?? 2} image (${lastResultSize ?? ''}).` : `Inserted ${n === 1 ? 'the image' : `${n} images`} (seed ${plan.seeds.length === 1 ? plan.seeds[0] : `${plan.seeds[0]}–${plan.seeds[n - 1]}`}).`)
         + (backends.length > 0 ? ` Served by ${backends.join(', ')}.` : '');
       notice.value = [notice.value, summary, ...notes].filter(Boolean).join(' ');
       void refreshHistoryAsync();
@@ -736,6 +786,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
         showError(e);
       }
     } finally {
+      if (onServer) batchCtl.abort(); // nothing of this run stays queued on the server
       if (controller === ctl) controller = null;
       run.value = null;
     }
@@ -791,6 +842,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
     run, preview, lastResultPng, lastInserted, lastSeeds, error, notice, history, historyState, pendingLicence, relaunchNote,
     serverHealth, serverState, serverError, engineModels, capableModels, model, params, controlType, generateSize, hintLine, finalPrompts, running,
     matchSelection, matchSize, modelFocus, imageSeconds, pendingRun, headless, tabHelp,
+    boostScale, boostRefine, boostRefineStrength, refineModel,
   } satisfies Record<string, ReadonlySignal<unknown>>;
 
   return {

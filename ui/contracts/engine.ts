@@ -123,6 +123,13 @@ export interface GenerateRequest {
   readonly control?: RgbaImage;
   readonly controlScale?: number;
   readonly controlType?: string;
+  /** Boost: the upscale factor (2 or 4); `image` is the source at its own size, the result is `upscale`× larger. */
+  readonly upscale?: number;
+  /**
+   * Boost: after upscaling, refine with this diffusion model (img2img at `strength`, tiled at the model's size, with
+   * this request's prompt/steps/guidance/seed) — Krita's "upscale + refine". Absent: upscale only.
+   */
+  readonly refineModelId?: string;
   /** Inpaint on a server: grow the mask by this many working px before sampling (the feather is already in `mask`). */
   readonly maskGrow?: number;
   /** Style reference (server engines): the look to apply, and how strongly (0..1). */

@@ -15,7 +15,7 @@ import { diffusersRecipe } from '../../protocol/messages';
 import type {
   DownloadProgress, EngineCapabilities, EngineClient, GenerateProgress, GenerateResult, ModelEntry, StorageInfo,
 } from '../contracts/engine';
-import { workerToClientValidator, type ClientToWorker, type EngineInitConfig, type EngineMethod, type WasmConfig } from './worker-protocol';
+import { workerToClientValidator, type ClientToWorker, type EngineInitConfig, type EngineMethod, type UpscalerConfig, type WasmConfig } from './worker-protocol';
 
 export type WasmSource =
   | { readonly kind: 'bytes'; readonly loadAsync: () => Promise<Uint8Array> }
@@ -42,6 +42,8 @@ export interface EngineClientOptions {
   readonly allowFallbackAdapter?: boolean;
   readonly forceProvider?: 'webgpu' | 'wasm';
   readonly memoryStore?: boolean;
+  /** Built-in upscalers for Boost; `load` gives bytes (inline mode) or a URL the worker fetches (hosted mode). */
+  readonly upscalers?: readonly (Omit<UpscalerConfig, 'source'> & { readonly load: () => Promise<UpscalerConfig['source']> })[];
 }
 
 export interface RuntimeEngineClient extends EngineClient {
@@ -133,6 +135,17 @@ export function createEngineClient(opts: EngineClientOptions): RuntimeEngineClie
           ...(opts.allowFallbackAdapter ? { allowFallbackAdapter: true } : {}),
           ...(opts.forceProvider ? { forceProvider: opts.forceProvider } : {}),
           ...(opts.memoryStore ? { memoryStore: true } : {}),
+          ...(opts.upscalers && opts.upscalers.length > 0 ? {
+            // An upscaler that cannot be read is left out (Boost then says which factors exist), never fatal.
+            upscalers: (await Promise.all(opts.upscalers.map(async ({ load, ...u }) => {
+              try {
+                return { ...u, source: await load() };
+              } catch (err) {
+                console.warn(`engine client: upscaler ${u.id} left out`, err);
+                return null;
+              }
+            }))).filter((u): u is UpscalerConfig => u !== null),
+          } : {}),
         };
         const msg: ClientToWorker = { type: 'init', config };
         worker.postMessage(msg);

@@ -10,7 +10,7 @@ import { encodePngAsync } from '../core/image';
 import { controlNetAsync, diffusersReproduction, imageToImageAsync, inpaintAsync, textToImageAsync } from '../core/pipelines';
 import type { PipelineContext, PipelineResult } from '../core/pipelines';
 import type {
-  DownloadProgress, EngineCapabilities, EngineClient, GenerateRequest, GenerateResult, ModelEntry, ModelStatus, StorageInfo,
+  DownloadProgress, EngineCapabilities, EngineClient, GenerateProgress, GenerateRequest, GenerateResult, ModelEntry, ModelStatus, StorageInfo,
 } from '../contracts/engine';
 import { addCustomModelAsync, builtinCatalog, loadCatalogIndexAsync, resolveUrl, storePathFor, type CatalogEntry } from './catalog';
 import { checkMagic, downloadFilesAsync, formatBytes, pinPathFor, readPinAsync, type DownloadOptions, type DownloadTarget, type EstimateFn } from './downloader';
@@ -21,6 +21,9 @@ import { createSessionManager, type MemoryPolicy, type SessionEvent, type Sessio
 import { createSha256Async } from './sha256';
 import { createFolderStore, matchPickedFiles, pickedFromFileList, type PickedFile } from './store/local-folder';
 import type { ModelStore } from './store/model-store';
+import { boostThumbnail, createUpscalerRunner, type UpscalerModel } from './upscaler';
+import { refineTiledAsync } from '../core/upscale/refine';
+import type { RgbaImage } from '../core/image';
 
 export interface EngineOptions {
   readonly ort: OrtLike;
@@ -47,6 +50,8 @@ export interface EngineOptions {
   /** Skip the all-zero output check (proof models with legitimately zero outputs). */
   readonly allowZeroOutput?: boolean;
   readonly onSessionEvent?: (e: SessionEvent) => void;
+  /** Built-in upscalers for Boost (bundled with the app; none → Boost explains it is missing). */
+  readonly upscalers?: readonly UpscalerModel[];
 }
 
 export interface Engine extends EngineClient {
@@ -439,6 +444,44 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
     return manager;
   };
 
+  const upscalers = createUpscalerRunner(opts.ort, opts.upscalers ?? []);
+
+  /** Boost's refine pass: the diffusion model's img2img on each tile (seed + tile index), blended by the core. */
+  const refineAsync = async (image: RgbaImage, modelId: string, request: GenerateRequest,
+    onProgress: ((p: GenerateProgress) => void) | undefined, signal: AbortSignal | undefined): Promise<{ image: RgbaImage; droppedTokens: number }> => {
+    const entry = entryOf(modelId);
+    if (!entry.manifest.raw.capabilities.img2img) throw new AppError('INVALID_INPUT', `${entry.manifest.name} cannot refine (it has no image-to-image).`, { hint: 'Pick another model for the refine pass, or turn refining off.' });
+    const present = await presentMapAsync();
+    if ((await statusOf(entry, present)) !== 'ready') {
+      throw new AppError('MODEL_NOT_READY', `${entry.manifest.name} is not downloaded yet, so the upscaled image cannot be refined.`, { hint: 'Download it from the Models tab, or turn refining off.' });
+    }
+    const tokenizer = await tokenizerForAsync(entry);
+    const manager = await managerForAsync(entry);
+    const sizes = entry.manifest.raw.sizes;
+    const multiple = Math.max(8, sizes.multiple);
+    const tile = sizes.fixed && sizes.fixed.length > 0 ? sizes.fixed[0]!.width : Math.max(multiple, Math.floor(sizes.default_width / multiple) * multiple);
+    let dropped = 0;
+    try {
+      const { image: refined } = await refineTiledAsync(image, async (t, i) => {
+        const ctx: PipelineContext = { manifest: entry.manifest, sessions: manager, tokenizer, ...(signal ? { signal } : {}) };
+        const r = await imageToImageAsync(ctx, {
+          prompt: request.prompt, negativePrompt: request.negativePrompt, width: t.width, height: t.height,
+          steps: request.steps, guidanceScale: request.guidanceScale, seed: (request.seed + i) % 2 ** 32,
+          image: t, strength: request.strength ?? 0.3,
+        });
+        dropped = r.droppedTokens;
+        return r.image;
+      }, {
+        tile, overlap: Math.max(multiple, Math.round(tile / 8 / multiple) * multiple), multiple,
+        ...(signal ? { signal } : {}),
+        ...(onProgress ? { onProgress: (p: { done: number; total: number; image: RgbaImage }) => onProgress({ step: p.done, total: p.total, stage: 'denoise', preview: boostThumbnail(p.image, 256) }) } : {}),
+      });
+      return { image: refined, droppedTokens: dropped };
+    } finally {
+      if (policy === 'low-memory') await manager.releaseAllAsync().catch(() => undefined);
+    }
+  };
+
   const requireImage = (name: string, img: GenerateRequest['image']) => {
     if (!img) throw new AppError('INVALID_INPUT', `This mode needs ${name}, but none was given.`);
     return img;
@@ -540,6 +583,27 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
       return store.usageAsync();
     },
     async generateAsync(request, { onProgress, signal } = {}): Promise<GenerateResult> {
+      if (request.mode === 'boost') {
+        const image = requireImage('a source image', request.image);
+        const fp32 = chooseProvider(adapter, 'float32', { allowFallbackAdapter: opts.allowFallbackAdapter === true });
+        const provider = opts.forceProvider === 'wasm' || (opts.forceProvider === 'webgpu' && adapter.available) ? opts.forceProvider : fp32.provider;
+        let lastPreview = 0;
+        const out = await upscalers.boostAsync(image, request.upscale ?? 2, provider, {
+          ...(signal ? { signal } : {}),
+          ...(onProgress ? {
+            onProgress: (p: { done: number; total: number; image: RgbaImage }) => {
+              const t = Date.now();
+              const withPreview = p.done === p.total || t - lastPreview > 300;
+              if (withPreview) lastPreview = t;
+              onProgress({ step: p.done, total: p.total, stage: 'denoise', ...(withPreview ? { preview: boostThumbnail(p.image, 256) } : {}) });
+            },
+          } : {}),
+        });
+        if (!request.refineModelId) return { png: await encodePngAsync(out), width: out.width, height: out.height, seed: request.seed, droppedTokens: 0 };
+        // Upscale + refine: low-strength img2img over the large image in model-sized, blended tiles.
+        const refined = await refineAsync(out, request.refineModelId, request, onProgress, signal);
+        return { png: await encodePngAsync(refined.image), width: refined.image.width, height: refined.image.height, seed: request.seed, droppedTokens: refined.droppedTokens };
+      }
       const entry = entryOf(request.modelId);
       const present = await presentMapAsync();
       if ((await statusOf(entry, present)) !== 'ready') {
@@ -676,6 +740,7 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
       return entryFor(e, await presentMapAsync());
     },
     async closeAsync() {
+      await upscalers.closeAsync();
       if (current) await current.manager.releaseAllAsync().catch(() => undefined);
       current = null;
     },

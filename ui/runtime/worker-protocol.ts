@@ -22,6 +22,19 @@ export interface EngineInitConfig {
   readonly forceProvider?: 'webgpu' | 'wasm';
   /** Force the in-memory store (tests). */
   readonly memoryStore?: boolean;
+  /** Built-in upscalers for Boost: bytes (inline mode) or a same-origin URL (hosted mode). */
+  readonly upscalers?: readonly UpscalerConfig[];
+}
+
+/** A bundled upscaler as the worker receives it (see ui/runtime/upscaler.ts). */
+export interface UpscalerConfig {
+  readonly id: string;
+  readonly name: string;
+  readonly scale: number;
+  readonly range: number;
+  readonly receptiveRadius: number;
+  readonly licence: string;
+  readonly source: { readonly kind: 'bytes'; readonly bytes: Uint8Array } | { readonly kind: 'url'; readonly url: string };
 }
 
 export const ENGINE_METHODS = ['capabilities', 'listModels', 'downloadModel', 'pauseDownload', 'cancelDownload', 'deleteModel', 'storage', 'generate', 'tokenCount', 'loadModelFromFiles', 'addCustomModel'] as const;
@@ -67,6 +80,18 @@ export const initConfigValidator = v.object({
   allowFallbackAdapter: v.optional(v.boolean()),
   forceProvider: v.optional(v.oneOf(['webgpu', 'wasm'] as const)),
   memoryStore: v.optional(v.boolean()),
+  upscalers: v.optional(v.array(v.object({
+    id: v.string({ minLength: 1, maxLength: 100 }),
+    name: v.string({ maxLength: 200 }),
+    scale: v.number({ integer: true, min: 2, max: 8 }),
+    range: v.number({ min: 0.001, max: 65535 }),
+    receptiveRadius: v.number({ integer: true, min: 0, max: 512 }),
+    licence: v.string({ maxLength: 5000 }),
+    source: v.taggedUnion('kind', {
+      bytes: v.object({ kind: v.literal('bytes'), bytes: v.uint8Array({ minBytes: 8 }) }),
+      url: v.object({ kind: v.literal('url'), url: v.string({ minLength: 1, maxLength: 2000 }) }),
+    }),
+  }), { maxLength: 8 })),
 });
 
 export const clientToWorkerValidator = v.taggedUnion('type', {
@@ -105,6 +130,8 @@ export const generateRequestValidator = v.object({
   control: v.optional(rgbaImageValidator),
   controlScale: v.optional(v.number({ min: 0, max: 4 })),
   controlType: v.optional(text(40)),
+  upscale: v.optional(v.number({ integer: true, min: 2, max: 4 })),
+  refineModelId: v.optional(idV),
 });
 
 /** Argument validators per method (the worker checks calls before running them). */

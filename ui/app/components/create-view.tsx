@@ -1,6 +1,7 @@
 /** The Create view: mode tabs, what is selected, prompt, style, mode-specific and advanced settings, seed. */
 import { useId, useRef, useState } from 'preact/hooks';
 import { MODES, type Mode } from '../../../protocol/messages';
+import { BOOST_SCALES, boostSizes } from '../../../protocol/boost-size';
 import { formatBytes } from '../format';
 import type { EngineCapabilities, ModelEntry } from '../../contracts/engine';
 import { clampParam, modeAvailability, modelControlType, sizeOptions } from '../model-params';
@@ -11,12 +12,13 @@ import type { AppStore, ErrorField } from '../store';
 import { copyTextAsync, Field, FieldProblem, NumberField, SelectField, SliderField } from './fields';
 import { IconClose, IconCopy, IconEdit, IconInfo, IconReset, IconWarning } from './icons';
 
-export const MODE_LABEL: Readonly<Record<Mode, string>> = { generate: 'Generate', edit: 'Edit', inpaint: 'Inpaint', wireframe: 'Wireframe' };
+export const MODE_LABEL: Readonly<Record<Mode, string>> = { generate: 'Generate', edit: 'Edit', inpaint: 'Inpaint', wireframe: 'Wireframe', boost: 'Boost' };
 const MODE_TITLE: Readonly<Record<Mode, string>> = {
   generate: 'Text to image',
   edit: 'Edit the selection (image to image)',
   inpaint: 'Repaint the area under a mask shape',
   wireframe: 'Wireframe → mockup (ControlNet from the outlines)',
+  boost: 'Boost resolution: 2× or 4× the pixels (super-resolution on this device)',
 };
 const POLICY_LABEL: Readonly<Record<SeedPolicy, string>> = { random: 'Random', fixed: 'Fixed', increment: '+1' };
 const POLICY_TITLE: Readonly<Record<SeedPolicy, string>> = {
@@ -270,6 +272,7 @@ export function CreateView({ store }: { store: AppStore }) {
       <FieldError store={store} field="selection" />
       {store.relaunchNote.value && <div class="callout info" role="status" data-testid="relaunch-note"><p>{store.relaunchNote.value}</p></div>}
       <GetStarted store={store} />
+      {mode === 'boost' ? <BoostFields store={store} /> : <>
 
       <ModelCallout store={store} />
       {store.modelsLoaded.value && capable.length === 0 && (
@@ -381,6 +384,62 @@ export function CreateView({ store }: { store: AppStore }) {
           <SeedRow store={store} />
         </div>
       </details>
+      </>}
     </div>
+  );
+}
+
+/** Boost: the factor, where the result goes, and the built-in upscaler (no model to pick or download). */
+function BoostFields({ store }: { store: AppStore }) {
+  const s = store.settings.value;
+  const scale = store.boostScale.value;
+  const first = store.selection.value?.nodes[0];
+  const sizes = first ? boostSizes(first.width, first.height, scale) : null;
+  return (
+    <>
+      <div class="field">
+        <div class="field-head"><span id="boost-scale-label">Scale</span></div>
+        <div class="segmented" role="group" aria-labelledby="boost-scale-label" data-testid="boost-scale">
+          {BOOST_SCALES.map((k) => (
+            <button key={k} type="button" aria-pressed={scale === k} onClick={() => { store.boostScale.value = k; }}>×{k}</button>
+          ))}
+        </div>
+      </div>
+      {sizes && (
+        <p class="small muted" data-testid="boost-size" style="margin:0">
+          {Math.round(first!.width)}×{Math.round(first!.height)} → {sizes.result.width}×{sizes.result.height} px
+          {sizes.capped ? ` (read at ${sizes.source.width}×${sizes.source.height} to stay within 4096 px)` : ''}
+        </p>
+      )}
+      <SelectField<InsertTarget>
+        label="Insert as" value={s.target}
+        options={[{ value: 'new-layer', label: 'New layer' }, { value: 'replace-fill', label: 'Fill of the selection' }]}
+        onChange={(v) => store.update({ target: v })}
+      />
+      <label class="row small" style="gap:6px;align-items:center">
+        <input type="checkbox" checked={store.boostRefine.value} data-testid="boost-refine"
+          onChange={(e) => { store.boostRefine.value = (e.currentTarget as HTMLInputElement).checked; }} />
+        Refine after upscaling (adds detail with {store.refineModel.value?.name ?? 'a downloaded Edit model'} and the prompt)
+      </label>
+      {store.boostRefine.value && (
+        <>
+          {!store.refineModel.value && (
+            <div class="callout warning"><span class="callout-icon"><IconWarning /></span>
+              <p class="grow">Refining needs a downloaded model that can edit images.</p>
+              <button type="button" class="link" onClick={() => { store.view.value = 'models'; }}>Open Models</button>
+            </div>
+          )}
+          <SliderField label="Refine strength" value={store.boostRefineStrength.value} min={0.05} max={0.6} step={0.05} format={(v) => v.toFixed(2)}
+            onChange={(v) => { store.boostRefineStrength.value = Math.min(0.6, Math.max(0.05, v)); }} />
+          <Field label="Prompt (for the refine pass)" htmlFor="boost-prompt">
+            <textarea id="boost-prompt" rows={2} value={s.prompt} maxLength={LIMITS.prompt} placeholder="What the image shows, e.g. a stone house with a red roof"
+              onInput={(e) => store.update({ prompt: (e.currentTarget as HTMLTextAreaElement).value })} />
+          </Field>
+        </>
+      )}
+      <p class="small muted" style="margin:0">
+        Upscaler: ESRGAN-slim ×{scale} (UpscalerJS, MIT), built into the plugin — nothing to download. Runs in tiles, on the GPU when there is one.
+      </p>
+    </>
   );
 }

@@ -13,7 +13,9 @@ import { ServerCard } from './server-card';
 export function DevicePanel({ store }: { store: AppStore }) {
   const caps = store.capabilities.value;
   if (!caps) return <section class="card" aria-label="This device"><span class="muted">Checking this device…</span></section>;
-  const gpuModel = store.models.value.find((m) => m.status === 'ready') ?? store.models.value[0] ?? null;
+  // The estimate is for this device: server models do not run here.
+  const localModels = store.models.value.filter((m) => (m.engine ?? 'local') === 'local');
+  const gpuModel = localModels.find((m) => m.status === 'ready') ?? localModels[0] ?? null;
   const measured = gpuModel ? store.imageSeconds.value[gpuModel.id] : undefined;
   return (
     <details class="card" data-testid="device-panel">

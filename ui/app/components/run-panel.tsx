@@ -58,7 +58,7 @@ export function RunPanel({ store }: { store: AppStore }) {
     const frac = run.phase === 'preparing' ? 0 : (run.batchIndex + (run.total > 0 ? run.step / run.total : 0)) / run.batchCount;
     const what = run.phase === 'preparing' ? 'Reading the selection…'
       : run.phase === 'inserting' ? 'Inserting into the document…'
-      : run.stage === 'denoise' ? `Step ${run.step}/${run.total}`
+      : run.stage === 'denoise' ? `${mode === 'boost' ? 'Tile' : 'Step'} ${run.step}/${run.total}`
       : run.stage === 'queued' ? (run.queuePosition ? `Waiting in the server's queue (${run.queuePosition} ahead)…` : 'Waiting for the server…')
       : run.stage ? `${STAGE_LABEL[run.stage]}…` : 'Starting…';
     return (
@@ -90,7 +90,7 @@ export function RunPanel({ store }: { store: AppStore }) {
       <EnginePicker store={store} />
       <button type="button" class="btn primary big" onClick={() => void store.generateAsync()} data-testid="generate"
         aria-keyshortcuts={isMac() ? 'Meta+Enter' : 'Control+Enter'}>
-        {mode === 'generate' ? 'Generate' : mode === 'wireframe' ? 'Make mockup' : MODE_LABEL[mode]}
+        {mode === 'generate' ? 'Generate' : mode === 'wireframe' ? 'Make mockup' : mode === 'boost' ? `Boost ×${store.boostScale.value}` : MODE_LABEL[mode]}
         {store.settings.value.batchCount > 1 ? ` ${store.settings.value.batchCount} images` : ''} <kbd>{shortcut}</kbd>
       </button>
     </div>

@@ -84,8 +84,8 @@ export function EnginePicker({ store }: { store: AppStore }) {
   })();
   return (
     <label class="row small" style="gap:6px">
-      <span class="muted">Run on</span>
-      <select data-testid="engine-picker" aria-label="Run on" value={engine}
+      <span class="muted" style="white-space:nowrap">Run on</span>
+      <select data-testid="engine-picker" aria-label="Run on" value={engine} style="flex:1;min-width:0"
         onChange={(e) => store.setEngine((e.currentTarget as HTMLSelectElement).value === 'server' ? 'server' : 'local')}>
         <option value="local">This device</option>
         <option value="server">{host ? `Server (${host})` : 'Server…'}</option>

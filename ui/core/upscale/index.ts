@@ -1,3 +1,4 @@
 export * from './resample';
 export * from './tiles';
 export * from './upscale';
+export * from './refine';

@@ -154,6 +154,8 @@ export const NODES_FOR: Readonly<Record<Mode | 'style', readonly string[]>> = {
   edit: ['CheckpointLoaderSimple', 'CLIPTextEncode', 'LoadImage', 'VAEEncode', 'KSampler', 'VAEDecode', 'PreviewImage'],
   inpaint: ['CheckpointLoaderSimple', 'CLIPTextEncode', 'LoadImage', 'LoadImageMask', 'GrowMask', 'VAEEncode', 'SetLatentNoiseMask', 'KSampler', 'VAEDecode', 'ImageCompositeMasked', 'PreviewImage'],
   wireframe: ['CheckpointLoaderSimple', 'CLIPTextEncode', 'EmptyLatentImage', 'LoadImage', 'ControlNetLoader', 'ControlNetApplyAdvanced', 'KSampler', 'VAEDecode', 'PreviewImage'],
+  // Boost runs on the plugin's own engine (a bundled upscaler); no server workflow.
+  boost: [],
   style: ['CLIPVisionLoader', 'CLIPVisionEncode', 'StyleModelLoader', 'StyleModelApply', 'LoadImage'],
 };
 
@@ -186,6 +188,7 @@ export function readiness(inv: ServerInventory): Record<Mode | 'style', ServerMo
     edit: check('edit', []),
     inpaint: check('inpaint', []),
     wireframe: check('wireframe', inv.controlnets.length === 0 ? ['a ControlNet model in models/controlnet'] : []),
+    boost: { ready: false, missing: ['Boost runs on this device (the plugin\'s own upscaler), not on a server'] },
     style: styleViaIpAdapter ? { ready: true, missing: [] } : style.ready ? style : {
       ready: false, missing: [...style.missing, 'or the IP-Adapter nodes (ComfyUI_IPAdapter_plus) with their models'],
     },

@@ -130,6 +130,7 @@ export class SwarmEngine {
         generate: ready(noModel), edit: ready(noModel), inpaint: ready(noModel),
         wireframe: ready([...noModel, ...(this.controlnets.length ? [] : ['a ControlNet model in SwarmUI\'s Models/controlnet folder'])]),
         style: ready(['style references through SwarmUI (not built yet: use ComfyUI directly)']),
+        boost: ready(['Boost runs on this device (the plugin\'s own upscaler), not on a server']),
       },
     };
     return this.health;

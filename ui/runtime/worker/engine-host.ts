@@ -11,6 +11,8 @@ import { createEngineAsync, type Engine } from '../engine';
 import type { OrtLike } from '../ort-session';
 import type { DeviceWatch } from '../ort-session';
 import type { AdapterInfo } from '../provider-choice';
+import type { UpscalerModel } from '../upscaler';
+import type { UpscalerConfig } from '../worker-protocol';
 import { createMemoryStore } from '../store/memory-store';
 import type { ModelStore } from '../store/model-store';
 import { openBestStoreAsync } from '../store/opfs-store';
@@ -35,6 +37,8 @@ export interface EngineHostDeps {
   readonly fetch?: (input: string, init?: RequestInit) => Promise<Response>;
   /** The wasm file name of the ORT build this worker imports (for `wasm.kind === 'url'`). */
   readonly wasmFile?: string;
+  /** Built-in upscalers for Boost (the worker entry passes the bundled ones). */
+  readonly upscalers?: readonly UpscalerModel[];
 }
 
 /** Applies the ORT env flags the product needs; returns the wasm thread count. */
@@ -78,6 +82,7 @@ export function attachEngineHost(port: PortLike, deps: EngineHostDeps): void {
       ...(config.forceProvider ? { forceProvider: config.forceProvider } : {}),
       crossOriginIsolated: (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true,
       wasmThreads,
+      upscalers: [...(deps.upscalers ?? []), ...(config.upscalers ?? []).map((u) => upscalerFromConfig(u, deps.fetch ?? ((url: string) => fetch(url))))],
       // ORT keeps the device it started with; after a loss this engine continues on wasm and the client restarts
       // the worker for a fresh GPU device.
       recoverDeviceAsync: async () => ({ available: false, shaderF16: false, isFallback: false, unavailableReason: 'the GPU device was lost; this run continues on the CPU, reopen the plugin to use the GPU again' }),
@@ -150,4 +155,18 @@ export function attachEngineHost(port: PortLike, deps: EngineHostDeps): void {
       }
     })();
   });
+}
+
+/** An upscaler from the init config: its bytes, or fetched once from its (same-origin) URL on first use. */
+function upscalerFromConfig(u: UpscalerConfig, fetchFn: (url: string) => Promise<Response>): UpscalerModel {
+  const { source, ...meta } = u;
+  return {
+    ...meta,
+    loadAsync: async () => {
+      if (source.kind === 'bytes') return source.bytes;
+      const res = await fetchFn(source.url);
+      if (!res.ok) throw new AppError('MODEL_NOT_READY', `The built-in upscaler could not be loaded (${source.url}: HTTP ${res.status}).`, { hint: 'Reload the plugin.' });
+      return new Uint8Array(await res.arrayBuffer());
+    },
+  };
 }
