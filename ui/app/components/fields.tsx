@@ -1,7 +1,20 @@
 /** Figma-styled form primitives. Every control gets a real <label> (or aria-label). */
 import type { ComponentChildren } from 'preact';
-import { useId, useState } from 'preact/hooks';
+import { useId, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { numberProblem } from '../field-check';
+
+/**
+ * A number box that shows `text` but never overwrites what the user is typing: a re-render while it has focus (a
+ * token count arriving, a progress tick) leaves the typed digits alone until they are committed on change/blur.
+ */
+function useTypedValue(text: string) {
+  const ref = useRef<HTMLInputElement>(null);
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (el && el.ownerDocument.activeElement !== el && el.value !== text) el.value = text;
+  });
+  return ref;
+}
 
 export function Field(props: { label: string; htmlFor: string; aside?: ComponentChildren; children: ComponentChildren }) {
   return (
@@ -31,10 +44,11 @@ export function NumberField(props: {
   const autoId = useId();
   const id = props.id ?? autoId;
   const [problem, setProblem] = useState<string | null>(null);
+  const typed = useTypedValue(String(props.value));
   return (
     <Field label={props.label} htmlFor={id} aside={props.aside}>
       <input
-        id={id} type="number" inputMode="decimal" value={String(props.value)} min={props.min} max={props.max} step={props.step}
+        id={id} ref={typed} type="number" inputMode="decimal" min={props.min} max={props.max} step={props.step}
         aria-invalid={problem ? 'true' : undefined} aria-describedby={problem ? `${id}-problem` : undefined}
         onChange={(e) => {
           const raw = (e.currentTarget as HTMLInputElement).value;
@@ -54,14 +68,14 @@ export function SliderField(props: {
 }) {
   const id = useId();
   const [problem, setProblem] = useState<string | null>(null);
+  const typed = useTypedValue(props.format ? props.format(props.value) : String(props.value));
   return (
     <div class="field">
       <div class="field-head"><label for={id}>{props.label}</label></div>
       <div class="slider">
         <input id={id} type="range" min={props.min} max={props.max} step={props.step} value={props.value}
           onInput={(e) => props.onChange(Number((e.currentTarget as HTMLInputElement).value))} />
-        <input type="number" aria-label={`${props.label} value`} min={props.min} max={props.max} step={props.step}
-          value={props.format ? props.format(props.value) : String(props.value)}
+        <input ref={typed} type="number" aria-label={`${props.label} value`} min={props.min} max={props.max} step={props.step}
           aria-invalid={problem ? 'true' : undefined} aria-describedby={problem ? `${id}-problem` : undefined}
           onChange={(e) => {
             const raw = (e.currentTarget as HTMLInputElement).value;
