@@ -208,6 +208,10 @@ describe('diffusers parity: same image for the same seed (tiny real-class models
       expectClose('cond embeddings', unet[0]!.encoder_hidden_states, c.expected.cond);
       if (cfg) expectClose('uncond embeddings', unet[1]!.encoder_hidden_states, c.expected.uncond!);
       expectClose('first UNet sample', unet[0]!.sample, c.expected.firstSample);
+      // Pure-noise starts: the initial latents are torch's randn bit for bit (AVX2 kernel, as the fixtures were made).
+      if (c.kind === 'txt2img' || c.kind === 'lcm' || c.kind === 'controlnet') {
+        expect(maxDiff(toFloat32(unet[0]!.sample!), f32(c.expected.firstSample)).diff, 'initial noise is torch’s, bit for bit').toBe(0);
+      }
       expectClose('last UNet sample', unet[unet.length - (cfg ? 2 : 1)]!.sample, c.expected.lastSample);
       expectClose('decoder input', src.feeds.vae_decoder![0]!.latent_sample, c.expected.decoderInput);
       // The recipe stored on the layer names exactly the diffusers run that made the expected image.

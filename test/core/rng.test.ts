@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ASSETS } from '../helpers/paths';
+import { ASSETS, ROOT } from '../helpers/paths';
 import { createTorchGenerator, seededRandn, stepRandn } from '../../ui/core/rng/torch-generator';
 import { AppError } from '../../protocol/errors';
 
@@ -126,5 +126,48 @@ describe('torch CPU generator emulation', () => {
       expect(() => createTorchGenerator(seed)).toThrow(new RegExp(`seed must be a whole number .*got ${seed}`));
     }
     expect(() => createTorchGenerator(0).randn([2, -1])).toThrow(/shape .*\[2, -1\]/);
+  });
+});
+
+describe('torch randn, bit for bit (test/fixtures/parity/randn.json, made by torch 2.13 on an AVX2 CPU)', () => {
+  const fixture = JSON.parse(fs.readFileSync(path.join(ROOT, 'test/fixtures/parity/randn.json'), 'utf8')) as {
+    cpuCapability: string;
+    draws: { seed: string; shape: number[]; values: string }[];
+  };
+  const decode = (b64: string): Float32Array => {
+    const b = Buffer.from(b64, 'base64');
+    return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+  };
+  const bits = (a: Float32Array): number[] => Array.from(new Uint32Array(a.buffer.slice(0)));
+
+  it('the AVX2 kernel (default) gives torch’s exact bits for every draw, in sequence, tail re-draws and the scalar path included', () => {
+    expect(fixture.cpuCapability).toBe('AVX2');
+    const gens = new Map<string, ReturnType<typeof createTorchGenerator>>();
+    let values = 0;
+    for (const d of fixture.draws) {
+      let g = gens.get(d.seed);
+      if (!g) gens.set(d.seed, (g = createTorchGenerator(BigInt(d.seed))));
+      const want = decode(d.values);
+      expect(bits(g.randn(d.shape)), `seed ${d.seed} randn(${d.shape.join(', ')})`).toEqual(bits(want));
+      values += want.length;
+    }
+    expect(values).toBeGreaterThan(20_000);
+  });
+
+  it('the scalar kernel (torch without AVX2) differs from AVX2 in the last bits only', () => {
+    const d = fixture.draws.find((x) => x.shape.length === 4 && x.shape[2] === 32)!;
+    const gens = [createTorchGenerator(BigInt(fixture.draws[0]!.seed), { kernel: 'scalar' }), createTorchGenerator(BigInt(fixture.draws[0]!.seed))];
+    const scalar = gens[0]!.randn([1, 4, 32, 24]);
+    const avx = gens[1]!.randn([1, 4, 32, 24]);
+    let same = 0;
+    let maxRel = 0;
+    for (let i = 0; i < avx.length; i++) {
+      if (scalar[i] === avx[i]) same++;
+      maxRel = Math.max(maxRel, Math.abs(scalar[i]! - avx[i]!) / Math.max(1, Math.abs(avx[i]!)));
+    }
+    expect(same / avx.length).toBeGreaterThan(0.3);
+    expect(same).toBeLessThan(avx.length);
+    expect(maxRel).toBeLessThan(2e-6); // a few float32 ulps
+    expect(d.values.length).toBeGreaterThan(0);
   });
 });

@@ -494,6 +494,14 @@ def main() -> None:
     add('controlnet-euler-cfg', 'controlnet', 'controlnet', p, {**base, 'width': 64, 'height': 64, 'steps': 6, 'guidanceScale': 7.5, 'controlScale': 0.8}, 17, {'control': ctl})
     add('controlnet-nocfg-scale1.5', 'controlnet', 'controlnet', p, {**base, 'width': 64, 'height': 64, 'steps': 4, 'guidanceScale': 1, 'controlScale': 1.5}, 18, {'control': ctl})
 
+    # torch's CPU randn on this machine's kernel (AVX2 on x86-64): draws in sequence from one generator per seed.
+    draws = []
+    for seed in (0, 7, 42, 2**32 + 5, 2**64 - 1):
+        g = torch.Generator('cpu').manual_seed(seed)
+        for shape in ((1, 4, 8, 8), (1000,), (5,), (3,), (4, 4, 8, 8), (1, 4, 32, 24)):
+            draws.append({'seed': str(seed), 'shape': list(shape), 'values': b64(torch.randn(shape, generator=g).numpy().astype('<f4'))})
+    (OUT / 'randn.json').write_text(json.dumps({'cpuCapability': torch.backends.cpu.get_cpu_capability(), 'torch': torch.__version__, 'draws': draws}) + '\n')
+
     from tokenizer_fixture import tokenizer_fixture
     (OUT / 'tokenizer.json').write_text(json.dumps(tokenizer_fixture(tok_eos, CLIP / 'vocab.json', CLIP / 'merges.txt'), ensure_ascii=True, indent=0) + '\n')
 
