@@ -8,7 +8,7 @@ import { batch, computed, effect, signal, type ReadonlySignal } from '@preact/si
 import { AppError, toAppError, type ErrorData } from '../../protocol/errors';
 import { newRequestId, type HistoryEntry, type Mode, type PluginToUi, type SelectionInfo } from '../../protocol/messages';
 import type { AppEnv } from './env';
-import type { EngineCapabilities, ModelEntry, RgbaImage, ServerHealth, StorageInfo } from '../contracts/engine';
+import type { EngineCapabilities, GenerateResult, ModelEntry, RgbaImage, ServerHealth, StorageInfo } from '../contracts/engine';
 import { formatBytes, withHint } from './format';
 import { makeRecipe, prepareJob, type JobForm, type Rasterizer } from './job';
 import { BOOST_SIZE_REQUEST, boostHintLine, scalePlacement } from './boost';
@@ -506,6 +506,10 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
     const jobId = newRequestId('job');
     const ctl = new AbortController();
     controller = ctl;
+    /** Cancels every image of this run still waiting or running in the engine (user cancel, an error, the end). */
+    const batchCtl = new AbortController();
+    ctl.signal.addEventListener('abort', () => batchCtl.abort(), { once: true });
+    const onServer = (m.engine ?? 'local') !== 'local';
     const target = settings.value.target;
     const inserted: string[] = [];
     let insertedCount = 0;
@@ -534,18 +538,18 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
       const notes = [...reply.notes];
       /** SwarmUI: which backend (GPU) served each image. */
       const backends: string[] = [];
-      for (let i = 0; i < plan.seeds.length; i++) {
+      // On a server the batch is a queue of prompts: all are queued at once (SwarmUI spreads them over its GPUs) and
+      // inserted in order; progress follows the image to be inserted next. Locally, one image after the other.
+      let currentIndex = 0;
+      const startImage = (i: number): Promise<GenerateResult> => {
         const seed = plan.seeds[i] as number;
         let firstStepAt = 0;
         let firstStep = 0;
-        const knownStepMs = stepMsByModel.get(form.modelId);
-        const firstEta = knownStepMs !== undefined && i === 0 ? (form.steps * plan.seeds.length * knownStepMs) / 1000 : undefined;
-        run.value = { ...(run.value as RunState), phase: 'generating', batchIndex: i, step: 0, stage: null, ...(firstEta === undefined ? {} : { etaSeconds: firstEta }) };
-        const result = await abortable(engine.generateAsync({ ...job.request, seed }, {
-          signal: ctl.signal,
+        return engine.generateAsync({ ...job.request, seed }, {
+          signal: batchCtl.signal,
           onProgress: (p) => {
             const cur = run.peek();
-            if (!cur || cur.jobId !== jobId) return;
+            if (!cur || cur.jobId !== jobId || i !== currentIndex) return;
             let eta = cur.etaSeconds;
             if (p.stage === 'denoise' && p.step > 0) {
               if (firstStepAt === 0) { firstStepAt = now(); firstStep = p.step; }
@@ -562,7 +566,16 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
               if (p.preview) preview.value = p.preview;
             });
           },
-        }), ctl.signal);
+        });
+      };
+      const queued = onServer && plan.seeds.length > 1 ? plan.seeds.map((_, i) => startImage(i)) : null;
+      for (const q of queued ?? []) q.catch(() => undefined); // awaited in order below; later failures are not lost
+      for (let i = 0; i < plan.seeds.length; i++) {
+        currentIndex = i;
+        const knownStepMs = stepMsByModel.get(form.modelId);
+        const firstEta = knownStepMs !== undefined && i === 0 ? (form.steps * plan.seeds.length * knownStepMs) / 1000 : undefined;
+        run.value = { ...(run.value as RunState), phase: 'generating', batchIndex: i, step: 0, stage: null, ...(firstEta === undefined ? {} : { etaSeconds: firstEta }) };
+        const result = await abortable(queued ? queued[i] as Promise<GenerateResult> : startImage(i), ctl.signal);
         lastResultPng.value = result.png;
         lastResultSize = `${result.width}×${result.height} px`;
         if (result.provenance?.backend) backends.push(`image ${i + 1}: ${result.provenance.backend}`);
@@ -602,6 +615,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
         error.value = withHint(e.toData());
       }
     } finally {
+      if (onServer) batchCtl.abort(); // nothing of this run stays queued on the server
       if (controller === ctl) controller = null;
       run.value = null;
     }

@@ -1,0 +1,72 @@
+/**
+ * The app store over the engine router and the stand-in ComfyUI server: nothing is contacted before the user
+ * connects; "Run on → Server" picks the server's model; a batch is a queue of prompts (all queued at once, inserted
+ * in order, recipes naming the engine); cancel leaves nothing of the run queued on the server.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import type { UiToPlugin } from '../../protocol/messages';
+import { createAppStore } from '../../ui/app/store';
+import type { SocketLike } from '../../ui/runtime/remote/comfy-client';
+import { createEngineRouter } from '../../ui/runtime/remote/engine-router';
+import { createFakeBridge } from '../ui/fake-bridge';
+import { createFakeEngine } from '../ui/fake-engine';
+import { createRecordingRasterizer } from '../ui/fake-raster';
+import { startStandinAsync, type RunningStandin } from './server';
+
+const servers: RunningStandin[] = [];
+afterEach(async () => { for (const s of servers.splice(0)) await s.closeAsync(); });
+
+async function setupAsync() {
+  const s = await startStandinAsync({ stepMs: 5, checkpoints: ['sd15-random.safetensors'] });
+  servers.push(s);
+  const bridge = createFakeBridge({});
+  const engine = createEngineRouter(createFakeEngine({ stepMs: 5 }), { domains: [s.url], socket: (u) => new WebSocket(u) as unknown as SocketLike });
+  const store = createAppStore({ bridge, engine, uiMode: 'hosted' }, { raster: createRecordingRasterizer(), random: () => 0.5, saveDelayMs: 10, tokenDelayMs: 5 });
+  await store.startAsync();
+  return { s, bridge, store };
+}
+
+const inserts = (sent: UiToPlugin[]) => sent.filter((m): m is Extract<UiToPlugin, { type: 'insert-result' }> => m.type === 'insert-result');
+
+describe('app store on a ComfyUI server', () => {
+  it('two clicks to the server; a batch is queued at once and inserted in order', async () => {
+    const { s, bridge, store } = await setupAsync();
+    expect(s.standin.requests).toHaveLength(0); // nothing sent before the user connects
+    store.setEngine('server'); // not connected yet: Models opens instead
+    expect(store.view.value).toBe('models');
+    expect(store.settings.value.engine).toBe('local');
+    expect(await store.connectServerAsync({ kind: 'comfyui', url: s.url, token: '' })).toBeNull();
+    expect(store.serverState.value).toBe('connected');
+    store.setEngine('server');
+    expect(store.model.value?.id).toBe('comfyui:sd15-random.safetensors');
+    store.update({ prompt: 'a cabin', batchCount: 3, seedPolicy: 'fixed', seed: 10 });
+    s.standin.paused = true;
+    const run = store.generateAsync();
+    await expect.poll(() => s.standin.queue.length, { timeout: 5000 }).toBe(3);
+    s.standin.resume();
+    await run;
+    expect(store.error.value).toBeNull();
+    const ins = inserts(bridge.sent);
+    expect(ins.map((m) => m.recipe.seed)).toEqual([10, 11, 12]);
+    expect(ins.map((m) => m.batchIndex)).toEqual([0, 1, 2]);
+    expect(ins[0]?.recipe).toMatchObject({ engine: 'comfyui', serverModels: ['sd15-random.safetensors'], modelId: 'comfyui:sd15-random.safetensors' });
+    store.dispose();
+  });
+
+  it('cancel during a queued batch: nothing of the run stays queued on the server', async () => {
+    const { s, store } = await setupAsync();
+    await store.connectServerAsync({ kind: 'comfyui', url: s.url, token: '' });
+    store.setEngine('server');
+    store.update({ prompt: 'a cabin', batchCount: 3 });
+    s.standin.paused = true;
+    const run = store.generateAsync();
+    await expect.poll(() => s.standin.queue.length, { timeout: 5000 }).toBe(3);
+    store.cancel();
+    await run;
+    expect(store.notice.value).toBe('Cancelled.');
+    await expect.poll(() => s.standin.queue.length, { timeout: 3000 }).toBe(0);
+    expect(s.standin.history.size).toBe(0);
+    store.dispose();
+  });
+});
