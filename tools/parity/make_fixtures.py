@@ -25,7 +25,8 @@ import diffusers
 import transformers
 from diffusers import (
     AutoencoderKL, ControlNetModel, DDIMScheduler, EulerAncestralDiscreteScheduler, EulerDiscreteScheduler, LCMScheduler,
-    LatentConsistencyModelImg2ImgPipeline, LatentConsistencyModelPipeline, StableDiffusionControlNetPipeline,
+    LatentConsistencyModelImg2ImgPipeline, LatentConsistencyModelPipeline, StableDiffusionControlNetImg2ImgPipeline,
+    StableDiffusionControlNetPipeline,
     StableDiffusionImg2ImgPipeline, StableDiffusionInpaintPipeline, StableDiffusionPipeline, UNet2DConditionModel,
 )
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
@@ -364,7 +365,8 @@ def main() -> None:
         'turbo': manifest('parity-turbo', text2, 0, unet4, TURBO_EULER, {}),
         'inpaint9': manifest('parity-inpaint9', text1, 49407, unet9, SD15_EULER, {'img2img': True, 'inpaint': '9ch'}, {'vae_encoder_output': 'mean_logvar'}, vae_encoder=enc),
         'lcm': manifest('parity-lcm', text1, 49407, unetl, LCM, {'img2img': True}, {'vae_encoder_output': 'mean_logvar', 'guidance_embedding_dim': TIME_COND}, vae_encoder=enc),
-        'controlnet': manifest('parity-controlnet', text1, 49407, unetc, SD15_EULER, {'txt2img': False, 'controlnet': 'scribble'}, None, controlnet=cnc),
+        'controlnet': manifest('parity-controlnet', text1, 49407, unetc, SD15_EULER, {'txt2img': False, 'img2img': True, 'controlnet': 'scribble'},
+                               {'vae_encoder_output': 'mean_logvar'}, controlnet=cnc, vae_encoder=enc),
     }
 
     # ---- diffusers pipelines
@@ -409,9 +411,12 @@ def main() -> None:
         if 'mask' in pil:
             kwargs['mask_image'] = pil['mask']
         if 'control' in pil:
-            kwargs['image'] = pil['control']
             kwargs['controlnet_conditioning_scale'] = opts['controlScale']
-        if kind in ('img2img', 'lcm-img2img'):
+            if 'image' in pil:
+                kwargs['control_image'] = pil['control']
+            else:
+                kwargs['image'] = pil['control']
+        if kind in ('img2img', 'lcm-img2img') or (kind == 'controlnet' and 'image' in pil):
             kwargs.pop('height'); kwargs.pop('width')
         img, rec = run(p, kwargs, seed)
         u8 = (img * 255).round().astype(np.uint8)
@@ -493,6 +498,8 @@ def main() -> None:
     p = pipe(StableDiffusionControlNetPipeline, te1, tok_eos, un4, SD15_EULER, controlnet=cn)
     add('controlnet-euler-cfg', 'controlnet', 'controlnet', p, {**base, 'width': 64, 'height': 64, 'steps': 6, 'guidanceScale': 7.5, 'controlScale': 0.8}, 17, {'control': ctl})
     add('controlnet-nocfg-scale1.5', 'controlnet', 'controlnet', p, {**base, 'width': 64, 'height': 64, 'steps': 4, 'guidanceScale': 1, 'controlScale': 1.5}, 18, {'control': ctl})
+    p = pipe(StableDiffusionControlNetImg2ImgPipeline, te1, tok_eos, un4, SD15_EULER_A, controlnet=cn)
+    add('controlnet-img2img-euler-a-0.7', 'controlnet', 'controlnet', p, {**base, 'width': 64, 'height': 64, 'steps': 6, 'guidanceScale': 4, 'controlScale': 1.0, 'strength': 0.7}, 19, {'control': ctl, 'image': src})
 
     # torch's CPU randn on this machine's kernel (AVX2 on x86-64): draws in sequence from one generator per seed.
     draws = []
