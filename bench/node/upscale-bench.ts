@@ -9,8 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { decodePng, encodePng, type RgbaImage } from '../../ui/core/image';
-import type { ModelSession } from '../../ui/core/session';
-import type { HostTensor } from '../../ui/core/tensor';
+import { float32SessionAsync } from '../../test/helpers/ort-float32-session';
 import { cropImage, resizeImage, upscaleImageAsync } from '../../ui/core/upscale';
 import { convertEsrganSlim } from '../../tools/upscale/esrgan-slim';
 import { psnrY, ssimY } from '../common/image-quality';
@@ -19,23 +18,6 @@ import type { BenchPaths, SectionResult } from './node-bench';
 
 /** Photographs only (the two ControlNet line drawings are not photos). */
 export const UPSCALE_PHOTOS = ['controlnet_house.png', 'controlnet_room.png', 'overture-creations-5sI6fQgYIuo.png'] as const;
-
-async function sessionOf(bytes: Uint8Array): Promise<ModelSession> {
-  const s = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
-  return {
-    inputNames: s.inputNames,
-    outputNames: s.outputNames,
-    async runAsync(feeds) {
-      const f: Record<string, ort.Tensor> = {};
-      for (const [k, v] of Object.entries(feeds)) f[k] = new ort.Tensor('float32', (v as HostTensor).data as Float32Array, [...v.dims]);
-      const out = await s.run(f);
-      const r: Record<string, HostTensor> = {};
-      for (const [k, v] of Object.entries(out)) r[k] = { kind: 'host', dtype: 'float32', dims: [...v.dims], data: v.data as Float32Array };
-      return r;
-    },
-    releaseAsync: () => s.release(),
-  };
-}
 
 /** Images side by side with a 4-px gap, each enlarged ×z (nearest) so pixels are visible. */
 function sideBySide(images: readonly RgbaImage[], z: number): RgbaImage {
@@ -71,7 +53,7 @@ export async function upscaleQualityAsync(paths: BenchPaths, log: (s: string) =>
   const rows: UpscaleRow[] = [];
   for (const scale of [2, 4] as const) {
     const model = convertEsrganSlim(scale);
-    const session = await sessionOf(model.onnx);
+    const session = await float32SessionAsync(model.onnx);
     for (const name of UPSCALE_PHOTOS) {
       const full = decodePng(new Uint8Array(fs.readFileSync(path.join(paths.assets, 'images', name))));
       const hr = cropImage(full, 0, 0, full.width - (full.width % scale), full.height - (full.height % scale));

@@ -5,26 +5,12 @@
  * the next run works on the GPU again with the same pixels.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import fs from 'node:fs';
-import path from 'node:path';
-import * as esbuild from 'esbuild';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium';
-import { ROOT } from '../helpers/paths';
+import { bundleForBrowserAsync, ORT_WASM, readOrtWasm } from '../helpers/browser-bundle';
 import { startFaultServerAsync, type FaultServer } from './fault-server';
 import { serveProofCatalog } from './proof-catalog-server';
 import type { DeviceLostConfig } from './device-lost-entry';
-
-const WASM = 'ort-wasm-simd-threaded.asyncify.wasm';
-
-async function bundleAsync(entry: string): Promise<Uint8Array> {
-  const out = await esbuild.build({
-    entryPoints: [path.join(ROOT, entry)], bundle: true, write: false, format: 'iife', platform: 'browser', target: 'es2022',
-    define: { 'import.meta.url': '__importMetaUrl' }, banner: { js: 'var __importMetaUrl = self.location ? String(self.location.href) : "";' },
-    logLevel: 'error',
-  });
-  return out.outputFiles[0]!.contents;
-}
 
 let server: FaultServer;
 let browser: Browser;
@@ -32,9 +18,9 @@ let browser: Browser;
 beforeAll(async () => {
   server = await startFaultServerAsync();
   serveProofCatalog(server, [{ id: 'proof-turbo', options: { maxSide: 256 } }]);
-  server.set('/entry.js', await bundleAsync('test/runtime/device-lost-entry.ts'), { contentType: 'text/javascript' });
-  server.set('/worker.js', await bundleAsync('test/runtime/device-lost-worker.ts'), { contentType: 'text/javascript' });
-  server.set(`/ort/${WASM}`, fs.readFileSync(path.join(ROOT, 'node_modules/onnxruntime-web/dist', WASM)), { contentType: 'application/wasm' });
+  server.set('/entry.js', await bundleForBrowserAsync('test/runtime/device-lost-entry.ts'), { contentType: 'text/javascript' });
+  server.set('/worker.js', await bundleForBrowserAsync('test/runtime/device-lost-worker.ts'), { contentType: 'text/javascript' });
+  server.set(`/ort/${ORT_WASM}`, readOrtWasm(), { contentType: 'application/wasm' });
   server.set('/page.html', new TextEncoder().encode('<!doctype html><meta charset="utf-8"><script src="/entry.js"></script>'), { contentType: 'text/html' });
   browser = await launchChromium();
 }, 120_000);

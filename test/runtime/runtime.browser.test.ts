@@ -5,27 +5,14 @@
  * the reason OPFS is unavailable).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import fs from 'node:fs';
 import path from 'node:path';
-import * as esbuild from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium';
-import { ROOT } from '../helpers/paths';
+import { bundleForBrowserAsync, ORT_WASM, readOrtWasm } from '../helpers/browser-bundle';
 import { startFaultServerAsync, type FaultServer } from './fault-server';
 import { serveProofCatalog } from './proof-catalog-server';
 import { WORD_COLOURS } from '../models/proof-fixture';
 import type { PageConfig } from './browser-entry';
-
-const WASM = 'ort-wasm-simd-threaded.asyncify.wasm';
-
-async function bundleAsync(entry: string): Promise<Uint8Array> {
-  const out = await esbuild.build({
-    entryPoints: [path.join(ROOT, entry)], bundle: true, write: false, format: 'iife', platform: 'browser', target: 'es2022',
-    define: { 'import.meta.url': '__importMetaUrl' }, banner: { js: 'var __importMetaUrl = self.location ? String(self.location.href) : "";' },
-    logLevel: 'error',
-  });
-  return out.outputFiles[0]!.contents;
-}
 
 let server: FaultServer;
 let browser: Browser;
@@ -34,9 +21,9 @@ const enc = (s: string) => new TextEncoder().encode(s);
 beforeAll(async () => {
   server = await startFaultServerAsync();
   serveProofCatalog(server, [{ id: 'proof-turbo', options: { maxSide: 256 } }]);
-  server.set('/entry.js', await bundleAsync('test/runtime/browser-entry.ts'), { contentType: 'text/javascript' });
-  server.set('/worker.js', await bundleAsync('ui/runtime/worker/engine-worker.ts'), { contentType: 'text/javascript' });
-  server.set(`/ort/${WASM}`, fs.readFileSync(path.join(ROOT, 'node_modules/onnxruntime-web/dist', WASM)), { contentType: 'application/wasm' });
+  server.set('/entry.js', await bundleForBrowserAsync('test/runtime/browser-entry.ts'), { contentType: 'text/javascript' });
+  server.set('/worker.js', await bundleForBrowserAsync('ui/runtime/worker/engine-worker.ts'), { contentType: 'text/javascript' });
+  server.set(`/ort/${ORT_WASM}`, readOrtWasm(), { contentType: 'application/wasm' });
   server.set('/page.html', enc('<!doctype html><meta charset="utf-8"><script src="/entry.js"></script>'), { contentType: 'text/html' });
   // The inline mode: a sandboxed iframe without allow-same-origin has origin "null" and no storage at all.
   const inner = `<!doctype html><script src="${'URL'}/entry.js"></script><script>
@@ -101,7 +88,7 @@ describe('runtime in Chromium', () => {
   it('runs in a sandboxed null-origin iframe: wasm as bytes, worker from data:, memory store with a reason', async () => {
     const page = await browser.newPage();
     page.on('console', (m) => { if (m.type() === 'error') console.log('[iframe]', m.text()); });
-    const inline = config({ workerUrl: undefined, workerSourceUrl: `${server.url}/worker.js`, wasm: { kind: 'bytes-from', url: `${server.url}/ort/${WASM}` }, prompt: 'a blue cat' });
+    const inline = config({ workerUrl: undefined, workerSourceUrl: `${server.url}/worker.js`, wasm: { kind: 'bytes-from', url: `${server.url}/ort/${ORT_WASM}` }, prompt: 'a blue cat' });
     await page.goto(`${server.url}/inline.html`);
     const result = await page.evaluate((cfg) => new Promise<{ ok?: unknown; error?: string }>((resolve) => {
       const frame = document.getElementById('f') as HTMLIFrameElement;

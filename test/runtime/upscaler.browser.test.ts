@@ -5,35 +5,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import * as esbuild from 'esbuild';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium';
-import { ASSETS, ROOT } from '../helpers/paths';
+import { bundleForBrowserAsync, ORT_WASM, readOrtWasm } from '../helpers/browser-bundle';
+import { ASSETS } from '../helpers/paths';
 import { startFaultServerAsync, type FaultServer } from './fault-server';
 import { buildUpscalers } from '../../tools/upscale/build-upscalers';
 import { decodePng } from '../../ui/core/image';
 import { cropImage } from '../../ui/core/upscale';
 import type { UpscalerPageConfig } from './upscaler-browser-entry';
 
-const WASM = 'ort-wasm-simd-threaded.asyncify.wasm';
-
-async function bundleAsync(entry: string): Promise<Uint8Array> {
-  const out = await esbuild.build({
-    entryPoints: [path.join(ROOT, entry)], bundle: true, write: false, format: 'iife', platform: 'browser', target: 'es2022',
-    define: { 'import.meta.url': '__importMetaUrl' }, banner: { js: 'var __importMetaUrl = self.location ? String(self.location.href) : "";' },
-    logLevel: 'error',
-  });
-  return out.outputFiles[0]!.contents;
-}
-
 let server: FaultServer;
 let browser: Browser;
 
 beforeAll(async () => {
   server = await startFaultServerAsync();
-  server.set('/entry.js', await bundleAsync('test/runtime/upscaler-browser-entry.ts'), { contentType: 'text/javascript' });
-  server.set('/worker.js', await bundleAsync('ui/runtime/worker/engine-worker.ts'), { contentType: 'text/javascript' });
-  server.set(`/ort/${WASM}`, fs.readFileSync(path.join(ROOT, 'node_modules/onnxruntime-web/dist', WASM)), { contentType: 'application/wasm' });
+  server.set('/entry.js', await bundleForBrowserAsync('test/runtime/upscaler-browser-entry.ts'), { contentType: 'text/javascript' });
+  server.set('/worker.js', await bundleForBrowserAsync('ui/runtime/worker/engine-worker.ts'), { contentType: 'text/javascript' });
+  server.set(`/ort/${ORT_WASM}`, readOrtWasm(), { contentType: 'application/wasm' });
   server.set('/esrgan-x2.onnx', buildUpscalers([2])[0]!.onnx, { contentType: 'application/octet-stream' });
   server.set('/page.html', new TextEncoder().encode('<!doctype html><meta charset="utf-8"><script src="/entry.js"></script>'), { contentType: 'text/html' });
   browser = await launchChromium();

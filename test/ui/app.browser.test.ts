@@ -2,41 +2,30 @@
  * The app in real Chromium with the fake plugin and fake engine: every mode end to end (progress, live preview,
  * cancel), history, model manager downloads, themes, labels and 360-px layout. Screenshots → ARTIFACTS/ui-*.png.
  */
-import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../helpers/chromium';
+import { serveAppPageAsync } from './app-page-server';
 import { ARTIFACTS, ROOT } from '../helpers/paths';
 
-let server: http.Server;
+let closeServer: (() => Promise<void>) | undefined;
 let base = '';
 let browser: Browser;
 
 beforeAll(async () => {
-  const out = await esbuild.build({
-    entryPoints: [path.join(ROOT, 'test/ui/app-page.tsx')],
-    bundle: true, write: false, format: 'iife', platform: 'browser', target: 'es2022',
-    jsx: 'automatic', jsxImportSource: 'preact', sourcemap: 'inline', logLevel: 'warning',
-  });
-  const js = out.outputFiles[0]!.text;
-  const html = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>UI test</title></head><body><div id="root"></div><script src="/app.js"></script></body></html>';
-  server = http.createServer((req, res) => {
-    if (req.url?.startsWith('/app.js')) res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(js);
-    else res.writeHead(200, { 'Content-Type': 'text/html' }).end(html);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const addr = server.address() as { port: number };
-  base = `http://127.0.0.1:${addr.port}/`;
+  const served = await serveAppPageAsync({ sourcemap: true });
+  base = served.base;
+  closeServer = served.closeAsync;
   browser = await launchChromium();
   fs.mkdirSync(ARTIFACTS, { recursive: true });
 });
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise<void>((r) => server?.close(() => r()));
+  await closeServer?.();
 });
 
 async function openAsync(query: string, height = 720): Promise<Page> {

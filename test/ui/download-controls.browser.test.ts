@@ -2,40 +2,29 @@
  * The model card's download controls in Chromium (#12.5 / #15.3): Pause and Cancel while downloading, "Paused at …"
  * with Resume and Delete afterwards, Resume to Ready. Screenshot → ARTIFACTS/ui-models-paused-light.png.
  */
-import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
-import * as esbuild from 'esbuild';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../helpers/chromium';
-import { ARTIFACTS, ROOT } from '../helpers/paths';
+import { serveAppPageAsync } from './app-page-server';
+import { ARTIFACTS } from '../helpers/paths';
 
-let server: http.Server;
+let closeServer: (() => Promise<void>) | undefined;
 let base = '';
 let browser: Browser;
 
 beforeAll(async () => {
-  const out = await esbuild.build({
-    entryPoints: [path.join(ROOT, 'test/ui/app-page.tsx')],
-    bundle: true, write: false, format: 'iife', platform: 'browser', target: 'es2022',
-    jsx: 'automatic', jsxImportSource: 'preact', logLevel: 'warning',
-  });
-  const js = out.outputFiles[0]!.text;
-  const html = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>UI test</title></head><body><div id="root"></div><script src="/app.js"></script></body></html>';
-  server = http.createServer((req, res) => {
-    if (req.url?.startsWith('/app.js')) res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(js);
-    else res.writeHead(200, { 'Content-Type': 'text/html' }).end(html);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  base = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
+  const served = await serveAppPageAsync();
+  base = served.base;
+  closeServer = served.closeAsync;
   browser = await launchChromium();
   fs.mkdirSync(ARTIFACTS, { recursive: true });
 });
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise<void>((r) => server?.close(() => r()));
+  await closeServer?.();
 });
 
 describe('model card download controls', () => {

@@ -3,37 +3,25 @@
  * it starts; Cancel is not offered while the result is being written; a seed of −1 or 1000 steps get a message at the
  * field instead of being clamped.
  */
-import http from 'node:http';
-import path from 'node:path';
-import * as esbuild from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../helpers/chromium';
-import { ROOT } from '../helpers/paths';
+import { serveAppPageAsync } from './app-page-server';
 
-let server: http.Server;
+let closeServer: (() => Promise<void>) | undefined;
 let base = '';
 let browser: Browser;
 
 beforeAll(async () => {
-  const out = await esbuild.build({
-    entryPoints: [path.join(ROOT, 'test/ui/app-page.tsx')], bundle: true, write: false, format: 'iife', platform: 'browser',
-    target: 'es2022', jsx: 'automatic', jsxImportSource: 'preact', logLevel: 'warning',
-  });
-  const js = out.outputFiles[0]!.text;
-  const html = '<!doctype html><html lang="en"><head><meta charset="utf-8"></head><body><div id="root"></div><script src="/app.js"></script></body></html>';
-  server = http.createServer((req, res) => {
-    if (req.url?.startsWith('/app.js')) res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(js);
-    else res.writeHead(200, { 'Content-Type': 'text/html' }).end(html);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  base = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
+  const served = await serveAppPageAsync();
+  base = served.base;
+  closeServer = served.closeAsync;
   browser = await launchChromium();
 });
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise<void>((r) => server?.close(() => r()));
+  await closeServer?.();
 });
 
 async function openAsync(query: string): Promise<Page> {

@@ -9,6 +9,7 @@ import * as ort from 'onnxruntime-web';
 import { decodePng, type RgbaImage } from '../../ui/core/image';
 import type { ModelSession } from '../../ui/core/session';
 import type { HostTensor } from '../../ui/core/tensor';
+import { float32SessionAsync } from '../helpers/ort-float32-session';
 import { cropImage, planSpans, upscaleImageAsync } from '../../ui/core/upscale';
 import { convertEsrganSlim } from '../../tools/upscale/esrgan-slim';
 import { ASSETS } from '../helpers/paths';
@@ -16,23 +17,6 @@ import { seededRandom } from '../helpers/seeded-random';
 
 ort.env.wasm.numThreads = 1;
 ort.env.logLevel = 'error';
-
-async function ortSession(bytes: Uint8Array): Promise<ModelSession> {
-  const s = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
-  return {
-    inputNames: s.inputNames,
-    outputNames: s.outputNames,
-    async runAsync(feeds) {
-      const f: Record<string, ort.Tensor> = {};
-      for (const [k, v] of Object.entries(feeds)) f[k] = new ort.Tensor('float32', (v as HostTensor).data as Float32Array, [...v.dims]);
-      const out = await s.run(f);
-      const r: Record<string, HostTensor> = {};
-      for (const [k, v] of Object.entries(out)) r[k] = { kind: 'host', dtype: 'float32', dims: [...v.dims], data: v.data as Float32Array };
-      return r;
-    },
-    releaseAsync: () => s.release(),
-  };
-}
 
 /** A ×s "model" in JS: nearest upsampling plus a per-tile-position dependent term when `leaky` (to expose seams). Counts feed sizes. */
 function countingSession(s: number): ModelSession & { maxFeed: number; runs: number } {
@@ -98,7 +82,7 @@ describe('tiled ESRGAN-slim ×2 on a real photo', () => {
 
   it('equals the untiled result everywhere when the context pad covers the receptive field', async () => {
     expect(model.receptiveRadius).toBe(10);
-    const session = await ortSession(model.onnx);
+    const session = await float32SessionAsync(model.onnx);
     const whole = await upscaleImageAsync(photo, session, { scale: 2, range: 255, tile: 128, overlap: 0, pad: 0 });
     expect(whole.tiles).toBe(1);
     const tiled = await upscaleImageAsync(photo, session, { scale: 2, range: 255, tile: 28, overlap: 6, pad: model.receptiveRadius });
@@ -113,7 +97,7 @@ describe('tiled ESRGAN-slim ×2 on a real photo', () => {
   });
 
   it('without context, differences stay at the tile borders and the blend bounds them', async () => {
-    const session = await ortSession(model.onnx);
+    const session = await float32SessionAsync(model.onnx);
     const whole = await upscaleImageAsync(photo, session, { scale: 2, range: 255, tile: 128, overlap: 0, pad: 0 });
     const o = { tile: 28, overlap: 6, pad: 0 };
     const tiled = await upscaleImageAsync(photo, session, { scale: 2, range: 255, ...o });

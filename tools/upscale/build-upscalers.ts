@@ -2,15 +2,10 @@
  * Build step (called by esbuild.config.mjs): ESRGAN-slim ×2 and ×4 converted to ONNX from the npm package, with what
  * the runtime needs to know about them and the package's MIT licence (which travels with the bytes).
  */
+import type { UpscalerInfo } from '../../ui/runtime/upscaler';
 import { convertEsrganSlim } from './esrgan-slim';
 
-export interface BuiltUpscaler {
-  readonly id: string;
-  readonly name: string;
-  readonly scale: number;
-  readonly range: number;
-  readonly receptiveRadius: number;
-  readonly licence: string;
+export interface BuiltUpscaler extends UpscalerInfo {
   readonly onnx: Uint8Array;
 }
 

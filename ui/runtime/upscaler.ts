@@ -11,8 +11,8 @@ import { DEFAULT_TILE, upscaleImageAsync } from '../core/upscale';
 import type { OrtLike, OrtSessionLike } from './ort-session';
 import type { Provider } from './provider-choice';
 
-/** A built-in upscaler: the model bytes and what the tiler needs to know about it. */
-export interface UpscalerModel {
+/** What the app and the tiler need to know about a built-in upscaler (shared by the build, the worker protocol and here). */
+export interface UpscalerInfo {
   readonly id: string;
   readonly name: string;
   readonly scale: number;
@@ -21,6 +21,10 @@ export interface UpscalerModel {
   /** Receptive radius in input pixels (the tiles' context pad covers it, so tiling is exact). */
   readonly receptiveRadius: number;
   readonly licence: string;
+}
+
+/** A built-in upscaler: what the tiler needs to know about it, and its model bytes. */
+export interface UpscalerModel extends UpscalerInfo {
   loadAsync(): Promise<Uint8Array>;
 }
 

@@ -7,6 +7,7 @@ import * as v from '../../protocol/validate';
 import { ERROR_CODES, type ErrorData } from '../../protocol/errors';
 import { MODES } from '../../protocol/messages';
 import type { RgbaImage } from '../core/image';
+import type { UpscalerInfo } from './upscaler';
 
 /** How the worker gets ORT's wasm: bytes (null-origin inline mode), a base URL (hosted mode), or ORT's default. */
 export type WasmConfig = { readonly kind: 'bytes'; readonly bytes: Uint8Array } | { readonly kind: 'url'; readonly baseUrl: string } | { readonly kind: 'default' };
@@ -27,13 +28,7 @@ export interface EngineInitConfig {
 }
 
 /** A bundled upscaler as the worker receives it (see ui/runtime/upscaler.ts). */
-export interface UpscalerConfig {
-  readonly id: string;
-  readonly name: string;
-  readonly scale: number;
-  readonly range: number;
-  readonly receptiveRadius: number;
-  readonly licence: string;
+export interface UpscalerConfig extends UpscalerInfo {
   readonly source: { readonly kind: 'bytes'; readonly bytes: Uint8Array } | { readonly kind: 'url'; readonly url: string };
 }
 

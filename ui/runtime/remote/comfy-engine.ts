@@ -18,7 +18,8 @@ import {
   FAMILY_DEFAULTS, buildWorkflow, guessFamily, pickControlnet, readiness, type ServerInventory, type UploadedInputs, type WorkflowModels,
 } from './comfy-workflows';
 
-export interface ComfyEngineOptions {
+/** How an app reaches a server engine (ComfyUI or SwarmUI): its address, an optional token and the allowlist. */
+export interface RemoteEngineOptions {
   readonly url: string;
   readonly token?: string;
   readonly domains: readonly string[];
@@ -27,6 +28,9 @@ export interface ComfyEngineOptions {
   readonly probeReachableAsync?: (url: string) => Promise<boolean>;
   /** Decodes a JPEG preview frame (browser: createImageBitmap); absent = JPEG previews are skipped. PNG is decoded here. */
   readonly decodePreviewAsync?: (bytes: Uint8Array, mime: string) => Promise<RgbaImage | null>;
+}
+
+export interface ComfyEngineOptions extends RemoteEngineOptions {
   /** How often to read /history and /queue while the socket is down or the prompt waits (ms). */
   readonly pollMs?: number;
   /** Reconnect attempts after the socket drops mid-run. */

@@ -12,22 +12,15 @@ import { AppError } from '../../../protocol/errors';
 import type { Mode } from '../../../protocol/messages';
 import { decodePng, encodePng, type RgbaImage } from '../../core/image';
 import type { GenerateProgress, GenerateRequest, GenerateResult, ModelEntry, ServerHealth, ServerModeReadiness } from '../../contracts/engine';
-import { assertUrlAllowed, type FetchLike } from '../fetch-allowed';
-import { ComfyClient, type SocketFactory, type SocketLike } from './comfy-client';
+import { assertUrlAllowed } from '../fetch-allowed';
+import { ComfyClient, type SocketLike } from './comfy-client';
+import type { RemoteEngineOptions } from './comfy-engine';
 import { pngSize } from './comfy-protocol';
 import { FAMILY_DEFAULTS, guessFamily, pickControlnet } from './comfy-workflows';
 
 export const SWARM_MODEL_PREFIX = 'swarmui:';
 
-export interface SwarmEngineOptions {
-  readonly url: string;
-  readonly token?: string;
-  readonly domains: readonly string[];
-  readonly fetch?: FetchLike;
-  readonly socket?: SocketFactory;
-  readonly probeReachableAsync?: (url: string) => Promise<boolean>;
-  readonly decodePreviewAsync?: (bytes: Uint8Array, mime: string) => Promise<RgbaImage | null>;
-}
+export type SwarmEngineOptions = RemoteEngineOptions;
 
 interface SwarmModel { readonly name: string; readonly architecture?: string | null }
 
