@@ -656,7 +656,8 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
       showError(err);
       return;
     }
-    const m = model.value as ModelEntry;
+    // Boost runs the bundled upscaler: there may be no diffusion model at all.
+    const m = model.value as ModelEntry | undefined;
     const boosting = form.mode === 'boost';
     const planned = boosting
       ? { seeds: [settings.value.seed], nextSeed: settings.value.seed }
@@ -670,7 +671,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
     /** Cancels every image of this run still waiting or running in the engine (user cancel, an error, the end). */
     const batchCtl = new AbortController();
     ctl.signal.addEventListener('abort', () => batchCtl.abort(), { once: true });
-    const onServer = (m.engine ?? 'local') !== 'local';
+    const onServer = !boosting && (m?.engine ?? 'local') !== 'local';
     const target = settings.value.target;
     const inserted: string[] = [];
     let insertedCount = 0;
@@ -691,7 +692,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
         type: 'prepare-job',
         requestId: newRequestId('p'),
         mode: form.mode,
-        size: boosting ? BOOST_SIZE_REQUEST : workingSizeRequest(m),
+        size: boosting ? BOOST_SIZE_REQUEST : workingSizeRequest(m as ModelEntry),
         // Generate: the chosen size; "Match selection" sends none, so the plugin follows the layer's own aspect.
         ...(form.mode === 'generate' && (options.size || !matchSelection.value) ? { generateSize: options.size ?? generateSize.value } : {}),
         ...(boosting ? { boostScale: form.upscale ?? 2 } : { target }),
