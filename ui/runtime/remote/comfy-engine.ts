@@ -30,6 +30,17 @@ export interface RemoteEngineOptions {
   readonly decodePreviewAsync?: (bytes: Uint8Array, mime: string) => Promise<RgbaImage | null>;
 }
 
+/** The HTTP/websocket client both server engines speak through, set up from the engine's options. */
+export function remoteClient(opts: RemoteEngineOptions): ComfyClient {
+  return new ComfyClient({
+    url: opts.url, domains: opts.domains,
+    ...(opts.token ? { token: opts.token } : {}),
+    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+    ...(opts.socket ? { socket: opts.socket } : {}),
+    ...(opts.probeReachableAsync ? { probeReachableAsync: opts.probeReachableAsync } : {}),
+  });
+}
+
 export interface ComfyEngineOptions extends RemoteEngineOptions {
   /** How often to read /history and /queue while the socket is down or the prompt waits (ms). */
   readonly pollMs?: number;
@@ -80,13 +91,7 @@ export class ComfyEngine {
 
   constructor(opts: ComfyEngineOptions) {
     this.opts = opts;
-    this.client = new ComfyClient({
-      url: opts.url, domains: opts.domains,
-      ...(opts.token ? { token: opts.token } : {}),
-      ...(opts.fetch ? { fetch: opts.fetch } : {}),
-      ...(opts.socket ? { socket: opts.socket } : {}),
-      ...(opts.probeReachableAsync ? { probeReachableAsync: opts.probeReachableAsync } : {}),
-    });
+    this.client = remoteClient(opts);
   }
 
   /** /system_stats + /object_info → the server's models and, per mode, what it lacks. */

@@ -14,7 +14,7 @@ import { decodePng, encodePng, type RgbaImage } from '../../core/image';
 import type { GenerateProgress, GenerateRequest, GenerateResult, ModelEntry, ServerHealth, ServerModeReadiness } from '../../contracts/engine';
 import { assertUrlAllowed } from '../fetch-allowed';
 import { ComfyClient, type SocketLike } from './comfy-client';
-import type { RemoteEngineOptions } from './comfy-engine';
+import { remoteClient, type RemoteEngineOptions } from './comfy-engine';
 import { pngSize } from './comfy-protocol';
 import { FAMILY_DEFAULTS, guessFamily, pickControlnet } from './comfy-workflows';
 
@@ -63,13 +63,7 @@ export class SwarmEngine {
 
   constructor(opts: SwarmEngineOptions) {
     this.opts = opts;
-    this.client = new ComfyClient({
-      url: opts.url, domains: opts.domains,
-      ...(opts.token ? { token: opts.token } : {}),
-      ...(opts.fetch ? { fetch: opts.fetch } : {}),
-      ...(opts.socket ? { socket: opts.socket } : {}),
-      ...(opts.probeReachableAsync ? { probeReachableAsync: opts.probeReachableAsync } : {}),
-    });
+    this.client = remoteClient(opts);
   }
 
   /** POST /API/<route> with the session; a SwarmUI `error` becomes SERVER_ERROR, `invalid_session_id` one retry. */
