@@ -260,7 +260,11 @@ export const pluginToUi = v.taggedUnion('type', {
     width: side,
     height: side,
     placement,
-    /** The source exported at working size (Edit / Inpaint; Wireframe for raster fallback). */
+    /**
+     * The source as Figma exported it at working scale, at its own shape (Edit / Inpaint / Boost): `width`×`height` is
+     * the PNG's size and `placement.content` where it sits on the canvas. The UI pads it onto the canvas (edge pixels
+     * repeated); the plugin does no pixel work.
+     */
     image: v.optional(v.object({ png, width: side, height: side })),
     /** Inpaint: the mask's geometry in working px; white = change. */
     mask: v.optional(v.object({ paths: v.array(pathData, { minLength: 1 }), nodeIds: v.array(id) })),
