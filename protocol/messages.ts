@@ -249,6 +249,8 @@ export const pluginToUi = v.taggedUnion('type', {
       mode: v.optional(v.oneOf(MODES)),
       prompt: v.optional(v.string({ maxLength: 4000 })),
       headless: v.optional(v.boolean()),
+      /** What went wrong with the launch itself (a relaunch button on a layer without a recipe), shown in the panel. */
+      problem: v.optional(errorData),
     })),
   }),
   'selection-changed': v.object({ type: v.literal('selection-changed'), requestId, selection: selectionInfo }),

@@ -10,7 +10,7 @@ import { computeWorkingSize } from '../../plugin/working-size';
 import type { PluginToUi } from '../../protocol/messages';
 import { coreRasterizer, prepareJob } from '../../ui/app/job';
 import { rasterizeMask } from '../../ui/core/raster';
-import { createDriverAsync, rid, SD15, type Driver } from './plugin-driver';
+import { createDriverAsync, insertFor, rid, SD15, type Driver } from './plugin-driver';
 
 const lastSelection = (d: Driver) => {
   const sel = d.posted().filter((m): m is Extract<PluginToUi, { type: 'selection-changed' }> => m.type === 'selection-changed').at(-1);
@@ -36,11 +36,19 @@ describe('plugin: entry points (menu commands, the quick action, the window)', (
     expect(d.host.ui?.options.visible).toBe(false);
     const init = await d.requestAsync({ type: 'ui-ready', requestId: rid('u') }, 'init');
     expect(init.launch).toEqual({ mode: 'generate', prompt: 'a lighthouse at dawn', headless: true });
+    // A hidden run's insert makes no toast of its own (the UI's close message is the one toast)…
+    const job = await prepare(d, 'generate');
+    await d.requestAsync(insertFor(job, {}, { prompt: 'a lighthouse at dawn' }), 'insert-done');
+    expect(d.host.notifications).toEqual([]);
+    // …and a failed insert none either: the UI shows the window with the error in it.
+    const bad = await d.requestAsync(insertFor(job, { jobId: 'job-2', png: new Uint8Array(64).fill(7) }), 'error');
+    expect(bad.error.code).toBe('IMAGE_DECODE_FAILED');
+    expect(d.host.notifications).toEqual([]);
     await d.requestAsync({ type: 'window', requestId: rid('w'), action: 'show' }, 'ack');
     expect(d.host.ui?.visible).toBe(true);
     await d.sendAsync({ type: 'window', requestId: rid('w'), action: 'close', message: 'Inserted “a lighthouse at dawn”.' });
     expect(d.host.ui?.closed).toBe(true);
-    expect(d.host.notifications.at(-1)?.message).toBe('Inserted “a lighthouse at dawn”.');
+    expect(d.host.notifications.map((n) => n.message)).toEqual(['Inserted “a lighthouse at dawn”.']);
   });
 
   it('the window size the user drags to is remembered and restored next time', async () => {
