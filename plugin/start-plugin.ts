@@ -100,7 +100,14 @@ export function startPlugin(figma: PluginAPI, config: PluginConfig): PluginHandl
       if (node && recipe) {
         relaunch = { action: command as RelaunchAction, nodeId: node.id, recipe };
       } else {
-        figma.notify('The selected layer has no generation recipe to rerun.', { error: true });
+        // Told in the panel (which opens now), not as a toast as well: one message, where the user looks.
+        launch = {
+          problem: {
+            code: 'INVALID_SELECTION',
+            message: 'The selected layer has no generation recipe to rerun.',
+            hint: 'Select an image this plugin made, or make a new one here.',
+          },
+        };
       }
     } else if ((MENU_MODES as readonly string[]).includes(command)) {
       launch = { mode: command as Mode };
@@ -183,8 +190,9 @@ export function startPlugin(figma: PluginAPI, config: PluginConfig): PluginHandl
             openJob = null;
             jobNodes.delete(msg.jobId);
             jobRows.delete(msg.jobId);
+            // A toast points at the canvas while the panel is open; a hidden (quick action) run says it when it closes.
             const name = clip(layerName(msg.recipe.prompt), 40);
-            figma.notify(msg.batchCount > 1 ? `Inserted ${msg.batchCount} images of “${name}”.` : `Inserted “${name}”.`);
+            if (visible) figma.notify(msg.batchCount > 1 ? `Inserted ${msg.batchCount} images of “${name}”.` : `Inserted “${name}”.`);
           }
           post({ type: 'insert-done', requestId: msg.requestId, jobId: msg.jobId, nodeIds: outcome.nodeIds, notes: outcome.notes.map((n) => clip(n, 500)) });
         } catch (err) {
@@ -192,8 +200,8 @@ export function startPlugin(figma: PluginAPI, config: PluginConfig): PluginHandl
             figma.commitUndo();
             openJob = null;
           }
-          const e = postError(msg.requestId, err);
-          figma.notify(clip(e.message, 100), { error: true });
+          // The UI shows the error at the control that can fix it (and shows a hidden window to do so): no toast too.
+          postError(msg.requestId, err);
         }
         return;
       }

@@ -249,6 +249,8 @@ export const pluginToUi = v.taggedUnion('type', {
       mode: v.optional(v.oneOf(MODES)),
       prompt: v.optional(v.string({ maxLength: 4000 })),
       headless: v.optional(v.boolean()),
+      /** What went wrong with the launch itself (a relaunch button on a layer without a recipe), shown in the panel. */
+      problem: v.optional(errorData),
     })),
   }),
   'selection-changed': v.object({ type: v.literal('selection-changed'), requestId, selection: selectionInfo }),
@@ -260,7 +262,11 @@ export const pluginToUi = v.taggedUnion('type', {
     width: side,
     height: side,
     placement,
-    /** The source exported at working size (Edit / Inpaint; Wireframe for raster fallback). */
+    /**
+     * The source as Figma exported it at working scale, at its own shape (Edit / Inpaint / Boost): `width`×`height` is
+     * the PNG's size and `placement.content` where it sits on the canvas. The UI pads it onto the canvas (edge pixels
+     * repeated); the plugin does no pixel work.
+     */
     image: v.optional(v.object({ png, width: side, height: side })),
     /** Inpaint: the mask's geometry in working px; white = change. */
     mask: v.optional(v.object({ paths: v.array(pathData, { minLength: 1 }), nodeIds: v.array(id) })),

@@ -38,6 +38,8 @@ export interface FakeBridgeOptions {
   readonly settings?: unknown;
   readonly theme?: 'light' | 'dark';
   readonly relaunch?: { action: 'regenerate' | 'variations'; nodeId: string; recipe: Recipe };
+  /** How the plugin says it was started (menu command, quick action, a launch problem). */
+  readonly launch?: NonNullable<Extract<PluginToUi, { type: 'init' }>['launch']>;
   readonly history?: HistoryEntry[];
   /** ms the fake plugin takes to answer. */
   readonly latencyMs?: number;
@@ -83,7 +85,7 @@ export function createFakeBridge(opts: FakeBridgeOptions = {}): FakeBridge {
       case 'ui-ready':
         return {
           type: 'init', requestId: msg.requestId, pluginVersion: '0.1.0', theme: opts.theme ?? 'light', selection: bridge.selection,
-          settings: opts.settings ?? {}, ...(opts.relaunch ? { relaunch: opts.relaunch } : {}),
+          settings: opts.settings ?? {}, ...(opts.relaunch ? { relaunch: opts.relaunch } : {}), ...(opts.launch ? { launch: opts.launch } : {}),
         };
       case 'prepare-job': {
         if (bridge.prepareError) return { type: 'error', requestId: msg.requestId, error: bridge.prepareError };

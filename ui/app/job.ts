@@ -1,11 +1,12 @@
 /**
- * Glue between the plugin's `job-inputs` and the engine: decode the source PNG, rasterise the mask / outlines at
+ * Glue between the plugin's `job-inputs` and the engine: decode the source PNG and pad it onto the canvas,
+ * rasterise the mask / outlines at
  * working size, build one GenerateRequest per batch image, and the Recipe stored on each result layer.
  * Pure apart from the injected rasteriser (so Node tests run it with a fake).
  */
 import { AppError } from '../../protocol/errors';
 import type { DiffusersRecipe, Mode, PathData, PluginToUi, Recipe } from '../../protocol/messages';
-import { decodePng, resizeBilinear } from '../core/image';
+import { decodePng, placeOnCanvas, resizeBilinear } from '../core/image';
 import { drawLineMap, rasterizeMask } from '../core/raster';
 import type { GenerateRequest, ResultProvenance, RgbaImage } from '../contracts/engine';
 import type { ControlType } from './settings';
@@ -64,8 +65,13 @@ export function prepareJob(inputs: JobInputs, form: JobForm, raster: Rasterizer)
   }
   let image: RgbaImage | undefined;
   if (inputs.image) {
+    // The plugin sends the source at its own shape (content box); padding it onto the canvas is pixel work, done here.
     const decoded = decodePng(inputs.image.png);
-    image = decoded.width === width && decoded.height === height ? decoded : resizeBilinear(decoded, width, height);
+    const c = inputs.placement.content;
+    const cw = Math.max(1, Math.round(c.width));
+    const ch = Math.max(1, Math.round(c.height));
+    if (decoded.width === width && decoded.height === height) image = decoded;
+    else image = placeOnCanvas(resizeBilinear(decoded, cw, ch), width, height, Math.round(c.x), Math.round(c.y));
   }
   const base: { -readonly [K in keyof GenerateRequest]?: GenerateRequest[K] } = {
     modelId: form.modelId,

@@ -348,6 +348,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
         mode.value = 'generate';
       }
       headless.value = msg.launch?.headless === true;
+      if (msg.launch?.problem) showError(AppError.fromData(msg.launch.problem));
       if (msg.relaunch) loadRecipe(msg.relaunch.recipe, msg.relaunch.action);
       ready.value = true;
     });
