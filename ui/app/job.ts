@@ -43,6 +43,9 @@ export interface JobForm {
   readonly upscale?: number;
   /** Boost: refine with this diffusion model after upscaling. */
   readonly refineModelId?: string;
+  /** Style reference (server engines): the layer whose look to apply, and how strongly (0..1). */
+  readonly styleNodeId?: string;
+  readonly styleStrength?: number;
 }
 
 /** Line width per control type at a 512 px working side (scaled with the working size). */
@@ -116,6 +119,13 @@ export function prepareJob(inputs: JobInputs, form: JobForm, raster: Rasterizer)
       break;
     }
   }
+  if (form.styleNodeId && form.mode !== 'boost') {
+    if (!inputs.style || inputs.style.nodeId !== form.styleNodeId) {
+      throw new AppError('INVALID_MESSAGE', 'The plugin did not send the style reference image.', { hint: 'Press “Use selection” under Style reference again, then Generate.' });
+    }
+    base.styleImage = decodePng(inputs.style.png);
+    base.styleStrength = form.styleStrength ?? 0.8;
+  }
   return { request: base as Omit<GenerateRequest, 'seed'>, inputs };
 }
 
@@ -152,6 +162,10 @@ export function makeRecipe(
   }
   if (opts.reproduce && (!prov || prov.engine === 'local')) recipe.diffusers = opts.reproduce;
   if (form.mode === 'edit' || form.mode === 'inpaint') recipe.strength = form.strength;
+  if (form.styleNodeId && inputs.style) {
+    recipe.styleNodeId = form.styleNodeId;
+    recipe.styleStrength = form.styleStrength ?? 0.8;
+  }
   if (form.mode === 'boost') {
     recipe.upscale = form.upscale ?? 2;
     recipe.width = inputs.width * recipe.upscale;
