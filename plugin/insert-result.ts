@@ -22,7 +22,6 @@
 import { AppError } from '../protocol/errors';
 import { FIGMA_MAX_IMAGE_SIDE, type Recipe, type UiToPlugin } from '../protocol/messages';
 import type { Box } from './geometry';
-import { readPngSize } from './png';
 import type { SourceSnapshot } from './prepare-job';
 import { absoluteBox, isHidden, isLocked, pageOf } from './selection-plan';
 
@@ -188,10 +187,6 @@ export async function insertResultAsync(
   if (msg.batchIndex >= msg.batchCount) {
     throw new AppError('INVALID_MESSAGE', `Batch image ${msg.batchIndex + 1} of ${msg.batchCount} does not exist.`);
   }
-  const header = readPngSize(msg.png);
-  if (header.width !== msg.width || header.height !== msg.height) {
-    throw new AppError('INVALID_MESSAGE', `The result PNG is ${header.width}×${header.height} px, but ${msg.width}×${msg.height} was announced. Nothing was inserted.`);
-  }
   const { json, trimmed } = recipeJson(msg.recipe);
   if (trimmed) notes.push('The recipe is stored without its list of outline layers (too long).');
   const source = await checkSourceAsync(figma, msg, snapshot);
@@ -220,6 +215,10 @@ export async function insertResultAsync(
     image = figma.createImage(msg.png);
   } catch (err) {
     throw new AppError('IMAGE_DECODE_FAILED', `Figma could not read the result image (${err instanceof Error ? err.message : String(err)}). Nothing was inserted.`, { cause: err });
+  }
+  const header = await image.getSizeAsync();
+  if (header.width !== msg.width || header.height !== msg.height) {
+    throw new AppError('INVALID_MESSAGE', `The result PNG is ${header.width}×${header.height} px, but ${msg.width}×${msg.height} was announced. Nothing was inserted.`);
   }
   const paint = resultPaint(image.hash, msg.placement.content, canvas);
   const box: Box = source ? absoluteBox(source) : msg.placement;

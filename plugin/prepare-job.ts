@@ -1,15 +1,14 @@
 /// <reference path="../node_modules/@figma/plugin-typings/plugin-api.d.ts" />
 /**
  * `prepare-job` → `job-inputs`: the working canvas size, where the result goes (placement), the source exported at
- * working size (padded by edge repetition when its aspect differs from the canvas), the inpaint mask and the
- * wireframe outlines in working px. Reads the document only; never writes.
+ * working scale at its own shape (the UI pads it onto the canvas by edge repetition when its aspect differs), the
+ * inpaint mask and the wireframe outlines in working px. Reads the document only; never writes.
  */
 import { AppError } from '../protocol/errors';
 import { boostSizes } from '../protocol/boost-size';
 import { FIGMA_MAX_IMAGE_SIDE, type Mode, type PathData, type Placement, type PluginToUi, type UiToPlugin } from '../protocol/messages';
 import { boundsToContent, coverage, transformPath, type Box } from './geometry';
 import { nodePaths, outlinePaths, type NodePathsResult } from './node-paths';
-import { decodePng, encodePng, placeOnCanvas, readPngSize } from './png';
 import { absoluteBox, describeNode, pageOf, type SelectionPlan } from './selection-plan';
 import { computeWorkingSize, fitConstraint, fitContent, type Size } from './working-size';
 
@@ -84,8 +83,12 @@ function snapshotOf(node: SceneNode): SourceSnapshot {
   return { nodeId: node.id, name: node.name, pageId: pageOf(node)?.id ?? '', box: absoluteBox(node) };
 }
 
-/** Exports `node` at the canvas' fit size and pads/crops it onto the canvas; returns the PNG and the content box. */
-async function exportSourceAsync(node: SceneNode, box: Box, canvas: Size, notes: string[]): Promise<{ png: Uint8Array; content: Box }> {
+/**
+ * Exports `node` at the canvas' fit size and returns the PNG as Figma made it (its own shape, no pixel work here: the
+ * main thread only moves bytes) with its content box on the canvas; the UI pads it onto the canvas by edge repetition.
+ * The exported pixel size comes from Figma itself (Image.getSizeAsync), since Figma rounds the fitted side.
+ */
+async function exportSourceAsync(figma: PluginAPI, node: SceneNode, box: Box, canvas: Size, notes: string[]): Promise<{ png: Uint8Array; exported: Size; content: Box }> {
   let bytes: Uint8Array;
   try {
     bytes = await node.exportAsync({ format: 'PNG', constraint: fitConstraint(box.width, box.height, canvas), useAbsoluteBounds: true, colorProfile: 'SRGB' });
@@ -95,12 +98,20 @@ async function exportSourceAsync(node: SceneNode, box: Box, canvas: Size, notes:
       cause: err,
     });
   }
-  const exported = readPngSize(bytes);
+  let exported: Size;
+  try {
+    exported = await figma.createImage(bytes).getSizeAsync();
+  } catch (err) {
+    throw new AppError('IMAGE_DECODE_FAILED', `Figma could not read its own export of '${node.name}' (${err instanceof Error ? err.message : String(err)}).`, {
+      hint: 'Try again; if it repeats, export the layer as PNG to check it.',
+      cause: err,
+    });
+  }
   const content = fitContent(box.width, box.height, canvas, exported);
-  if (exported.width === canvas.width && exported.height === canvas.height) return { png: bytes, content };
-  const placed = placeOnCanvas(decodePng(bytes), canvas.width, canvas.height, content.x, content.y);
-  notes.push(`'${node.name}' (${exported.width}×${exported.height} at working scale) was padded to ${canvas.width}×${canvas.height}; the result is cropped back to its bounds.`);
-  return { png: encodePng(placed), content };
+  if (exported.width !== canvas.width || exported.height !== canvas.height) {
+    notes.push(`'${node.name}' (${exported.width}×${exported.height} at working scale) was padded to ${canvas.width}×${canvas.height}; the result is cropped back to its bounds.`);
+  }
+  return { png: bytes, exported, content };
 }
 
 function maskPaths(plan: SelectionPlan, toWorking: ReturnType<typeof boundsToContent>, content: Box, source: SceneNode): { paths: PathData[]; nodeIds: string[] } {
@@ -196,12 +207,12 @@ export async function prepareJobAsync(figma: PluginAPI, request: PrepareJobMessa
     const box = absoluteBox(source);
     const scale = request.boostScale ?? 2;
     const { source: size, result, capped } = boostSizes(box.width, box.height, scale);
-    const { png, content } = await exportSourceAsync(source, box, size, notes);
+    const { png, exported, content } = await exportSourceAsync(figma, source, box, size, notes);
     if (capped) notes.push(`'${source.name}' was read at ${size.width}×${size.height} so the ×${scale} result (${result.width}×${result.height}) stays within Figma's ${FIGMA_MAX_IMAGE_SIDE}-px limit.`);
     return {
       reply: {
         type: 'job-inputs', requestId, mode, ...size, placement: { sourceNodeId: source.id, ...box, content },
-        image: { png, width: size.width, height: size.height }, sourceNodeIds: [source.id], notes,
+        image: { png, width: exported.width, height: exported.height }, sourceNodeIds: [source.id], notes,
       },
       snapshot: snapshotOf(source),
     };
@@ -210,12 +221,12 @@ export async function prepareJobAsync(figma: PluginAPI, request: PrepareJobMessa
   // 4. Working size and the source image on the canvas.
   const box = absoluteBox(source);
   const canvas = computeWorkingSize(box.width, box.height, sizeRequest);
-  const { png, content } = await exportSourceAsync(source, box, canvas, notes);
+  const { png, exported, content } = await exportSourceAsync(figma, source, box, canvas, notes);
   const toWorking = boundsToContent(box, content);
   const placement: Placement = { sourceNodeId: source.id, ...box, content };
   const reply: JobInputsMessage = {
     type: 'job-inputs', requestId, mode, ...canvas, placement,
-    image: { png, width: canvas.width, height: canvas.height },
+    image: { png, width: exported.width, height: exported.height },
     sourceNodeIds: [source.id],
     notes,
   };

@@ -15,6 +15,7 @@ import { newRequestId, parseUiToPlugin, refusalError, refusalTarget, type Mode, 
 import { listHistoryAsync, readRecipe } from './history';
 import { insertResultAsync, layerName, type BatchRow } from './insert-result';
 import { prepareJobAsync, type SourceSnapshot } from './prepare-job';
+import { exportStyleAsync, pickStyleAsync } from './style-reference';
 import { pageOf, planSelection } from './selection-plan';
 import { loadSettingsAsync, saveSettingsAsync, themeFrom } from './settings';
 
@@ -100,7 +101,14 @@ export function startPlugin(figma: PluginAPI, config: PluginConfig): PluginHandl
       if (node && recipe) {
         relaunch = { action: command as RelaunchAction, nodeId: node.id, recipe };
       } else {
-        figma.notify('The selected layer has no generation recipe to rerun.', { error: true });
+        // Told in the panel (which opens now), not as a toast as well: one message, where the user looks.
+        launch = {
+          problem: {
+            code: 'INVALID_SELECTION',
+            message: 'The selected layer has no generation recipe to rerun.',
+            hint: 'Select an image this plugin made, or make a new one here.',
+          },
+        };
       }
     } else if ((MENU_MODES as readonly string[]).includes(command)) {
       launch = { mode: command as Mode };
@@ -152,6 +160,7 @@ export function startPlugin(figma: PluginAPI, config: PluginConfig): PluginHandl
           if (msg.sourceNodeIds) figma.currentPage.selection = await recipeNodesAsync(figma, msg.sourceNodeIds);
           const plan = planSelection(figma.currentPage.selection);
           const { reply, snapshot } = await prepareJobAsync(figma, msg, plan);
+          if (msg.styleNodeId && msg.mode !== 'boost') reply.style = await exportStyleAsync(figma, msg.styleNodeId);
           if (snapshot) snapshots.set(snapshot.nodeId, snapshot);
           post({ ...reply, notes: reply.notes.map((n) => clip(n, 500)) });
         } catch (err) {
@@ -159,6 +168,13 @@ export function startPlugin(figma: PluginAPI, config: PluginConfig): PluginHandl
         }
         return;
       }
+      case 'pick-style':
+        try {
+          post({ type: 'style-picked', requestId: msg.requestId, ...(await pickStyleAsync(figma, msg.nodeId)) });
+        } catch (err) {
+          postError(msg.requestId, err);
+        }
+        return;
       case 'insert-result': {
         if (openJob !== null && openJob !== msg.jobId) {
           figma.commitUndo(); // the previous generation ended early (cancelled): keep it its own undo step
@@ -183,8 +199,9 @@ export function startPlugin(figma: PluginAPI, config: PluginConfig): PluginHandl
             openJob = null;
             jobNodes.delete(msg.jobId);
             jobRows.delete(msg.jobId);
+            // A toast points at the canvas while the panel is open; a hidden (quick action) run says it when it closes.
             const name = clip(layerName(msg.recipe.prompt), 40);
-            figma.notify(msg.batchCount > 1 ? `Inserted ${msg.batchCount} images of “${name}”.` : `Inserted “${name}”.`);
+            if (visible) figma.notify(msg.batchCount > 1 ? `Inserted ${msg.batchCount} images of “${name}”.` : `Inserted “${name}”.`);
           }
           post({ type: 'insert-done', requestId: msg.requestId, jobId: msg.jobId, nodeIds: outcome.nodeIds, notes: outcome.notes.map((n) => clip(n, 500)) });
         } catch (err) {
@@ -192,8 +209,8 @@ export function startPlugin(figma: PluginAPI, config: PluginConfig): PluginHandl
             figma.commitUndo();
             openJob = null;
           }
-          const e = postError(msg.requestId, err);
-          figma.notify(clip(e.message, 100), { error: true });
+          // The UI shows the error at the control that can fix it (and shows a hidden window to do so): no toast too.
+          postError(msg.requestId, err);
         }
         return;
       }

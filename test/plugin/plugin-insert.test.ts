@@ -274,7 +274,7 @@ describe('plugin: settings, history, focus, relaunch', () => {
     expect(init.selection.nodes.map((n) => n.id)).toEqual([d.ids.hero]);
   });
 
-  it('relaunch on a layer whose recipe is unreadable says so and opens normally', async () => {
+  it('relaunch on a layer whose recipe is unreadable says so in the panel and opens normally', async () => {
     const d = await createDriverAsync();
     const r = d.host.nodeById(d.ids.rectangle)!;
     r.setRelaunchData({ regenerate: '' });
@@ -282,7 +282,9 @@ describe('plugin: settings, history, focus, relaunch', () => {
     d.relaunch('regenerate', d.ids.rectangle);
     const init = await d.requestAsync({ type: 'ui-ready', requestId: rid('u') }, 'init');
     expect(init.relaunch).toBeUndefined();
-    expect(d.host.notifications.at(-1)).toMatchObject({ error: true, message: expect.stringMatching(/no generation recipe/) });
+    // Said once, in the panel that opens (not also as a toast).
+    expect(init.launch?.problem).toMatchObject({ code: 'INVALID_SELECTION', message: expect.stringMatching(/no generation recipe/) });
+    expect(d.host.notifications).toEqual([]);
   });
 
   it('a stored recipe is valid and well under the 100 kB pluginData limit', () => {

@@ -1,15 +1,16 @@
 /// <reference path="../../node_modules/@figma/plugin-typings/plugin-api.d.ts" />
 /**
  * plugin/ driven like a user against the fake Figma: select layers → selection-changed (proposed mode, hint,
- * problems) → prepare-job → job-inputs (the source PNG at working size, mask paths and outlines in working px).
+ * problems) → prepare-job → job-inputs (the source PNG at working scale, mask paths and outlines in working px).
  */
 import { decode as decodePngFast } from 'fast-png';
 import { describe, expect, it } from 'vitest';
 import { pathBounds } from '../../plugin/geometry';
 import { computeWorkingSize } from '../../plugin/working-size';
 import type { PluginToUi } from '../../protocol/messages';
+import { coreRasterizer, prepareJob } from '../../ui/app/job';
 import { rasterizeMask } from '../../ui/core/raster';
-import { createDriverAsync, rid, SD15, type Driver } from './plugin-driver';
+import { createDriverAsync, insertFor, rid, SD15, type Driver } from './plugin-driver';
 
 const lastSelection = (d: Driver) => {
   const sel = d.posted().filter((m): m is Extract<PluginToUi, { type: 'selection-changed' }> => m.type === 'selection-changed').at(-1);
@@ -35,11 +36,19 @@ describe('plugin: entry points (menu commands, the quick action, the window)', (
     expect(d.host.ui?.options.visible).toBe(false);
     const init = await d.requestAsync({ type: 'ui-ready', requestId: rid('u') }, 'init');
     expect(init.launch).toEqual({ mode: 'generate', prompt: 'a lighthouse at dawn', headless: true });
+    // A hidden run's insert makes no toast of its own (the UI's close message is the one toast)…
+    const job = await prepare(d, 'generate');
+    await d.requestAsync(insertFor(job, {}, { prompt: 'a lighthouse at dawn' }), 'insert-done');
+    expect(d.host.notifications).toEqual([]);
+    // …and a failed insert none either: the UI shows the window with the error in it.
+    const bad = await d.requestAsync(insertFor(job, { jobId: 'job-2', png: new Uint8Array(64).fill(7) }), 'error');
+    expect(bad.error.code).toBe('IMAGE_DECODE_FAILED');
+    expect(d.host.notifications).toEqual([]);
     await d.requestAsync({ type: 'window', requestId: rid('w'), action: 'show' }, 'ack');
     expect(d.host.ui?.visible).toBe(true);
     await d.sendAsync({ type: 'window', requestId: rid('w'), action: 'close', message: 'Inserted “a lighthouse at dawn”.' });
     expect(d.host.ui?.closed).toBe(true);
-    expect(d.host.notifications.at(-1)?.message).toBe('Inserted “a lighthouse at dawn”.');
+    expect(d.host.notifications.map((n) => n.message)).toEqual(['Inserted “a lighthouse at dawn”.']);
   });
 
   it('the window size the user drags to is remembered and restored next time', async () => {
@@ -106,12 +115,16 @@ describe('plugin: prepare-job', () => {
     // 720×450 fitted by height: 614×384 (Figma rounds), centred → 13 px padding left.
     expect(job.placement.content).toEqual({ x: 13, y: 0, width: 614, height: 384 });
     expect(job.sourceNodeIds).toEqual([d.ids.hero]);
-    const img = decodePngFast(job.image!.png);
-    expect({ w: img.width, h: img.height, c: img.channels }).toEqual({ w: 640, h: 384, c: 4 });
-    // The content area holds exactly the node's own export at that scale; the padding repeats the edge pixels.
+    // The plugin moves Figma's own export bytes (no pixel work on the main thread) and says where they sit…
     const hero = (await d.figma.getNodeByIdAsync(d.ids.hero)) as FrameNode;
-    const direct = decodePngFast(await hero.exportAsync({ format: 'PNG', constraint: { type: 'HEIGHT', value: 384 }, useAbsoluteBounds: true }));
+    const directBytes = await hero.exportAsync({ format: 'PNG', constraint: { type: 'HEIGHT', value: 384 }, useAbsoluteBounds: true, colorProfile: 'SRGB' });
+    expect(Array.from(job.image!.png)).toEqual(Array.from(directBytes));
+    expect({ w: job.image!.width, h: job.image!.height }).toEqual({ w: 614, h: 384 });
+    const direct = decodePngFast(directBytes);
     expect(direct.width).toBe(614);
+    // …and the UI pads it onto the canvas: the content area holds exactly that export, the padding repeats the edges.
+    const img = prepareJob(job, { mode: 'edit', modelId: 'm', prompt: 'p', negativePrompt: '', steps: 1, guidance: 1, strength: 0.5, maskFeather: 0, controlType: 'scribble', controlScale: 1 }, coreRasterizer).request.image!;
+    expect({ w: img.width, h: img.height }).toEqual({ w: 640, h: 384 });
     const px = (im: { width: number; data: ArrayLike<number> }, x: number, y: number) => Array.from({ length: 4 }, (_, k) => im.data[(y * im.width + x) * 4 + k]);
     for (const [x, y] of [[0, 0], [300, 200], [613, 383], [100, 50]] as const) expect(px(img, x + 13, y)).toEqual(px(direct, x, y));
     expect(px(img, 0, 100)).toEqual(px(direct, 0, 100));
@@ -144,7 +157,8 @@ describe('plugin: prepare-job', () => {
     expect(b.width).toBeCloseTo(90 * s, 1);
     // The image is the photo alone (the mask shape is not in it): the blemish's red is absent at its centre.
     const img = decodePngFast(job.image!.png);
-    const o = (Math.round(c.y + 135 * s) * W + Math.round(c.x + 295 * s)) * 4;
+    expect({ w: img.width, h: img.height }).toEqual({ w: c.width, h: c.height });
+    const o = (Math.round(135 * s) * img.width + Math.round(295 * s)) * 4;
     const [r, g] = [img.data[o]!, img.data[o + 1]!];
     expect(r > 200 && g < 80).toBe(false);
     expect(d.host.mutations).toEqual([]);
@@ -253,5 +267,39 @@ describe('plugin: prepare-job', () => {
     (await d.figma.getNodeByIdAsync(d.ids.blemish))!.remove();
     const reply = await d.requestAsync({ type: 'prepare-job', requestId: rid('p'), mode: 'inpaint', size: SD15, sourceNodeIds: [d.ids.photo, d.ids.blemish] });
     expect(reply.type === 'error' && reply.error).toMatchObject({ code: 'SOURCE_CHANGED', message: expect.stringMatching(/no longer in the document/) });
+  });
+});
+
+describe('plugin: style reference (pick-style, prepare-job.styleNodeId)', () => {
+  it('reads one selected layer (id, name, thumbnail); refuses none, several or a hidden one in words that name the style reference', async () => {
+    const d = await createDriverAsync();
+    const none = await d.requestAsync({ type: 'pick-style', requestId: rid('s') }, 'error');
+    expect(none.error).toMatchObject({ code: 'INVALID_SELECTION', message: 'Nothing is selected to use as the style reference.' });
+    d.host.select([d.ids.hero, d.ids.photo]);
+    const two = await d.requestAsync({ type: 'pick-style', requestId: rid('s') }, 'error');
+    expect(two.error.message).toBe('2 layers are selected; the style reference is one image.');
+    d.host.select([d.ids.photo]);
+    const picked = await d.requestAsync({ type: 'pick-style', requestId: rid('s') }, 'style-picked');
+    expect(picked).toMatchObject({ nodeId: d.ids.photo, name: 'Photo' });
+    const thumb = decodePngFast(picked.thumbnail!);
+    expect(Math.max(thumb.width, thumb.height)).toBe(128);
+    const photo = (await d.figma.getNodeByIdAsync(d.ids.photo)) as RectangleNode;
+    photo.visible = false;
+    const hidden = await d.requestAsync({ type: 'pick-style', requestId: rid('s'), nodeId: d.ids.photo }, 'error');
+    expect(hidden.error.message).toBe("'Photo' is hidden, so it can't be read as the style reference. Show it first.");
+  });
+
+  it('prepare-job with styleNodeId sends the reference at its own aspect (≤ 512 px) beside the job; a deleted one stops the job', async () => {
+    const d = await createDriverAsync();
+    d.host.select([d.ids.hero]);
+    const job = await prepare(d, 'edit', { styleNodeId: d.ids.photo });
+    expect(job.style).toMatchObject({ nodeId: d.ids.photo, width: 400, height: 300 });
+    const png = decodePngFast(job.style!.png);
+    expect([png.width, png.height]).toEqual([400, 300]);
+    const big = await prepare(d, 'generate', { styleNodeId: d.ids.hero });
+    expect([big.style?.width, big.style?.height]).toEqual([512, 320]);
+    (await d.figma.getNodeByIdAsync(d.ids.photo))!.remove();
+    const gone = await d.requestAsync({ type: 'prepare-job', requestId: rid('p'), mode: 'edit', size: SD15, styleNodeId: d.ids.photo }, 'error');
+    expect(gone.error).toMatchObject({ code: 'SOURCE_CHANGED', message: 'The style reference layer is no longer in the document.' });
   });
 });

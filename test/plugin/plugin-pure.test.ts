@@ -1,8 +1,7 @@
 /**
- * Pure parts of plugin/: working size, transforms and path data, mask coverage, the main-thread PNG codec,
+ * Pure parts of plugin/: working size, transforms and path data, mask coverage,
  * recipe/paint helpers. No fake Figma needed.
  */
-import { decode as fastPngDecode, encode as fastPngEncode } from 'fast-png';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../protocol/errors';
 import type { Recipe } from '../../protocol/messages';
@@ -10,7 +9,6 @@ import {
   boundsToContent, coverage, flattenPath, invert, multiply, parsePath, pathBounds, rectPath, transformPath, type Affine,
 } from '../../plugin/geometry';
 import { layerName, MAX_RECIPE_CHARS, recipeJson, resultPaint } from '../../plugin/insert-result';
-import { decodePng, encodePng, placeOnCanvas, readPngSize } from '../../plugin/png';
 import { storedSize } from '../../plugin/settings';
 import { computeWorkingSize, fitConstraint, fitContent } from '../../plugin/working-size';
 
@@ -106,50 +104,6 @@ describe('geometry', () => {
     const circle = `M 90 50 C 90 ${50 + k} ${50 + k} 90 50 90 C ${50 - k} 90 10 ${50 + k} 10 50 C 10 ${50 - k} ${50 - k} 10 50 10 C ${50 + k} 10 90 ${50 - k} 90 50 Z`;
     expect(coverage([{ d: circle, windingRule: 'NONZERO' }], 100, 100)).toBeCloseTo((Math.PI * 1600) / 10000, 2);
     expect(flattenPath(circle).length).toBe(1);
-  });
-});
-
-describe('main-thread PNG codec', () => {
-  const image = (w: number, h: number) => {
-    const data = new Uint8Array(w * h * 4);
-    for (let i = 0; i < w * h; i++) data.set([(i * 7) & 255, (i * 13) & 255, (i * 31) & 255, 255 - (i & 127)], i * 4);
-    return { width: w, height: h, data };
-  };
-
-  it('round-trips RGBA through encode → fast-png decode and fast-png encode → decode', () => {
-    const img = image(37, 23);
-    const ours = encodePng(img);
-    expect(readPngSize(ours)).toEqual({ width: 37, height: 23 });
-    const back = fastPngDecode(ours);
-    expect(back.width).toBe(37);
-    expect(Array.from(back.data as Uint8Array)).toEqual(Array.from(img.data));
-    const theirs = fastPngEncode({ width: 37, height: 23, data: img.data, channels: 4, depth: 8 });
-    expect(Array.from(decodePng(theirs).data)).toEqual(Array.from(img.data));
-    // RGB, grey and 16-bit inputs
-    const rgb = new Uint8Array(5 * 4 * 3).map((_, i) => (i * 11) & 255);
-    const decodedRgb = decodePng(fastPngEncode({ width: 5, height: 4, data: rgb, channels: 3, depth: 8 }));
-    expect(Array.from(decodedRgb.data.slice(0, 8))).toEqual([rgb[0], rgb[1], rgb[2], 255, rgb[3], rgb[4], rgb[5], 255]);
-    const grey16 = new Uint16Array([0, 65535, 32768, 256]);
-    const decodedGrey = decodePng(fastPngEncode({ width: 2, height: 2, data: grey16, channels: 1, depth: 16 }));
-    expect(Array.from(decodedGrey.data.filter((_, i) => i % 4 === 0))).toEqual([0, 255, 128, 1]);
-  });
-
-  it('rejects non-PNG bytes with IMAGE_DECODE_FAILED', () => {
-    expect(() => readPngSize(new Uint8Array(40))).toThrow(/not a readable PNG/);
-    try {
-      decodePng(new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10, 1, 2, 3]));
-      expect.unreachable();
-    } catch (err) {
-      expect((err as AppError).code).toBe('IMAGE_DECODE_FAILED');
-    }
-  });
-
-  it('pads by edge repetition and crops with negative offsets', () => {
-    const src = { width: 2, height: 1, data: new Uint8Array([10, 0, 0, 255, 20, 0, 0, 255]) };
-    const padded = placeOnCanvas(src, 4, 2, 1, 0);
-    expect(Array.from(padded.data.filter((_, i) => i % 4 === 0))).toEqual([10, 10, 20, 20, 10, 10, 20, 20]);
-    const cropped = placeOnCanvas(src, 1, 1, -1, 0);
-    expect(cropped.data[0]).toBe(20);
   });
 });
 

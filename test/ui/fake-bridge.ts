@@ -38,6 +38,8 @@ export interface FakeBridgeOptions {
   readonly settings?: unknown;
   readonly theme?: 'light' | 'dark';
   readonly relaunch?: { action: 'regenerate' | 'variations'; nodeId: string; recipe: Recipe };
+  /** How the plugin says it was started (menu command, quick action, a launch problem). */
+  readonly launch?: NonNullable<Extract<PluginToUi, { type: 'init' }>['launch']>;
   readonly history?: HistoryEntry[];
   /** ms the fake plugin takes to answer. */
   readonly latencyMs?: number;
@@ -83,7 +85,7 @@ export function createFakeBridge(opts: FakeBridgeOptions = {}): FakeBridge {
       case 'ui-ready':
         return {
           type: 'init', requestId: msg.requestId, pluginVersion: '0.1.0', theme: opts.theme ?? 'light', selection: bridge.selection,
-          settings: opts.settings ?? {}, ...(opts.relaunch ? { relaunch: opts.relaunch } : {}),
+          settings: opts.settings ?? {}, ...(opts.relaunch ? { relaunch: opts.relaunch } : {}), ...(opts.launch ? { launch: opts.launch } : {}),
         };
       case 'prepare-job': {
         if (bridge.prepareError) return { type: 'error', requestId: msg.requestId, error: bridge.prepareError };
@@ -111,9 +113,15 @@ export function createFakeBridge(opts: FakeBridgeOptions = {}): FakeBridge {
               nodeIds: ['2:2', '2:3'],
             },
           } : {}),
+          ...(msg.styleNodeId ? { style: { png: encodePng(createImage(64, 48, [20, 200, 60, 255])), width: 64, height: 48, nodeId: msg.styleNodeId } } : {}),
           sourceNodeIds: node ? [node.id] : [],
           notes: [],
         };
+      }
+      case 'pick-style': {
+        const picked = msg.nodeId ? { id: msg.nodeId, name: 'Reference' } : bridge.selection.nodes[0];
+        if (!picked) return { type: 'error', requestId: msg.requestId, error: { code: 'INVALID_SELECTION', message: 'Select the image whose look you want as the style reference, then press “Use selection”.' } };
+        return { type: 'style-picked', requestId: msg.requestId, nodeId: picked.id, name: picked.name, thumbnail: encodePng(createImage(32, 24, [20, 200, 60, 255])) };
       }
       case 'insert-result': {
         const id = `9:${nodeCounter++}`;

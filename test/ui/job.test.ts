@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../protocol/errors';
 import { recipe as recipeValidator, type PluginToUi } from '../../protocol/messages';
-import { createImage, encodePng } from '../../ui/core/image';
+import { createImage, encodePng, placeOnCanvas } from '../../ui/core/image';
 import { makeRecipe, prepareJob, type JobForm, type JobInputs } from '../../ui/app/job';
 import { createRecordingRasterizer } from './fake-raster';
 
@@ -35,6 +35,18 @@ describe('job glue', () => {
     expect(job.request.image?.height).toBe(64);
     expect(Array.from(job.request.image!.data.slice(0, 4))).toEqual([10, 20, 30, 255]);
     expect(job.request.strength).toBe(0.5);
+  });
+
+  it('edit: pads a source of another shape onto the canvas at its content box, repeating the edge pixels', () => {
+    const src = createImage(2, 1);
+    src.data.set([10, 0, 0, 255, 20, 0, 0, 255]);
+    const content = { x: 1, y: 0, width: 2, height: 1 };
+    const ins = inputs('edit', { width: 4, height: 2, image: { png: encodePng(src), width: 2, height: 1 }, placement: { sourceNodeId: '1:2', x: 0, y: 0, width: 20, height: 10, content } });
+    const image = prepareJob(ins, form('edit'), createRecordingRasterizer()).request.image!;
+    expect({ w: image.width, h: image.height }).toEqual({ w: 4, h: 2 });
+    expect(Array.from(image.data.filter((_, i) => i % 4 === 0))).toEqual([10, 10, 20, 20, 10, 10, 20, 20]);
+    // A negative offset crops.
+    expect(placeOnCanvas(src, 1, 1, -1, 0).data[0]).toBe(20);
   });
 
   it('inpaint: rasterises the mask at working size with the feather', () => {

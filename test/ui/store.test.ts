@@ -147,6 +147,14 @@ describe('app store', () => {
     b.store.dispose();
   });
 
+  it('a launch problem from the plugin (relaunch on a layer without a recipe) shows once, at the selection', async () => {
+    const problem = { code: 'INVALID_SELECTION' as const, message: 'The selected layer has no generation recipe to rerun.', hint: 'Select an image this plugin made.' };
+    const { engine, store } = await setup({ selection: SELECTIONS.frame, launch: { problem } });
+    expect(store.error.value).toMatchObject({ ...problem, field: 'selection' });
+    expect(engine.requests).toHaveLength(0);
+    store.dispose();
+  });
+
   it('a relaunch whose model is not downloaded waits at the model control, then runs once it is', async () => {
     const recipe: Recipe = {
       version: 1, mode: 'generate', prompt: 'later', negativePrompt: '', seed: 7, steps: 2, guidance: 1,

@@ -1,11 +1,12 @@
 /**
- * Glue between the plugin's `job-inputs` and the engine: decode the source PNG, rasterise the mask / outlines at
+ * Glue between the plugin's `job-inputs` and the engine: decode the source PNG and pad it onto the canvas,
+ * rasterise the mask / outlines at
  * working size, build one GenerateRequest per batch image, and the Recipe stored on each result layer.
  * Pure apart from the injected rasteriser (so Node tests run it with a fake).
  */
 import { AppError } from '../../protocol/errors';
 import type { DiffusersRecipe, Mode, PathData, PluginToUi, Recipe } from '../../protocol/messages';
-import { decodePng, resizeBilinear } from '../core/image';
+import { decodePng, placeOnCanvas, resizeBilinear } from '../core/image';
 import { drawLineMap, rasterizeMask } from '../core/raster';
 import type { GenerateRequest, ResultProvenance, RgbaImage } from '../contracts/engine';
 import type { ControlType } from './settings';
@@ -42,6 +43,9 @@ export interface JobForm {
   readonly upscale?: number;
   /** Boost: refine with this diffusion model after upscaling. */
   readonly refineModelId?: string;
+  /** Style reference (server engines): the layer whose look to apply, and how strongly (0..1). */
+  readonly styleNodeId?: string;
+  readonly styleStrength?: number;
 }
 
 /** Line width per control type at a 512 px working side (scaled with the working size). */
@@ -64,8 +68,13 @@ export function prepareJob(inputs: JobInputs, form: JobForm, raster: Rasterizer)
   }
   let image: RgbaImage | undefined;
   if (inputs.image) {
+    // The plugin sends the source at its own shape (content box); padding it onto the canvas is pixel work, done here.
     const decoded = decodePng(inputs.image.png);
-    image = decoded.width === width && decoded.height === height ? decoded : resizeBilinear(decoded, width, height);
+    const c = inputs.placement.content;
+    const cw = Math.max(1, Math.round(c.width));
+    const ch = Math.max(1, Math.round(c.height));
+    if (decoded.width === width && decoded.height === height) image = decoded;
+    else image = placeOnCanvas(resizeBilinear(decoded, cw, ch), width, height, Math.round(c.x), Math.round(c.y));
   }
   const base: { -readonly [K in keyof GenerateRequest]?: GenerateRequest[K] } = {
     modelId: form.modelId,
@@ -110,6 +119,13 @@ export function prepareJob(inputs: JobInputs, form: JobForm, raster: Rasterizer)
       break;
     }
   }
+  if (form.styleNodeId && form.mode !== 'boost') {
+    if (!inputs.style || inputs.style.nodeId !== form.styleNodeId) {
+      throw new AppError('INVALID_MESSAGE', 'The plugin did not send the style reference image.', { hint: 'Press “Use selection” under Style reference again, then Generate.' });
+    }
+    base.styleImage = decodePng(inputs.style.png);
+    base.styleStrength = form.styleStrength ?? 0.8;
+  }
   return { request: base as Omit<GenerateRequest, 'seed'>, inputs };
 }
 
@@ -146,6 +162,10 @@ export function makeRecipe(
   }
   if (opts.reproduce && (!prov || prov.engine === 'local')) recipe.diffusers = opts.reproduce;
   if (form.mode === 'edit' || form.mode === 'inpaint') recipe.strength = form.strength;
+  if (form.styleNodeId && inputs.style) {
+    recipe.styleNodeId = form.styleNodeId;
+    recipe.styleStrength = form.styleStrength ?? 0.8;
+  }
   if (form.mode === 'boost') {
     recipe.upscale = form.upscale ?? 2;
     recipe.width = inputs.width * recipe.upscale;

@@ -277,6 +277,27 @@ export function resizeBilinear(image: RgbaImage, width: number, height: number):
 }
 
 /**
+ * Puts `image` onto a `width`×`height` canvas with its top-left at (`left`, `top`) (negative = cropped), filling the
+ * padding by repeating the nearest edge pixel (so a model sees no hard border it would try to continue). This is how a
+ * source exported by the plugin at its own shape becomes the job's working canvas (the plugin only moves the bytes).
+ */
+export function placeOnCanvas(image: RgbaImage, width: number, height: number, left: number, top: number): RgbaImage {
+  if (image.width === width && image.height === height && left === 0 && top === 0) return image;
+  const data = new Uint8ClampedArray(width * height * 4);
+  const src = image.data;
+  for (let y = 0; y < height; y++) {
+    const sy = Math.min(image.height - 1, Math.max(0, y - top));
+    for (let x = 0; x < width; x++) {
+      const sx = Math.min(image.width - 1, Math.max(0, x - left));
+      const s = (sy * image.width + sx) * 4;
+      const d = (y * width + x) * 4;
+      data[d] = src[s]!; data[d + 1] = src[s + 1]!; data[d + 2] = src[s + 2]!; data[d + 3] = src[s + 3]!;
+    }
+  }
+  return { width, height, data };
+}
+
+/**
  * Default latent → RGB preview factors for SD 1.x/2.x latents (rows = latent channels 0…3, columns = R, G, B), applied
  * to scaled latents and read as RGB in [-1,1]: AUTOMATIC1111's "Approx cheap" preview (sd_samplers_common.py).
  * A manifest may override them with `latent_rgb_factors` (e.g. for SDXL latents).
