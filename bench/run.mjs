@@ -1,7 +1,7 @@
 // `npm run bench`: bundles the TypeScript bench (bench/node/entry.ts) with esbuild into bench-results/ (git-ignored)
 // and runs it. Prints the figures table and writes bench-results/bench.json + bench.md.
 // Options: --no-chromium (skip the Chromium sections), --only a,b (sections: sessions, pipelines, opmix, imageio,
-// memory, download, upscale, chromium).
+// memory, download (Node, then a Chromium worker unless --no-chromium), upscale, chromium).
 import * as esbuild from 'esbuild';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';

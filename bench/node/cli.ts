@@ -15,6 +15,8 @@ import {
 import { benchDownloadAsync } from './download-bench';
 import { createRuntimeDownload } from './runtime-adapter';
 import { chromiumBenchAsync } from '../chromium/driver';
+import { chromiumDownloadBenchAsync } from '../chromium/download';
+import { createHash } from 'node:crypto';
 import { upscaleQualityAsync } from './upscale-bench';
 
 export interface BenchOptions {
@@ -63,7 +65,8 @@ export async function mainAsync(argv: readonly string[], paths: BenchPaths, self
     console.log(JSON.stringify(await memoryChildAsync(paths, mode)));
     return 0;
   }
-  const want = (k: string) => !opts.only || opts.only.includes(k);
+  // `--only download` also runs `download-chromium` (a section's sub-sections are named `<section>-…`).
+  const want = (k: string) => !opts.only || opts.only.some((o) => k === o || k.startsWith(`${o}-`));
   const started = performance.now();
   const figures: Figure[] = [];
   const details: Record<string, unknown> = {};
@@ -117,9 +120,16 @@ export async function mainAsync(argv: readonly string[], paths: BenchPaths, self
   const dl = await section('download', 'download', 60_000, async () => {
     const file = new Uint8Array(fs.readFileSync(path.join(paths.out, 'models', 'bench', 'unet.onnx')));
     const adapter = await createRuntimeDownload(paths, file);
-    return benchDownloadAsync(file, adapter.download, adapter.reason, adapter.hashRate, adapter.jsHashRate);
+    return benchDownloadAsync(file, adapter.download, adapter.reason, adapter.hashRate, adapter.jsHashRate, adapter.nativeHashRate);
   }, (e) => [naFigure('Download (loopback)', 'Downloader ÷ raw fetch throughput', '≥ 0.9', e)]);
   if (dl) { figures.push(...dl.figures); details.download = dl.details; }
+  if (!opts.noChromium) {
+    const cdl = await section('download-chromium', 'download (Chromium worker)', 120_000, async () => {
+      const file = new Uint8Array(fs.readFileSync(path.join(paths.out, 'models', 'bench', 'unet.onnx')));
+      return chromiumDownloadBenchAsync(paths, file, createHash('sha256').update(file).digest('hex'));
+    }, (e) => [naFigure('Download (loopback, Chromium worker — the product path)', 'Downloader ÷ raw fetch', '≥ 0.9', e)]);
+    if (cdl) { figures.push(...cdl.figures); details.downloadChromium = cdl.details; }
+  }
 
   const up = await section('upscale', 'upscale quality (real photos, ESRGAN-slim vs bicubic/Lanczos)', 300_000, () => upscaleQualityAsync(paths, log),
     (e) => [naFigure('Upscale quality', 'ESRGAN − bicubic PSNR', '> 0', e)]);

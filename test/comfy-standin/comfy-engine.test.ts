@@ -8,7 +8,7 @@ import { AppError } from '../../protocol/errors';
 import { decodePng, type RgbaImage } from '../../ui/core/image';
 import type { GenerateProgress, GenerateRequest } from '../../ui/contracts/engine';
 import { ComfyEngine, type ComfyEngineOptions } from '../../ui/runtime/remote/comfy-engine';
-import { buildWorkflow } from '../../ui/runtime/remote/comfy-workflows';
+import { buildWorkflow, pickStyleRoute, type ServerInventory } from '../../ui/runtime/remote/comfy-workflows';
 import { describeServerError } from '../../ui/runtime/remote/comfy-client';
 import type { SocketLike } from '../../ui/runtime/remote/comfy-client';
 import { startStandinAsync, type RunningStandin, type StandinOptions } from './server';
@@ -78,7 +78,7 @@ describe('ComfyUI engine against the stand-in', () => {
     expect(h.modes.generate).toEqual({ ready: true, missing: [] });
     expect(h.modes.wireframe.ready).toBe(false);
     expect(h.modes.wireframe.missing).toEqual(['a ControlNet model in models/controlnet']);
-    expect(h.modes.style.missing.join(', ')).toMatch(/the node StyleModelApply.*IP-Adapter/);
+    expect(h.modes.style.missing.join(', ')).toBe('the IP-Adapter nodes (ComfyUI_IPAdapter_plus), an IP-Adapter model in models/ipadapter, or else the node StyleModelApply');
     const models = engine.listModels();
     expect(models.map((m) => m.id)).toEqual([`comfyui:${CKPT}`, 'comfyui:flux1-schnell-fp8.safetensors']);
     expect(models[1]?.server?.family).toBe('flux');
@@ -164,6 +164,52 @@ describe('ComfyUI engine against the stand-in', () => {
     const plain = meanRgb(decodePng((await engine.generateAsync(base(), CKPT)).png));
     const styled = meanRgb(decodePng((await engine.generateAsync(base({ styleImage: solid(32, 32, [0, 255, 0]), styleStrength: 1 }), CKPT)).png));
     expect(styled[1] - plain[1]).toBeGreaterThan(15);
+  });
+
+  it('Style reference through the IP-Adapter pack: the SD 1.5 file and its ViT-H vision model, weight = strength, on the MODEL', async () => {
+    const { s, engine } = await setupAsync({
+      styleModels: [], ipadapters: ['ip-adapter_sdxl.safetensors', 'ip-adapter-plus_sd15.safetensors', 'ip-adapter-faceid_sd15.bin'],
+      clipVision: ['CLIP-ViT-bigG-14-laion2B-39B-b160k.safetensors', 'CLIP-ViT-H-14-laion2B-s32B-b79K.safetensors'],
+    });
+    const h = await engine.healthAsync();
+    expect(h.modes.style).toEqual({ ready: true, missing: [] });
+    const plain = meanRgb(decodePng((await engine.generateAsync(base(), CKPT)).png));
+    const weak = meanRgb(decodePng((await engine.generateAsync(base({ styleImage: solid(32, 32, [0, 255, 0]), styleStrength: 0.2 }), CKPT)).png));
+    const strong = meanRgb(decodePng((await engine.generateAsync(base({ styleImage: solid(32, 32, [0, 255, 0]), styleStrength: 1 }), CKPT)).png));
+    expect(strong[1] - plain[1]).toBeGreaterThan(15);
+    expect(strong[1] - weak[1]).toBeGreaterThan(8);
+    const sent = [...s.standin.history.values()].at(-1)?.prompt as [number, string, Record<string, { class_type: string; inputs: Record<string, unknown> }>];
+    const nodes = Object.entries(sent[2]);
+    const find = (t: string) => nodes.find(([, n]) => n.class_type === t) as [string, { inputs: Record<string, unknown> }];
+    expect(find('IPAdapterModelLoader')[1].inputs.ipadapter_file).toBe('ip-adapter-plus_sd15.safetensors');
+    expect(find('CLIPVisionLoader')[1].inputs.clip_name).toBe('CLIP-ViT-H-14-laion2B-s32B-b79K.safetensors');
+    expect(find('IPAdapterAdvanced')[1].inputs).toMatchObject({ weight: 1, weight_type: 'style transfer' });
+    expect(find('KSampler')[1].inputs.model).toEqual([find('IPAdapterAdvanced')[0], 0]);
+  });
+
+  it('style route per checkpoint family: SDXL file with ViT-bigG, Flux needs Redux, a missing family file is named', () => {
+    const inv = (over: Partial<ServerInventory>): ServerInventory => ({
+      nodes: new Set(['CLIPVisionLoader', 'CLIPVisionEncode', 'StyleModelLoader', 'StyleModelApply', 'LoadImage', 'IPAdapterModelLoader', 'IPAdapterAdvanced']),
+      checkpoints: [CKPT], controlnets: [], styleModels: [], ipadapters: [], clipVision: [], ...over,
+    });
+    const both = inv({ ipadapters: ['ip-adapter_sd15.safetensors', 'ip-adapter_sdxl.safetensors'], clipVision: ['CLIP-ViT-H-14-laion2B-s32B-b79K.safetensors', 'CLIP-ViT-bigG-14-laion2B-39B-b160k.safetensors'] });
+    expect(pickStyleRoute(both, 'sdxl')).toEqual({ route: { kind: 'ipadapter', ipadapter: 'ip-adapter_sdxl.safetensors', clipVision: 'CLIP-ViT-bigG-14-laion2B-39B-b160k.safetensors' } });
+    expect(pickStyleRoute(both, 'flux')).toEqual({ missing: 'a Flux style reference needs a style model in models/style_models (Flux Redux and its SigLIP vision model)' });
+    const xlOnly = inv({ ipadapters: ['ip-adapter-plus_sdxl_vit-h.safetensors'], clipVision: ['CLIP-ViT-bigG-14-laion2B-39B-b160k.safetensors', 'CLIP-ViT-H-14-laion2B-s32B-b79K.safetensors'] });
+    expect(pickStyleRoute(xlOnly, 'sdxl')).toMatchObject({ route: { clipVision: 'CLIP-ViT-H-14-laion2B-s32B-b79K.safetensors' } });
+    expect(pickStyleRoute(xlOnly, 'sd15')).toEqual({ missing: 'an IP-Adapter model for SD 1.5 in models/ipadapter (the server has ip-adapter-plus_sdxl_vit-h.safetensors)' });
+    const redux = inv({ styleModels: ['flux1-redux-dev.safetensors'], clipVision: ['sigclip_vision_patch14_384.safetensors'] });
+    expect(pickStyleRoute(redux, 'flux')).toEqual({ route: { kind: 'style-model', styleModel: 'flux1-redux-dev.safetensors', clipVision: 'sigclip_vision_patch14_384.safetensors' } });
+  });
+
+  it('a style reference the server cannot apply fails before anything is uploaded or queued, naming what it lacks', async () => {
+    const { s, engine } = await setupAsync({ styleModels: [] });
+    await engine.healthAsync();
+    const before = s.standin.requests.length;
+    const e = await errorOf(engine.generateAsync(base({ styleImage: solid(32, 32, [0, 255, 0]) }), CKPT));
+    expect(e.code).toBe('MODEL_NOT_READY');
+    expect(e.message).toBe(`The server cannot apply a style reference with ${CKPT}: it lacks the IP-Adapter nodes (ComfyUI_IPAdapter_plus), an IP-Adapter model in models/ipadapter, or else a style model in models/style_models.`);
+    expect(s.standin.requests.slice(before)).toEqual([]);
   });
 
   it('Flux: cfg 1 and a FluxGuidance node carry the guidance; few-step defaults', () => {

@@ -27,6 +27,11 @@ export interface StandinOptions {
   readonly controlnets?: readonly string[];
   readonly styleModels?: readonly string[];
   readonly clipVision?: readonly string[];
+  /**
+   * The IP-Adapter pack (ComfyUI_IPAdapter_plus): absent = not installed (its nodes are missing); a list = installed
+   * with these files in models/ipadapter (possibly none).
+   */
+  readonly ipadapters?: readonly string[];
   /** Node classes the server does not have (as if a pack were not installed). */
   readonly withoutNodes?: readonly string[];
   /** Per KSampler step (ms). */
@@ -140,7 +145,7 @@ const SAMPLERS = ['euler', 'euler_ancestral', 'heun', 'dpm_2', 'dpmpp_2m', 'dpmp
 const SCHEDULERS = ['simple', 'sgm_uniform', 'karras', 'exponential', 'ddim_uniform', 'beta', 'normal', 'linear_quadratic', 'kl_optimal'];
 
 export class Standin {
-  readonly opts: StandinOptions;
+  opts: StandinOptions;
   readonly inputs = new Map<string, Uint8Array>();
   readonly temp = new Map<string, Uint8Array>();
   readonly history = new Map<string, Record<string, unknown>>();
@@ -158,13 +163,20 @@ export class Standin {
   dropSocketsAtStep: number | null = null;
   /** When set, refuse websocket upgrades (simulates a proxy that drops ws). */
   refuseSockets = false;
-  readonly defs: Record<string, NodeDef>;
+  defs: Record<string, NodeDef>;
   private wake: (() => void) | null = null;
 
   constructor(opts: StandinOptions) {
     this.opts = opts;
     this.defs = this.nodeDefs();
     for (const n of opts.withoutNodes ?? []) delete this.defs[n];
+  }
+
+  /** Installs models or a node pack while running (as a user would, before pressing Check again). */
+  install(patch: Partial<Pick<StandinOptions, 'checkpoints' | 'controlnets' | 'styleModels' | 'clipVision' | 'ipadapters'>>): void {
+    this.opts = { ...this.opts, ...patch };
+    this.defs = this.nodeDefs();
+    for (const n of this.opts.withoutNodes ?? []) delete this.defs[n];
   }
 
   private nodeDefs(): Record<string, NodeDef> {
@@ -282,6 +294,32 @@ export class Standin {
         output: ['CONDITIONING'], category: 'conditioning/style_model',
         run: (i) => [(i.conditioning as Cond[]).map((c) => ({ ...c, style: { color: (i.clip_vision_output as { mean: [number, number, number] }).mean, strength: i.strength as number } }))],
       },
+      // The IP-Adapter pack's nodes as ComfyUI_IPAdapter_plus declares them (IPAdapterPlus.py INPUT_TYPES; read, not copied).
+      ...(o.ipadapters ? {
+        IPAdapterModelLoader: {
+          required: { ipadapter_file: [[...o.ipadapters]] }, output: ['IPADAPTER'], category: 'ipadapter/loaders', run: (i: Record<string, Value>) => [{ name: i.ipadapter_file }],
+        },
+        IPAdapterAdvanced: {
+          required: {
+            model: ['MODEL'], ipadapter: ['IPADAPTER'], image: ['IMAGE'], weight: ['FLOAT', { default: 1, min: -1, max: 5, step: 0.05 }],
+            weight_type: [['linear', 'ease in', 'ease out', 'ease in-out', 'reverse in-out', 'weak input', 'weak output', 'weak middle', 'strong middle', 'style transfer', 'composition', 'strong style transfer', 'style and composition', 'style transfer precise', 'composition precise']],
+            combine_embeds: [['concat', 'add', 'subtract', 'average', 'norm average']],
+            start_at: ['FLOAT', { default: 0, min: 0, max: 1, step: 0.001 }], end_at: ['FLOAT', { default: 1, min: 0, max: 1, step: 0.001 }],
+            embeds_scaling: [['V only', 'K+V', 'K+V w/ C penalty', 'K+mean(V) w/ C penalty']],
+          },
+          optional: { image_negative: ['IMAGE'], attn_mask: ['MASK'], clip_vision: ['CLIP_VISION'] },
+          output: ['MODEL'], category: 'ipadapter',
+          // The image's look (its mean colour, like CLIPVisionEncode here) is carried on the MODEL, weighted; "style
+          // transfer" takes the look only, any other weight type would also copy the reference's layout (not modelled).
+          run: (i: Record<string, Value>) => {
+            if (!i.clip_vision) throw new Error('Missing CLIPVision model.');
+            const img = i.image as Img; const m: [number, number, number] = [0, 0, 0];
+            for (let k = 0; k < img.w * img.h; k++) for (let c = 0; c < 3; c++) m[c] = (m[c] as number) + (img.d[k * 3 + c] as number) / (img.w * img.h);
+            const span = (i.end_at as number) - (i.start_at as number);
+            return [{ ...(i.model as object), style: { color: m, strength: (i.weight as number) * span } }];
+          },
+        },
+      } satisfies Record<string, NodeDef> : {}),
       KSampler: {
         required: {
           model: ['MODEL'], seed: INT(0, 0, 0xffffffffffffffff), steps: INT(20, 1, 10000), cfg: FLOAT(8, 0, 100), sampler_name: [SAMPLERS],
@@ -290,7 +328,7 @@ export class Standin {
         output: ['LATENT'], category: 'sampling',
         run: async (i, ctx) => {
           const lat = i.latent_image as Latent; const pos = (i.positive as Cond[])[0] as Cond; const neg = (i.negative as Cond[])[0] as Cond;
-          const model = i.model as { tint: [number, number, number] };
+          const model = i.model as { tint: [number, number, number]; style?: { color: [number, number, number]; strength: number } };
           const rnd = mulberry((i.seed as number) % 4294967296);
           const cfg = i.cfg as number; const denoise = i.denoise as number; const steps = i.steps as number;
           const contrast = pos.guidance !== undefined ? pos.guidance / 3.5 : 1;
@@ -302,6 +340,7 @@ export class Standin {
               let v = (pos.color[c] as number) + ((pos.color[c] as number) - (neg.color[c] as number)) * (cfg - 1) * 0.05;
               v = 0.8 * v + 0.2 * (model.tint[c] as number);
               if (pos.style) v += (pos.style.color[c] as number - v) * Math.min(1, pos.style.strength * 0.7);
+              if (model.style) v += (model.style.color[c] as number - v) * Math.min(1, Math.max(0, model.style.strength) * 0.7);
               v = 0.5 + (v - 0.5) * contrast + noise + ctl;
               target[(y * lat.w + x) * 4 + c] = clamp01(v) * 2 - 1;
             }

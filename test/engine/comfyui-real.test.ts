@@ -12,7 +12,8 @@ import { decodePng, type RgbaImage } from '../../ui/core/image';
 import type { GenerateProgress, GenerateRequest } from '../../ui/contracts/engine';
 import { ComfyEngine } from '../../ui/runtime/remote/comfy-engine';
 import type { SocketLike } from '../../ui/runtime/remote/comfy-client';
-import { buildWorkflow } from '../../ui/runtime/remote/comfy-workflows';
+import { buildWorkflow, pickStyleRoute, type ServerInventory } from '../../ui/runtime/remote/comfy-workflows';
+import { comboOptions } from '../../ui/runtime/remote/comfy-protocol';
 import { parseBinaryFrame } from '../../ui/runtime/remote/comfy-protocol';
 import { startStandinAsync, type RunningStandin } from '../comfy-standin/server';
 
@@ -140,6 +141,56 @@ run('real ComfyUI server (COMFYUI_URL)', () => {
     const q = await engine.client.queueAsync();
     expect(q.queue_pending).toEqual([]);
   }, 300_000);
+
+  /**
+   * Style reference: the nodes' /object_info on the real server (core CLIPVisionLoader/CLIPVisionEncode/
+   * StyleModelLoader/StyleModelApply and, when installed, ComfyUI_IPAdapter_plus's IPAdapterModelLoader/
+   * IPAdapterAdvanced) against the stand-in — input names, types, combo values — and the real server's own validation
+   * of both style workflows: with a checkpoint name it does not have, node 1 is the only node with errors, so every
+   * style node's inputs, links and values passed. Needs at least one file in models/clip_vision and in
+   * models/style_models (and models/ipadapter for the IP-Adapter route); parts without them are skipped.
+   */
+  it('style reference: node shapes match the real server and both style workflows pass its validation', async () => {
+    const get = async (base: string, path: string): Promise<unknown> => (await fetch(`${base}${path}`)).json();
+    type Info = Record<string, { input: { required: Record<string, unknown[]>; optional?: Record<string, unknown[]> }; output: string[] }>;
+    const realInfo = await get(url, '/object_info') as Info;
+    const lists = {
+      clipVision: comboOptions(realInfo.CLIPVisionLoader?.input.required.clip_name),
+      styleModels: comboOptions(realInfo.StyleModelLoader?.input.required.style_model_name),
+      ipadapters: comboOptions(realInfo.IPAdapterModelLoader?.input.required.ipadapter_file),
+    };
+    const pack = Boolean(realInfo.IPAdapterModelLoader && realInfo.IPAdapterAdvanced);
+    const styled = await startStandinAsync({ checkpoints: [model], clipVision: lists.clipVision, styleModels: lists.styleModels, ...(pack ? { ipadapters: lists.ipadapters } : {}) });
+    try {
+      const fakeInfo = await get(styled.url, '/object_info') as Info;
+      const nodes = ['CLIPVisionLoader', 'CLIPVisionEncode', 'StyleModelLoader', 'StyleModelApply', ...(pack ? ['IPAdapterModelLoader', 'IPAdapterAdvanced'] : [])];
+      for (const node of nodes) {
+        const real = realInfo[node]; const fake = fakeInfo[node];
+        for (const part of ['required', 'optional'] as const) {
+          const r = real?.input[part] ?? {}; const f = fake?.input[part] ?? {};
+          expect(keys(f), `${node}.${part}`).toEqual(keys(r));
+          // Same type, or the same combo values (model lists are the server's files, passed to the stand-in above).
+          for (const k of keys(r)) expect(JSON.stringify(f[k]?.[0]), `${node}.${k}`).toEqual(JSON.stringify(r[k]?.[0]));
+        }
+        expect(fake?.output, node).toEqual(real?.output);
+      }
+      const inv: ServerInventory = { nodes: new Set(Object.keys(realInfo)), checkpoints: [model], controlnets: [], ...lists };
+      const routes = [pickStyleRoute(inv, 'sd15'), pickStyleRoute(inv, 'flux')];
+      const post = async (body: unknown) => { const r = await fetch(`${url}/prompt`, { method: 'POST', body: JSON.stringify(body) }); return { status: r.status, json: await r.json() as { node_errors: Record<string, { class_type: string }> } }; };
+      let checked = 0;
+      for (const picked of routes) {
+        if (!('route' in picked)) continue;
+        const wf = buildWorkflow(req({ styleImage: solid(8, 8, [0, 255, 0]), styleStrength: 0.7 }), { checkpoint: 'no-such-model.safetensors', family: 'sd15', style: picked.route }, { style: 'example.png' });
+        const res = await post({ prompt: wf.prompt });
+        expect(res.status).toBe(400);
+        expect(Object.keys(res.json.node_errors), JSON.stringify(res.json.node_errors).slice(0, 600)).toEqual(['1']);
+        checked++;
+      }
+      console.log(`style: real server ${pack ? 'has' : 'lacks'} the IP-Adapter pack; compared ${nodes.join(', ')}; ${checked} style workflow(s) validated (${routes.map((r) => ('route' in r ? r.route.kind : r.missing)).join(' | ')})`);
+    } finally {
+      await styled.closeAsync();
+    }
+  }, 120_000);
 
   it('the stand-in answers with the same JSON shapes as the real server', async () => {
     const get = async (base: string, path: string): Promise<unknown> => (await fetch(`${base}${path}`)).json();

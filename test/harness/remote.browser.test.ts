@@ -134,7 +134,7 @@ for (const mode of ['inline', 'hosted'] as const) {
       await connectAsync(ui, comfy.url);
       await expect.poll(() => ui.getByTestId('server-status').textContent(), { timeout: 20_000 }).toMatch(/^Connected — ComfyUI 0\.3\.64 on cpu/);
       await expect.poll(() => ui.getByTestId('server-mode-wireframe').textContent()).toMatch(/✓/);
-      await expect.poll(() => ui.getByTestId('server-mode-style').textContent()).toMatch(/✗ Style reference — needs a style model/);
+      await expect.poll(() => ui.getByTestId('server-mode-style').textContent()).toMatch(/✗ Style reference — needs the IP-Adapter nodes \(ComfyUI_IPAdapter_plus\), an IP-Adapter model in models\/ipadapter, a CLIP vision model/);
       // The server's models are listed beside the local ones.
       await expect(ui.getByTestId('model-comfyui:sd15-random.safetensors').getByTestId('server-badge').textContent()).resolves.toBe('On the server');
       await page.screenshot({ path: path.join(ARTIFACTS, `remote-${mode}-server-card.png`) });

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import crypto from 'node:crypto';
 import { AppError } from '../../protocol/errors';
 import { advertisedSha256, downloadFileAsync, downloadFilesAsync, checkQuotaAsync, checkMagic, readPinAsync, retryLine, type DownloadTarget } from '../../ui/runtime/downloader';
@@ -217,6 +217,8 @@ function quirkyQuotaStore(quota: { bytes: number }): ModelStore {
     ...mem,
     async listAsync(prefix = '') { return [...files].filter(([p]) => p.startsWith(prefix)).map(([path, f]) => ({ path, bytes: f.length })); },
     async getAsync(path) { const f = files.get(path); return f ? new Blob([f as BlobPart]) : null; },
+    async sizeAsync(path) { return files.get(path)?.length ?? null; },
+    async readAsync(path) { return files.get(path) ?? null; },
     async putAsync(path, data) { const w = syncHandleWriter(handleFor(path), true); await writeAllAsync(w, data); await w.closeAsync(); },
     async openAppendAsync(path, o = {}) { return syncHandleWriter(handleFor(path), o.truncate === true); },
     async moveAsync(from, to) { const f = files.get(from); if (!f) throw new Error('missing'); files.delete(from); files.set(to, f); },
@@ -224,7 +226,97 @@ function quirkyQuotaStore(quota: { bytes: number }): ModelStore {
   };
 }
 
+describe('two ways to hash, one check: a native digest of the stored file, or hash-wasm while streaming', () => {
+  const ONE_SHOT = { oneShotMaxBytes: undefined };
+  const STREAMING = { oneShotMaxBytes: 0 };
+  /** The native one-shot digests of exactly `n` bytes (the whole file) made during the test. */
+  const wholeFileDigests = (spy: typeof digestSpy, n: number): number =>
+    spy.mock.calls.filter((c: unknown[]) => (c[1] as Uint8Array).byteLength === n).length;
+  let digestSpy: { mock: { calls: unknown[][] }; mockClear(): void; mockRestore(): void };
+  beforeAll(() => { digestSpy = vi.spyOn(globalThis.crypto.subtle, 'digest'); });
+  afterEach(() => { digestSpy.mockClear(); });
+  afterAll(() => { digestSpy.mockRestore(); });
+
+  for (const [name, mode] of [['one-shot', ONE_SHOT], ['streaming', STREAMING]] as const) {
+    it(`${name}: a corrupted byte is refused (INTEGRITY_MISMATCH), fetched again once, and nothing is kept`, async () => {
+      const data = fakeOnnx(150_000, 71);
+      server.set(`/corrupt-${name}.onnx`, data, { corruptAt: 99_999 });
+      const store = createMemoryStore();
+      await expectAppError(downloadFileAsync(target(`/corrupt-${name}.onnx`, data), { store, network: network(), ...fast, ...mode }), 'INTEGRITY_MISMATCH', /sha256.*expected.*deleted both times/);
+      await noPartialOrFinal(store, `blobs/corrupt-${name}.onnx`);
+      // The one-shot path really hashed the whole stored file natively (twice: both downloads); streaming never did.
+      expect(wholeFileDigests(digestSpy, data.length)).toBe(name === 'one-shot' ? 2 : 0);
+    });
+  }
+
+  for (const [from, to, first, second] of [['streaming', 'one-shot', STREAMING, ONE_SHOT], ['one-shot', 'streaming', ONE_SHOT, STREAMING]] as const) {
+    it(`a .part left by the ${from} path resumes on the ${to} path and verifies`, async () => {
+      const data = fakeOnnx(160_000, from === 'streaming' ? 73 : 74);
+      const path = `/switch-${from}.onnx`;
+      server.set(path, data, { dropAfter: [64_000] });
+      const store = createMemoryStore();
+      await expectAppError(downloadFileAsync(target(path, data), { store, network: network(), ...fast, ...first, maxAttempts: 1 }), 'MODEL_FETCH_FAILED', /after 1 tries/);
+      expect((await storedBytes(store, `blobs${path}.part`))?.length).toBe(64_000);
+      const stats = await downloadFileAsync(target(path, data), { store, network: network(), ...fast, ...second });
+      expect(stats).toMatchObject({ resumedFromBytes: 64_000, bytesFetched: data.length - 64_000, sha256: sha(data) });
+      expect(await storedBytes(store, `blobs${path}`)).toEqual(data);
+    });
+  }
+
+  it('one-shot hashes what is stored: a .part damaged on disk between sessions is caught and fetched again from byte 0', async () => {
+    const data = fakeOnnx(120_000, 75);
+    server.set('/damaged-part.onnx', data);
+    const store = createMemoryStore();
+    const part = data.slice(0, 80_000);
+    part[12_345] = part[12_345]! ^ 0xff;
+    await store.putAsync('blobs/damaged-part.onnx.part', part);
+    const stats = await downloadFileAsync(target('/damaged-part.onnx', data), { store, network: network(), ...fast });
+    expect(stats).toMatchObject({ resumedFromBytes: 80_000, bytesFetched: 40_000 + data.length, sha256: sha(data) });
+    expect(await storedBytes(store, 'blobs/damaged-part.onnx')).toEqual(data);
+  });
+
+  it('files of unknown size, and files above oneShotMaxBytes, stream; a pin still refuses a changed file', async () => {
+    const data = fakeOnnx(90_000, 76);
+    server.set('/unknown-size.onnx', data);
+    const store = createMemoryStore();
+    const first = await downloadFileAsync(target('/unknown-size.onnx', data, { sha256: undefined, sizeUnknown: true }), { store, network: network(), ...fast });
+    expect(first).toMatchObject({ sha256: sha(data), verifiedBy: 'first-download' });
+    expect(wholeFileDigests(digestSpy, data.length)).toBe(0);
+    const changed = fakeOnnx(90_000, 77);
+    server.set('/unknown-size.onnx', changed);
+    await store.deleteAsync('blobs/unknown-size.onnx');
+    // Now the pin gives the size, so the one-shot path runs — and refuses the changed file.
+    await expectAppError(downloadFileAsync(target('/unknown-size.onnx', data, { sha256: undefined, sizeUnknown: true }), { store, network: network(), ...fast }), 'INTEGRITY_MISMATCH', /changed on the server/);
+    expect(wholeFileDigests(digestSpy, data.length)).toBe(2);
+    const big = await downloadFileAsync(target('/unknown-size.onnx', changed), { store, network: network(), ...fast, oneShotMaxBytes: changed.length - 1 });
+    expect(big.sha256).toBe(sha(changed));
+    expect(wholeFileDigests(digestSpy, data.length)).toBe(2);
+  });
+});
+
 describe('stores verify what is stored', () => {
+  it('the memory store lays a file of announced size out in one buffer, keeps what was there, and survives a wrong announcement', async () => {
+    const store = createMemoryStore();
+    const data = fakeOnnx(10_000, 78);
+    const w1 = await store.openAppendAsync('blobs/slab.part', { truncate: true, expectedBytes: 10_000 });
+    await w1.writeAsync(data.subarray(0, 3000));
+    await w1.closeAsync();
+    const w2 = await store.openAppendAsync('blobs/slab.part', { expectedBytes: 10_000 });
+    expect(w2.size).toBe(3000);
+    const reused = data.slice(3000, 7000);
+    await w2.writeAsync(reused);
+    reused.fill(0); // the caller reuses its buffer: the store kept a copy
+    await w2.writeAsync(data.subarray(7000));
+    expect(await store.sizeAsync!('blobs/slab.part')).toBe(10_000);
+    const bytes = await store.readAsync!('blobs/slab.part');
+    expect(bytes).toEqual(data);
+    expect(bytes!.byteLength).toBe(bytes!.buffer.byteLength); // one piece, nothing joined
+    // More bytes than announced still land (in a second piece), and readAsync joins them once.
+    await w2.writeAsync(data.subarray(0, 5));
+    expect(await storedBytes(store, 'blobs/slab.part')).toEqual(new Uint8Array([...data, ...data.subarray(0, 5)]));
+    expect(await store.readAsync!('blobs/slab.part')).toEqual(new Uint8Array([...data, ...data.subarray(0, 5)]));
+  });
+
   it('the sync-handle writer refuses a write() that returns 4294967288 and truncates back', async () => {
     const quota = { bytes: 1000 };
     const store = quirkyQuotaStore(quota);

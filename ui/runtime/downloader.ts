@@ -1,7 +1,7 @@
 /**
  * Model downloads: streaming fetch with progress (bytes, rate, ETA, visible retries) per file and per model, HTTP Range
- * resume after a dropped connection, a stall or a pause, sha256 verification while streaming (hash-wasm, in the engine
- * worker), and checks that catch a web page served instead of a model (content-type, size, first bytes). A file only
+ * resume after a dropped connection, a stall or a pause, sha256 verification (see below; in the engine worker, off the
+ * UI thread), and checks that catch a web page served instead of a model (content-type, size, first bytes). A file only
  * appears under its final store path once it is complete, stored in full and verified; until then it is
  * `<path>.part`. Nothing corrupt or partial is ever committed.
  *
@@ -12,6 +12,14 @@
  * - otherwise trust on first use: the sha256 of the first complete download is recorded (`pins/…`, returned in the
  *   stats for the UI to show) and a later, different file from the same URL is refused.
  * A hash mismatch deletes the file and fetches it once more from byte 0 before failing.
+ *
+ * How the sha256 is computed (the check is the same either way): a file whose size is known and at most
+ * `oneShotMaxBytes` (default 2 GiB: every file in the catalogue) is read back from the store once complete and hashed
+ * in one native WebCrypto digest — the CPU's SHA instructions, several times hash-wasm's rate, and it hashes exactly
+ * the bytes that were stored, whatever mix of tries, resumes and sessions wrote them. The cost is memory: the file
+ * plus WebCrypto's copy of it for the moment of the digest, no more than loading the model into a session takes later.
+ * Larger files, files of unknown size and places without WebCrypto hash while streaming with hash-wasm (the
+ * `.part` already stored is hashed first on a resume).
  *
  * Every wait is bounded: a connect/headers timeout (a server that accepts but never answers), a body-stall timeout,
  * a finite number of tries with a visible countdown between them. Aborting `signal` (Cancel, Pause) stops the network
@@ -28,8 +36,8 @@
  */
 import { AppError } from '../../protocol/errors';
 import { fetchAllowedAsync, type NetworkPolicy } from './fetch-allowed';
-import { createSha256, createSha256Async, type Sha256 } from './sha256';
-import type { ModelStore, StoreWriter } from './store/model-store';
+import { createSha256, createSha256Async, nativeSha256Available, sha256HexOneShotAsync, type Sha256 } from './sha256';
+import { readStoredAsync, storedSizeAsync, type ModelStore, type StoreWriter } from './store/model-store';
 
 /** What a file must look like; `kind` picks the magic-byte check. */
 export type FileKind = 'onnx' | 'data' | 'json' | 'text';
@@ -102,7 +110,15 @@ export interface DownloadOptions {
   readonly retryDelayMs?: (attempt: number) => number;
   /** Minimum interval between progress callbacks. Default 100 ms. */
   readonly progressIntervalMs?: number;
+  /**
+   * Files of a known size up to this many bytes are verified by one native sha256 over the stored file once it is
+   * complete; larger ones hash while streaming (hash-wasm). Default `ONE_SHOT_MAX_BYTES`; 0 streams every file.
+   */
+  readonly oneShotMaxBytes?: number;
 }
+
+/** Default `oneShotMaxBytes`: 2 GiB, above the largest file in the catalogue (1.73 GB). */
+export const ONE_SHOT_MAX_BYTES = 2 * 2 ** 30;
 
 const fmtBytes = (n: number): string =>
   n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} kB` : `${n} B`;
@@ -266,11 +282,14 @@ export async function downloadFileAsync(target: DownloadTarget, opts: DownloadOp
   /** The size the file must have; null while unknown (no manifest size, no pin, no header yet). */
   const knownSize = target.sizeUnknown ? (pin?.bytes ?? null) : target.bytes;
   let total: number | null = knownSize;
-  let hasher = await createSha256Async();
-  let have = await hashExistingAsync(store, partPath, hasher);
+  /** One native digest of the stored file at the end (null hasher), or a streaming hash-wasm one. */
+  const oneShot = knownSize !== null && knownSize <= (opts.oneShotMaxBytes ?? ONE_SHOT_MAX_BYTES) && nativeSha256Available();
+  const newHasherAsync = async (): Promise<Sha256 | null> => (oneShot ? null : createSha256Async());
+  let hasher = await newHasherAsync();
+  let have = hasher ? await hashExistingAsync(store, partPath, hasher) : ((await storedSizeAsync(store, partPath)) ?? 0);
   if (total !== null && have > total) {
     await store.deleteAsync(partPath);
-    hasher = await createSha256Async();
+    hasher = await newHasherAsync();
     have = 0;
   }
   const resumedFromBytes = have;
@@ -290,7 +309,7 @@ export async function downloadFileAsync(target: DownloadTarget, opts: DownloadOp
   };
   const restart = async (): Promise<void> => {
     await store.deleteAsync(partPath).catch(() => undefined);
-    hasher = await createSha256Async();
+    hasher = await newHasherAsync();
     have = 0;
     total = knownSize;
   };
@@ -381,7 +400,7 @@ export async function downloadFileAsync(target: DownloadTarget, opts: DownloadOp
       } else {
         if (have > 0) {
           // The server ignored Range: the body is the whole file again.
-          hasher = await createSha256Async();
+          hasher = await newHasherAsync();
           have = 0;
         }
         if (len !== null) {
@@ -391,7 +410,7 @@ export async function downloadFileAsync(target: DownloadTarget, opts: DownloadOp
       }
       if (!res.body) throw new TryFailed('the response had no body');
 
-      writer = await store.openAppendAsync(partPath, { truncate: have === 0 });
+      writer = await store.openAppendAsync(partPath, total !== null ? { truncate: have === 0, expectedBytes: total } : { truncate: have === 0 });
       if (writer.size !== have) {
         // The `.part` changed under us (another tab?): start clean.
         await writer.closeAsync().catch(() => undefined);
@@ -429,7 +448,7 @@ export async function downloadFileAsync(target: DownloadTarget, opts: DownloadOp
         }
         if (total !== null && have + chunk.length > total) { await drop(); throw new TryFailed('the server sent more bytes than announced'); }
         await writer.writeAsync(chunk); // throws QuotaExceededError on a refused or short write
-        hasher.update(chunk);
+        hasher?.update(chunk);
         have += chunk.length;
         fetched += chunk.length;
         emit(false);
@@ -472,13 +491,19 @@ export async function downloadFileAsync(target: DownloadTarget, opts: DownloadOp
     }
     emit(true);
 
-    // Verify the stored bytes before first use: the `.part` holds exactly what was hashed (every write's count was
-    // checked), and nothing else.
-    const stored = await store.getAsync(partPath);
-    if (!stored || stored.size !== have) {
-      return quotaFail(new Error(`the stored file has ${stored?.size ?? 0} of ${have} bytes`));
+    // Verify the stored bytes before first use: either the stored file itself, hashed in one native digest, or (when
+    // streaming) the bytes hashed on their way into the `.part`, which holds exactly those (every write's count was
+    // checked) and nothing else.
+    let digest: string;
+    if (hasher) {
+      const storedSize = await storedSizeAsync(store, partPath);
+      if (storedSize !== have) return quotaFail(new Error(`the stored file has ${storedSize ?? 0} of ${have} bytes`));
+      digest = hasher.digestHex();
+    } else {
+      const stored = await readStoredAsync(store, partPath);
+      if (!stored || stored.length !== have) return quotaFail(new Error(`the stored file has ${stored?.length ?? 0} of ${have} bytes`));
+      digest = await sha256HexOneShotAsync(stored);
     }
-    const digest = hasher.digestHex();
     const want = target.sha256 ?? pin?.sha256 ?? advertised;
     if (want && digest !== want) {
       await store.deleteAsync(partPath).catch(() => undefined);
@@ -506,10 +531,10 @@ export async function downloadFileAsync(target: DownloadTarget, opts: DownloadOp
       });
     }
     await store.moveAsync(partPath, target.storePath);
-    const committed = await store.getAsync(target.storePath);
-    if (!committed || committed.size !== have) {
+    const committed = await storedSizeAsync(store, target.storePath);
+    if (committed !== have) {
       await store.deleteAsync(target.storePath).catch(() => undefined);
-      return quotaFail(new Error(`the committed file has ${committed?.size ?? 0} of ${have} bytes`));
+      return quotaFail(new Error(`the committed file has ${committed ?? 0} of ${have} bytes`));
     }
     return { bytesFetched: fetched, resumedFromBytes, attempts, resumes, sha256: digest, verifiedBy };
   }

@@ -7,6 +7,9 @@
  *   be compiled.
  * - `createSha256()`: a small synchronous pure-JS FIPS 180-4 implementation for short inputs (store paths from URLs)
  *   and as the fallback.
+ * - `sha256HexOneShotAsync()`: the platform's native SHA-256 (WebCrypto `subtle.digest`: BoringSSL in Chromium,
+ *   OpenSSL in Node, both using the CPU's SHA instructions where it has them) over a whole buffer — several times the
+ *   wasm rate, but one-shot: the caller holds the whole file, and WebCrypto copies its input once more.
  */
 import { createSHA256 as createWasmSha256 } from 'hash-wasm';
 
@@ -118,4 +121,26 @@ export async function createSha256Async(): Promise<Sha256> {
       return wasm.digest('hex');
     },
   };
+}
+
+type Digest = (algorithm: string, data: Uint8Array) => Promise<ArrayBuffer>;
+
+function nativeDigest(): Digest | null {
+  const subtle = (globalThis as { crypto?: { subtle?: { digest?: Digest } } }).crypto?.subtle;
+  return typeof subtle?.digest === 'function' ? subtle.digest.bind(subtle) : null;
+}
+
+/** Whether `sha256HexOneShotAsync` can run here (WebCrypto exists: a secure context, a worker of one, or Node). */
+export function nativeSha256Available(): boolean {
+  return nativeDigest() !== null;
+}
+
+/** Lowercase hex SHA-256 of `data` by the platform's native WebCrypto digest (throws where there is none). */
+export async function sha256HexOneShotAsync(data: Uint8Array): Promise<string> {
+  const digest = nativeDigest();
+  if (!digest) throw new Error('sha256: WebCrypto is not available here');
+  const bytes = new Uint8Array(await digest('SHA-256', data));
+  let hex = '';
+  for (const b of bytes) hex += b.toString(16).padStart(2, '0');
+  return hex;
 }

@@ -15,7 +15,7 @@ import { createSha256 } from '../sha256';
 import { ComfyClient, randomId, type SocketFactory, type SocketLike } from './comfy-client';
 import { comboOptions, pngSize, queuePosition, type ApiPrompt, type BinaryFrame, type ComfyEvent, type HistoryEntry } from './comfy-protocol';
 import {
-  FAMILY_DEFAULTS, buildWorkflow, guessFamily, pickControlnet, readiness, type ServerInventory, type UploadedInputs, type WorkflowModels,
+  FAMILY_DEFAULTS, buildWorkflow, guessFamily, pickControlnet, pickStyleRoute, readiness, type ServerInventory, type UploadedInputs, type WorkflowModels,
 } from './comfy-workflows';
 
 /** How an app reaches a server engine (ComfyUI or SwarmUI): its address, an optional token and the allowlist. */
@@ -66,14 +66,15 @@ function inventoryOf(info: ObjectInfo): ServerInventory {
     controlnets: opt('ControlNetLoader', 'control_net_name'),
     styleModels: opt('StyleModelLoader', 'style_model_name'),
     clipVision: opt('CLIPVisionLoader', 'clip_name'),
-    ipadapterPresets: opt('IPAdapterUnifiedLoader', 'preset'),
+    ipadapters: opt('IPAdapterModelLoader', 'ipadapter_file'),
   };
 }
 
 const STAGE_BY_CLASS: Record<string, GenerateProgress['stage']> = {
   CheckpointLoaderSimple: 'text', CLIPTextEncode: 'text', FluxGuidance: 'text', VAEEncode: 'encode', LoadImage: 'encode',
   LoadImageMask: 'encode', SetLatentNoiseMask: 'encode', ControlNetApplyAdvanced: 'encode', KSampler: 'denoise', VAEDecode: 'decode',
-  ImageCompositeMasked: 'decode', PreviewImage: 'decode',
+  ImageCompositeMasked: 'decode', PreviewImage: 'decode', CLIPVisionLoader: 'encode', CLIPVisionEncode: 'encode', StyleModelLoader: 'encode',
+  StyleModelApply: 'encode', IPAdapterModelLoader: 'encode', IPAdapterAdvanced: 'encode',
 };
 
 export class ComfyEngine {
@@ -204,13 +205,13 @@ export class ComfyEngine {
     }
     let style: WorkflowModels['style'];
     if (request.styleImage) {
-      if (inv.nodes.has('IPAdapterUnifiedLoader') && inv.nodes.has('IPAdapter') && inv.ipadapterPresets.length > 0) {
-        style = { kind: 'ipadapter', preset: inv.ipadapterPresets.find((p) => /plus/i.test(p)) ?? inv.ipadapterPresets[0] as string };
-      } else if (this.health.modes.style.ready) {
-        style = { kind: 'style-model', styleModel: inv.styleModels[0] as string, clipVision: inv.clipVision[0] as string };
-      } else {
-        throw new AppError('MODEL_NOT_READY', `The server cannot apply a style reference: it lacks ${this.health.modes.style.missing.join(', ')}.`);
+      const picked = pickStyleRoute(inv, guessFamily(modelName));
+      if ('missing' in picked) {
+        throw new AppError('MODEL_NOT_READY', `The server cannot apply a style reference with ${modelName}: it lacks ${picked.missing}.`, {
+          hint: 'Install what is missing on the server, then press Check again in Models → Server — or turn Style reference off.',
+        });
       }
+      style = picked.route;
     }
     const controlnet = mode === 'wireframe' ? pickControlnet(inv.controlnets, request.controlType) : undefined;
     return { checkpoint: modelName, family: guessFamily(modelName), ...(controlnet ? { controlnet } : {}), ...(style ? { style } : {}) };

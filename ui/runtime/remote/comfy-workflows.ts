@@ -1,6 +1,6 @@
 /**
  * API-format ComfyUI workflows built in code, one per mode, from the same GenerateRequest the local engine gets.
- * Only core ComfyUI nodes, except the optional IP-Adapter pack for Style reference. Pure: image inputs are referred
+ * Only core ComfyUI nodes, except the optional IP-Adapter pack (ComfyUI_IPAdapter_plus) for Style reference. Pure: image inputs are referred
  * to by the names /upload/image gave them; `requiredFor` lists what each workflow needs so the health check can say
  * what a server lacks before anything is queued.
  */
@@ -37,9 +37,19 @@ export interface WorkflowModels {
   readonly checkpoint: string;
   readonly family: ModelFamily;
   readonly controlnet?: string;
-  /** Core style model route (StyleModelApply) or the IP-Adapter pack. */
-  readonly style?: { readonly kind: 'style-model'; readonly styleModel: string; readonly clipVision: string } | { readonly kind: 'ipadapter'; readonly preset: string };
+  /** Core style model route (StyleModelApply) or the IP-Adapter pack's model loader + IPAdapterAdvanced. */
+  readonly style?: StyleRoute;
 }
+
+/**
+ * How a style reference is applied. `ipadapter`: the pack's IPAdapterModelLoader (a file the server lists, so nothing
+ * is guessed by name at run time as IPAdapterUnifiedLoader would) + CLIPVisionLoader + IPAdapterAdvanced with weight
+ * type "style transfer" on the MODEL. `style-model`: core CLIPVisionEncode + StyleModelApply on the positive
+ * conditioning (Flux Redux; SD 1.5's T2I style adapter).
+ */
+export type StyleRoute =
+  | { readonly kind: 'style-model'; readonly styleModel: string; readonly clipVision: string }
+  | { readonly kind: 'ipadapter'; readonly ipadapter: string; readonly clipVision: string };
 
 export interface BuiltWorkflow {
   readonly prompt: ApiPrompt;
@@ -65,8 +75,8 @@ const MAX_SEED = 0xffffffffffffffff;
 /**
  * Builds the workflow for `request`. Generate: EmptyLatentImage; Edit: VAEEncode with denoise = strength; Inpaint:
  * VAEEncode + SetLatentNoiseMask(GrowMask(mask)) and an ImageCompositeMasked so pixels outside the mask come back
- * unchanged; Wireframe: ControlNetApplyAdvanced on the outline image; Style reference: StyleModelApply (CLIP vision)
- * or the IP-Adapter pack's "style transfer". Flux: cfg 1 and FluxGuidance(guidance) on the positive conditioning.
+ * unchanged; Wireframe: ControlNetApplyAdvanced on the outline image; Style reference (any mode, see StyleRoute):
+ * StyleModelApply on a CLIP vision encoding, or the IP-Adapter pack's "style transfer". Flux: cfg 1 and FluxGuidance(guidance) on the positive conditioning.
  */
 export function buildWorkflow(request: GenerateRequest, models: WorkflowModels, uploads: UploadedInputs): BuiltWorkflow {
   const g = new Graph();
@@ -119,18 +129,20 @@ export function buildWorkflow(request: GenerateRequest, models: WorkflowModels, 
   if (uploads.style && models.style) {
     const ref = out(g.add('LoadImage', { image: uploads.style }, 'Style reference'));
     const strength = request.styleStrength ?? 0.8;
+    const vision = g.add('CLIPVisionLoader', { clip_name: models.style.clipVision });
     if (models.style.kind === 'style-model') {
       used.push(models.style.styleModel, models.style.clipVision);
-      const vision = g.add('CLIPVisionLoader', { clip_name: models.style.clipVision });
       const encoded = g.add('CLIPVisionEncode', { clip_vision: out(vision), image: ref, crop: 'center' });
       const sm = g.add('StyleModelLoader', { style_model_name: models.style.styleModel });
       positive = out(g.add('StyleModelApply', {
         conditioning: positive, style_model: out(sm), clip_vision_output: out(encoded), strength, strength_type: 'multiply',
       }));
     } else {
-      const loader = g.add('IPAdapterUnifiedLoader', { model, preset: models.style.preset });
-      model = out(g.add('IPAdapter', {
-        model: out(loader, 0), ipadapter: out(loader, 1), image: ref, weight: strength, start_at: 0, end_at: 1, weight_type: 'style transfer',
+      used.push(models.style.ipadapter, models.style.clipVision);
+      const loader = g.add('IPAdapterModelLoader', { ipadapter_file: models.style.ipadapter });
+      model = out(g.add('IPAdapterAdvanced', {
+        model, ipadapter: out(loader), image: ref, weight: strength, weight_type: 'style transfer', combine_embeds: 'concat',
+        start_at: 0, end_at: 1, embeds_scaling: 'V only', clip_vision: out(vision),
       }));
     }
   }
@@ -166,33 +178,94 @@ export interface ServerInventory {
   readonly controlnets: readonly string[];
   readonly styleModels: readonly string[];
   readonly clipVision: readonly string[];
-  /** The IP-Adapter pack's presets when its nodes are installed. */
-  readonly ipadapterPresets: readonly string[];
+  /** IPAdapterModelLoader's files (models/ipadapter) when the IP-Adapter pack is installed. */
+  readonly ipadapters: readonly string[];
+}
+
+/** The IP-Adapter pack's nodes the style workflow uses (with core CLIPVisionLoader and LoadImage). */
+export const IPADAPTER_NODES = ['IPAdapterModelLoader', 'IPAdapterAdvanced'] as const;
+const IPADAPTER_PACK = 'the IP-Adapter nodes (ComfyUI_IPAdapter_plus)';
+
+/** What each style route lacks on this server, in plain words (empty = that route can run). */
+export function styleRoutesMissing(inv: ServerInventory): { ipadapter: string[]; styleModel: string[] } {
+  const clip = inv.clipVision.length === 0 ? ['a CLIP vision model in models/clip_vision'] : [];
+  const core = (names: readonly string[]): string[] => names.filter((n) => !inv.nodes.has(n)).map((n) => `the node ${n}`);
+  return {
+    ipadapter: [
+      ...(IPADAPTER_NODES.some((n) => !inv.nodes.has(n)) ? [IPADAPTER_PACK] : []),
+      ...core(['CLIPVisionLoader', 'LoadImage']),
+      ...(inv.ipadapters.length === 0 ? ['an IP-Adapter model in models/ipadapter'] : []),
+      ...clip,
+    ],
+    styleModel: [
+      ...core(NODES_FOR.style),
+      ...(inv.styleModels.length === 0 ? ['a style model in models/style_models'] : []),
+      ...clip,
+    ],
+  };
 }
 
 /** Per mode: ready, or the nodes and models it needs that the server lacks, in plain words. */
 export function readiness(inv: ServerInventory): Record<Mode | 'style', ServerModeReadiness> {
-  const check = (mode: Mode | 'style', extra: string[]): ServerModeReadiness => {
+  const check = (mode: Mode, extra: string[]): ServerModeReadiness => {
     const missing = NODES_FOR[mode].filter((n) => !inv.nodes.has(n)).map((n) => `the node ${n}`);
-    if (mode !== 'style' && inv.checkpoints.length === 0) missing.push('a checkpoint in models/checkpoints');
+    if (inv.checkpoints.length === 0) missing.push('a checkpoint in models/checkpoints');
     missing.push(...extra);
     return { ready: missing.length === 0, missing };
   };
-  const styleViaIpAdapter = inv.nodes.has('IPAdapterUnifiedLoader') && inv.nodes.has('IPAdapter') && inv.ipadapterPresets.length > 0;
-  const style = check('style', [
-    ...(inv.styleModels.length === 0 ? ['a style model in models/style_models'] : []),
-    ...(inv.clipVision.length === 0 ? ['a CLIP vision model in models/clip_vision'] : []),
-  ]);
+  const routes = styleRoutesMissing(inv);
+  const styleReady = routes.ipadapter.length === 0 || routes.styleModel.length === 0;
   return {
     generate: check('generate', []),
     edit: check('edit', []),
     inpaint: check('inpaint', []),
     wireframe: check('wireframe', inv.controlnets.length === 0 ? ['a ControlNet model in models/controlnet'] : []),
     boost: { ready: false, missing: ['Boost runs on this device (the plugin\'s own upscaler), not on a server'] },
-    style: styleViaIpAdapter ? { ready: true, missing: [] } : style.ready ? style : {
-      ready: false, missing: [...style.missing, 'or the IP-Adapter nodes (ComfyUI_IPAdapter_plus) with their models'],
+    style: styleReady ? { ready: true, missing: [] } : {
+      ready: false,
+      // The IP-Adapter route first (SD 1.5 / SDXL), then the core style-model route (Flux Redux).
+      missing: [...routes.ipadapter, `or else ${routes.styleModel.join(' and ')}`],
     },
   };
+}
+
+const isSdxlName = (n: string): boolean => /sdxl|[_-]xl[_.-]/i.test(n);
+const prefer = (names: readonly string[], ...tests: RegExp[]): string | undefined => {
+  for (const t of tests) { const hit = names.find((n) => t.test(n)); if (hit) return hit; }
+  return names[0];
+};
+
+/**
+ * The style route and files for a checkpoint of `family`, or what is missing for it in plain words. Flux: a style
+ * model (Redux) with its CLIP vision model (SigLIP). SD 1.5 / SDXL: the IP-Adapter pack with an IP-Adapter file for
+ * that family (a "plus" one first, never a FaceID one) and the CLIP vision model it was trained with (ViT-bigG for SDXL
+ * files not named "vit-h", else ViT-H) — else the core style-model route.
+ */
+export function pickStyleRoute(inv: ServerInventory, family: ModelFamily): { route: StyleRoute } | { missing: string } {
+  const routes = styleRoutesMissing(inv);
+  const styleModel = (): { route: StyleRoute } => ({
+    route: {
+      kind: 'style-model',
+      styleModel: prefer(inv.styleModels, family === 'flux' ? /redux/i : /style/i) as string,
+      clipVision: prefer(inv.clipVision, family === 'flux' ? /sig.?lip|sigclip/i : /vit.?h|h.?14/i) as string,
+    },
+  });
+  if (family === 'flux') {
+    return routes.styleModel.length === 0 ? styleModel() : { missing: `a Flux style reference needs ${routes.styleModel.join(' and ')} (Flux Redux and its SigLIP vision model)` };
+  }
+  if (routes.ipadapter.length === 0) {
+    const fits = inv.ipadapters.filter((n) => !/face/i.test(n) && isSdxlName(n) === (family === 'sdxl'));
+    if (fits.length > 0) {
+      const ipadapter = prefer(fits, /plus/i) as string;
+      const bigG = family === 'sdxl' && !/vit.?h/i.test(ipadapter);
+      const clipVision = prefer(inv.clipVision, bigG ? /bigg|vit.?g|g.?14/i : /vit.?h|h.?14/i) as string;
+      return { route: { kind: 'ipadapter', ipadapter, clipVision } };
+    }
+    if (routes.styleModel.length === 0) return styleModel();
+    return { missing: `an IP-Adapter model for ${family === 'sdxl' ? 'SDXL' : 'SD 1.5'} in models/ipadapter (the server has ${inv.ipadapters.join(', ')})` };
+  }
+  if (routes.styleModel.length === 0) return styleModel();
+  return { missing: [...routes.ipadapter, `or else ${routes.styleModel.join(' and ')}`].join(', ') };
 }
 
 /** The ControlNet to use for a control type: a name that mentions it, else the first one. */

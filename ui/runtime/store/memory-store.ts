@@ -23,6 +23,22 @@ export function createMemoryStore(opts: { reason?: string; quotaBytes?: number }
       const chunks = files.get(path);
       return chunks ? new Blob(chunks as BlobPart[]) : null;
     },
+    async sizeAsync(path) {
+      const chunks = files.get(path);
+      return chunks ? sizeOf(chunks) : null;
+    },
+    async readAsync(path) {
+      const chunks = files.get(path);
+      if (!chunks) return null;
+      if (chunks.length !== 1) {
+        // Join once and keep the joined copy, so the file is never held twice.
+        const joined = new Uint8Array(sizeOf(chunks));
+        let at = 0;
+        for (const c of chunks) { joined.set(c, at); at += c.length; }
+        chunks.splice(0, chunks.length, joined);
+      }
+      return chunks[0]!;
+    },
     async putAsync(path, data) {
       const w = await store.openAppendAsync(path, { truncate: true });
       await writeAllAsync(w, data);
@@ -34,6 +50,15 @@ export function createMemoryStore(opts: { reason?: string; quotaBytes?: number }
       if (!chunks || o.truncate) { chunks = []; files.set(path, chunks); }
       const target = chunks;
       let size = sizeOf(target);
+      // With the final size known, the file is one buffer allocated once: each write copies into it (the copy a
+      // chunk costs anyway: callers may reuse their buffers) and readAsync hands it out without joining anything.
+      let slab: Uint8Array | null = null;
+      if (o.expectedBytes !== undefined && o.expectedBytes > size) {
+        slab = new Uint8Array(o.expectedBytes);
+        let at = 0;
+        for (const c of target) { slab.set(c, at); at += c.length; }
+        target.splice(0, target.length, slab.subarray(0, size));
+      }
       const writer: StoreWriter = {
         get size() { return size; },
         async writeAsync(chunk) {
@@ -44,7 +69,13 @@ export function createMemoryStore(opts: { reason?: string; quotaBytes?: number }
               throw Object.assign(new Error('Quota exceeded in memory store.'), { name: 'QuotaExceededError' });
             }
           }
-          target.push(chunk.slice()); // copy: callers may reuse their buffers
+          if (slab && files.get(path) === target && target.length === 1 && target[0]!.buffer === slab.buffer && size + chunk.length <= slab.length) {
+            slab.set(chunk, size);
+            target[0] = slab.subarray(0, size + chunk.length);
+          } else {
+            slab = null;
+            target.push(chunk.slice()); // copy: callers may reuse their buffers
+          }
           size += chunk.length;
         },
         async closeAsync() {},

@@ -35,10 +35,23 @@ export interface ModelStore {
   listAsync(prefix?: string): Promise<StoredEntry[]>;
   /** The file as a Blob (size, arrayBuffer(), stream()), or null. */
   getAsync(path: string): Promise<Blob | null>;
+  /**
+   * The file's size in bytes, or null — without reading it (optional; callers fall back to `getAsync(path).size`,
+   * which for the memory store copies the whole file into a Blob).
+   */
+  sizeAsync?(path: string): Promise<number | null>;
+  /**
+   * The whole file as one contiguous byte array, or null (optional; callers fall back to `getAsync` + arrayBuffer()).
+   * The memory store returns its own bytes (joined once, then kept joined): callers must not modify them.
+   */
+  readAsync?(path: string): Promise<Uint8Array | null>;
   /** Writes a whole file from bytes, a Blob, a stream or chunks. */
   putAsync(path: string, data: Uint8Array | Blob | ReadableStream<Uint8Array> | Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void>;
-  /** Opens a file for appending (created when missing; `truncate` empties it first). */
-  openAppendAsync(path: string, opts?: { truncate?: boolean }): Promise<StoreWriter>;
+  /**
+   * Opens a file for appending (created when missing; `truncate` empties it first). `expectedBytes`, the size the
+   * file will have when complete, lets a store lay it out in one piece (the memory store allocates it once).
+   */
+  openAppendAsync(path: string, opts?: { truncate?: boolean; expectedBytes?: number }): Promise<StoreWriter>;
   /** Renames a file (replacing `to`). */
   moveAsync(from: string, to: string): Promise<void>;
   /** Deletes a file, or every file under `path/`. Missing paths are fine. */
@@ -78,4 +91,17 @@ export async function writeAllAsync(
     }
   }
   for await (const chunk of stream as AsyncIterable<Uint8Array>) await writer.writeAsync(chunk);
+}
+
+/** A file's size through `sizeAsync` when the store has it, else `getAsync`; null when there is no such file. */
+export async function storedSizeAsync(store: ModelStore, path: string): Promise<number | null> {
+  if (store.sizeAsync) return store.sizeAsync(path);
+  return (await store.getAsync(path))?.size ?? null;
+}
+
+/** A whole file as contiguous bytes through `readAsync` when the store has it, else `getAsync` + arrayBuffer(). */
+export async function readStoredAsync(store: ModelStore, path: string): Promise<Uint8Array | null> {
+  if (store.readAsync) return store.readAsync(path);
+  const blob = await store.getAsync(path);
+  return blob ? new Uint8Array(await blob.arrayBuffer()) : null;
 }

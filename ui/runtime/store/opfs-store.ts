@@ -139,6 +139,35 @@ export async function openOpfsStoreAsync(storage: StorageManagerLike | undefined
       const h = await fileFor(root, path, false);
       return h ? h.getFile() : null;
     },
+    async sizeAsync(path) {
+      const h = await fileFor(root, path, false);
+      return h ? (await h.getFile()).size : null;
+    },
+    async readAsync(path) {
+      const h = await fileFor(root, path, false);
+      if (!h) return null;
+      // In a worker, a sync access handle reads the file directly (several GB/s on a regular profile, ~10× a Blob's
+      // arrayBuffer()); it needs the file's lock, so anywhere that fails the Blob path is taken.
+      const createSync = (h as unknown as { createSyncAccessHandle?: () => Promise<SyncHandle & { read(b: Uint8Array, o: { at: number }): number }> }).createSyncAccessHandle;
+      if (typeof createSync === 'function' && typeof (globalThis as { document?: unknown }).document === 'undefined') {
+        const sync = await createSync.call(h).catch(() => null);
+        if (sync) {
+          try {
+            const out = new Uint8Array(sync.getSize());
+            let at = 0;
+            while (at < out.length) {
+              const n = sync.read(out.subarray(at), { at });
+              if (n <= 0) break;
+              at += n;
+            }
+            if (at === out.length) return out;
+          } finally {
+            sync.close();
+          }
+        }
+      }
+      return new Uint8Array(await (await h.getFile()).arrayBuffer());
+    },
     async putAsync(path, data) {
       const h = await fileFor(root, path, true);
       const w = await openWriterAsync(h!, true);

@@ -1,0 +1,98 @@
+/**
+ * Worker entry of the Chromium download bench (bundled by bench/chromium/download.ts). Runs where the product's
+ * downloads run — a dedicated worker, like the engine worker (ui/runtime/worker/engine-worker.ts) — and measures, on
+ * the same cross-origin loopback URL and interleaved round by round (best of the rounds each):
+ * - a raw fetch that only counts the bytes (what the downloader competes with);
+ * - the runtime's downloader (ui/runtime/downloader.ts `downloadFileAsync`, sha256 pinned, default options) into the
+ *   OPFS store (hosted mode, sync access handle) and into the memory store (Figma's inline mode);
+ * - where the time goes: fetch + OPFS writes without any hash, the streaming hash-wasm SHA-256 alone, WebCrypto's
+ *   one-shot SHA-256 alone, and reading a stored file back.
+ */
+import { downloadFileAsync } from '../../ui/runtime/downloader';
+import { createSha256Async } from '../../ui/runtime/sha256';
+import { createMemoryStore } from '../../ui/runtime/store/memory-store';
+import { openOpfsStoreAsync } from '../../ui/runtime/store/opfs-store';
+
+export interface DownloadBenchRequest {
+  readonly url: string;
+  readonly bytes: number;
+  readonly sha256: string;
+  readonly rounds: number;
+}
+
+/** Best (shortest) milliseconds per measurement, and what could not be measured. */
+export interface DownloadBenchResult {
+  readonly ms: Readonly<Record<string, number>>;
+  readonly errors: Readonly<Record<string, string>>;
+  readonly chunks: { readonly count: number; readonly meanBytes: number };
+}
+
+async function rawFetchAsync(url: string): Promise<{ n: number; chunks: number }> {
+  const res = await fetch(url, { cache: 'no-store' });
+  if (!res.ok || !res.body) throw new Error(`GET ${url}: HTTP ${res.status}`);
+  const reader = res.body.getReader();
+  let n = 0;
+  let chunks = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return { n, chunks };
+    n += value.length;
+    chunks++;
+  }
+}
+
+self.onmessage = async (e: MessageEvent<DownloadBenchRequest>) => {
+  const { url, bytes, sha256, rounds } = e.data;
+  const ms: Record<string, number> = {};
+  const errors: Record<string, string> = {};
+  const chunks = { count: 0, meanBytes: 0 };
+  const timeAsync = async (name: string, fn: () => Promise<unknown>): Promise<void> => {
+    if (errors[name]) return;
+    const t = performance.now();
+    try {
+      await fn();
+      ms[name] = Math.min(ms[name] ?? Infinity, performance.now() - t);
+    } catch (err) {
+      errors[name] = err instanceof Error ? err.message : String(err);
+    }
+  };
+  const opfs = await openOpfsStoreAsync().catch((err: unknown) => { errors.opfs = String(err); return null; });
+  const target = { url, storePath: 'bench/model.onnx', bytes, sha256, kind: 'onnx' as const, label: 'bench/model.onnx' };
+  const network = { domains: [new URL(url).origin] };
+  const file = new Uint8Array(await (await fetch(url, { cache: 'no-store' })).arrayBuffer());
+  for (let r = 0; r < rounds; r++) {
+    await timeAsync('raw', async () => {
+      const got = await rawFetchAsync(url);
+      if (got.n !== bytes) throw new Error(`raw fetch got ${got.n} of ${bytes} bytes`);
+      chunks.count = got.chunks;
+      chunks.meanBytes = got.n / got.chunks;
+    });
+    if (opfs) {
+      await opfs.deleteAsync('bench');
+      await timeAsync('downloaderOpfs', () => downloadFileAsync(target, { store: opfs, network }));
+      await timeAsync('fetchWriteOpfs', async () => {
+        const w = await opfs.openAppendAsync('bench/raw.part', { truncate: true });
+        try {
+          const reader = (await fetch(url, { cache: 'no-store' })).body!.getReader();
+          for (;;) {
+            const { done, value } = await reader.read();
+            if (done) break;
+            await w.writeAsync(value);
+          }
+        } finally {
+          await w.closeAsync();
+        }
+      });
+      await timeAsync('readBackOpfs', async () => { await (await opfs.getAsync('bench/raw.part'))!.arrayBuffer(); });
+    }
+    await timeAsync('downloaderMemory', () => downloadFileAsync(target, { store: createMemoryStore(), network }));
+    await timeAsync('hashWasm', async () => {
+      const h = await createSha256Async();
+      for (let o = 0; o < file.length; o += 1 << 20) h.update(file.subarray(o, o + (1 << 20)));
+      if (h.digestHex() !== sha256) throw new Error('hash-wasm gave another sha256');
+    });
+    await timeAsync('webCrypto', async () => { await crypto.subtle.digest('SHA-256', file); });
+  }
+  await opfs?.deleteAsync('bench');
+  (self as unknown as Worker).postMessage({ ms, errors, chunks } satisfies DownloadBenchResult);
+};

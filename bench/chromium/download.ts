@@ -1,0 +1,79 @@
+/**
+ * The download figures where the product downloads: a dedicated worker in Debian Chromium (like the engine worker),
+ * fetching cross-origin from the Node loopback file server (bench/node/loopback-server.ts; the model host is always
+ * another origin than the UI). Raw fetch and the runtime's downloader run in the same worker, round by round, on the
+ * same URL; see bench/chromium/download-worker.ts for what each row measures.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { launchChromiumPersistent } from '../../test/helpers/chromium';
+import { figure, naFigure, type Figure } from '../common/report';
+import { startLoopbackServerAsync } from '../node/loopback-server';
+import type { BenchPaths, SectionResult } from '../node/node-bench';
+import type { DownloadBenchRequest, DownloadBenchResult } from './download-worker';
+
+const S = 'Download (loopback, Chromium worker — the product path)';
+const MiB = 2 ** 20;
+
+async function bundleWorkerAsync(paths: BenchPaths): Promise<string> {
+  const esbuild = await import('esbuild');
+  const out = await esbuild.build({
+    entryPoints: [path.join(paths.root, 'bench/chromium/download-worker.ts')],
+    bundle: true, format: 'esm', platform: 'browser', target: 'es2022', write: false, logLevel: 'error',
+  });
+  return out.outputFiles[0]!.text;
+}
+
+export async function chromiumDownloadBenchAsync(paths: BenchPaths, file: Uint8Array, sha256: string, opts: { rounds?: number } = {}): Promise<SectionResult> {
+  const workerJs = await bundleWorkerAsync(paths);
+  const host = await startLoopbackServerAsync({ 'model.onnx': file });
+  const page = http.createServer((req, res) => {
+    if (req.url === '/worker.js') res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-store' }).end(workerJs);
+    else res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html><meta charset="utf-8"><title>download bench</title>');
+  });
+  await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
+  // Another port is another origin: the request is cross-origin, as from the plugin UI to a model host.
+  const pageUrl = `http://127.0.0.1:${(page.address() as AddressInfo).port}/`;
+  // A regular on-disk profile, as a designer has: Playwright's default contexts are off-the-record, where OPFS lives
+  // in memory behind an IPC per call (measured here: sync-handle writes ~3× and reads ~10× slower than on disk).
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-download-profile-'));
+  const browser = await launchChromiumPersistent(profile);
+  try {
+    const tab = browser.pages()[0] ?? await browser.newPage();
+    await tab.goto(pageUrl);
+    const req: DownloadBenchRequest = { url: `${host.url}model.onnx`, bytes: file.length, sha256, rounds: opts.rounds ?? 5 };
+    const r = await tab.evaluate((q) => new Promise<DownloadBenchResult>((resolve, reject) => {
+      const w = new Worker('/worker.js', { type: 'module' });
+      w.onmessage = (e: MessageEvent<DownloadBenchResult>) => { resolve(e.data); w.terminate(); };
+      w.onerror = (e) => reject(new Error(e.message));
+      w.postMessage(q);
+    }), req);
+    const rate = (k: string): number | null => (r.ms[k] !== undefined ? file.length / MiB / (r.ms[k]! / 1000) : null);
+    const why = (k: string): string => r.errors[k] ?? r.errors.opfs ?? 'not measured';
+    const raw = rate('raw');
+    const ratio = (k: string): number | null => (raw !== null && rate(k) !== null ? rate(k)! / raw : null);
+    const mibps = (name: string, k: string, note?: string): Figure => figure(S, name, rate(k), { unit: 'MiB/s', digits: 0, naReason: why(k), ...(note ? { note } : {}) });
+    const figures: Figure[] = [
+      mibps(`Raw fetch, ${(file.length / MiB).toFixed(0)} MiB file (${r.chunks.count} chunks of ${(r.chunks.meanBytes / 1024).toFixed(0)} KiB on average)`, 'raw'),
+      mibps('Downloader → OPFS (hosted mode), sha256 verified', 'downloaderOpfs'),
+      mibps('Downloader → memory store (inline mode), sha256 verified', 'downloaderMemory'),
+      mibps('Fetch + OPFS writes, no hash (the store alone)', 'fetchWriteOpfs'),
+      mibps('SHA-256 alone: hash-wasm, streaming, 1 MiB updates', 'hashWasm'),
+      mibps("SHA-256 alone: WebCrypto one-shot (BoringSSL, the CPU's SHA instructions)", 'webCrypto'),
+      mibps('Reading a stored file back from OPFS (Blob.arrayBuffer)', 'readBackOpfs'),
+      figure(S, 'Downloader → OPFS ÷ raw fetch', ratio('downloaderOpfs'), { digits: 2, target: '≥ 0.9', pass: (v) => v >= 0.9, naReason: why('downloaderOpfs') }),
+      figure(S, 'Downloader → memory ÷ raw fetch', ratio('downloaderMemory'), { digits: 2, target: '≥ 0.9', pass: (v) => v >= 0.9, naReason: why('downloaderMemory') }),
+    ];
+    return { figures, details: { fileBytes: file.length, ms: r.ms, errors: r.errors, chunks: r.chunks, chromiumVersion: browser.browser()?.version() ?? null } };
+  } catch (err) {
+    return { figures: [naFigure(S, 'Downloader ÷ raw fetch', '≥ 0.9', err instanceof Error ? err.message : String(err))], details: {} };
+  } finally {
+    await browser.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+    await host.closeAsync();
+    await new Promise<void>((resolve) => { page.closeAllConnections(); page.close(() => resolve()); });
+  }
+}
