@@ -15,6 +15,7 @@ import { newRequestId, parseUiToPlugin, refusalError, refusalTarget, type Mode, 
 import { listHistoryAsync, readRecipe } from './history';
 import { insertResultAsync, layerName, type BatchRow } from './insert-result';
 import { prepareJobAsync, type SourceSnapshot } from './prepare-job';
+import { exportStyleAsync, pickStyleAsync } from './style-reference';
 import { pageOf, planSelection } from './selection-plan';
 import { loadSettingsAsync, saveSettingsAsync, themeFrom } from './settings';
 
@@ -159,6 +160,7 @@ export function startPlugin(figma: PluginAPI, config: PluginConfig): PluginHandl
           if (msg.sourceNodeIds) figma.currentPage.selection = await recipeNodesAsync(figma, msg.sourceNodeIds);
           const plan = planSelection(figma.currentPage.selection);
           const { reply, snapshot } = await prepareJobAsync(figma, msg, plan);
+          if (msg.styleNodeId && msg.mode !== 'boost') reply.style = await exportStyleAsync(figma, msg.styleNodeId);
           if (snapshot) snapshots.set(snapshot.nodeId, snapshot);
           post({ ...reply, notes: reply.notes.map((n) => clip(n, 500)) });
         } catch (err) {
@@ -166,6 +168,13 @@ export function startPlugin(figma: PluginAPI, config: PluginConfig): PluginHandl
         }
         return;
       }
+      case 'pick-style':
+        try {
+          post({ type: 'style-picked', requestId: msg.requestId, ...(await pickStyleAsync(figma, msg.nodeId)) });
+        } catch (err) {
+          postError(msg.requestId, err);
+        }
+        return;
       case 'insert-result': {
         if (openJob !== null && openJob !== msg.jobId) {
           figma.commitUndo(); // the previous generation ended early (cancelled): keep it its own undo step

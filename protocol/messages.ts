@@ -14,6 +14,8 @@ export type Mode = (typeof MODES)[number];
 
 /** Largest PNG we accept across the boundary (a 4096² RGBA PNG worst case is ~64 MiB). */
 export const MAX_PNG_BYTES = 80 * 1024 * 1024;
+/** The style reference is read at most this many px a side (CLIP vision encoders look at 224–384 px). */
+export const STYLE_MAX_SIDE = 512;
 /** Figma's createImage cap, per side. */
 export const FIGMA_MAX_IMAGE_SIDE = 4096;
 
@@ -93,6 +95,9 @@ export const recipe = v.object({
   backend: v.optional(v.string({ maxLength: 200 })),
   /** Local engine: how to reproduce this image with diffusers. */
   diffusers: v.optional(diffusersRecipe),
+  /** Style reference (server engines): the layer whose look was applied (read again by id on Re-run) and how strongly. */
+  styleNodeId: v.optional(id),
+  styleStrength: v.optional(v.number({ min: 0, max: 1 })),
   pluginVersion: v.string({ maxLength: 40 }),
   createdAt: v.string({ maxLength: 40 }),
 });
@@ -182,7 +187,14 @@ export const uiToPlugin = v.taggedUnion('type', {
     target: v.optional(v.oneOf(['new-layer', 'replace-fill'] as const)),
     /** Boost only: the upscale factor (the source is exported at 1×, capped so the result fits 4096 px). */
     boostScale: v.optional(v.number({ integer: true, min: 2, max: 4 })),
+    /** Style reference: the layer whose look to apply; the plugin exports it (≤ STYLE_MAX_SIDE px) into `job-inputs.style`. */
+    styleNodeId: v.optional(id),
   }),
+  /**
+   * Style reference: read one layer — the one selected, or `nodeId` (a recipe's) — for the Style reference control.
+   * The plugin answers `style-picked` (its id, name and a thumbnail) or `error` (nothing / several selected, hidden, gone).
+   */
+  'pick-style': v.object({ type: v.literal('pick-style'), requestId, nodeId: v.optional(id) }),
   /** One result image to write into the document. */
   'insert-result': v.object({
     type: v.literal('insert-result'),
@@ -277,8 +289,18 @@ export const pluginToUi = v.taggedUnion('type', {
     mask: v.optional(v.object({ paths: v.array(pathData, { minLength: 1 }), nodeIds: v.array(id) })),
     /** Wireframe: the design's outlines in working px. */
     outlines: v.optional(v.object({ paths: v.array(pathData), nodeIds: v.array(id) })),
+    /** Style reference: the reference layer exported at its own aspect, at most STYLE_MAX_SIDE px a side. */
+    style: v.optional(v.object({ png, width: side, height: side, nodeId: id })),
     sourceNodeIds: v.array(id),
     notes: v.array(v.string({ maxLength: 500 })),
+  }),
+  /** The layer chosen as the style reference: its id, name and a ≤ 128 px thumbnail. */
+  'style-picked': v.object({
+    type: v.literal('style-picked'),
+    requestId,
+    nodeId: id,
+    name: v.string({ maxLength: 1000 }),
+    thumbnail: v.optional(png),
   }),
   'insert-done': v.object({
     type: v.literal('insert-done'),

@@ -4,12 +4,14 @@
  * the same cross-origin loopback URL and interleaved round by round (best of the rounds each):
  * - a raw fetch that only counts the bytes (what the downloader competes with);
  * - the runtime's downloader (ui/runtime/downloader.ts `downloadFileAsync`, sha256 pinned, default options) into the
- *   OPFS store (hosted mode, sync access handle) and into the memory store (Figma's inline mode);
+ *   OPFS store (hosted mode, sync access handle) and into the memory store (Figma's inline mode), and the same with
+ *   `oneShotMaxBytes: 0` (hash-wasm while streaming: the path of files over 2 GiB, and every file before);
  * - where the time goes: fetch + OPFS writes without any hash, the streaming hash-wasm SHA-256 alone, WebCrypto's
- *   one-shot SHA-256 alone, and reading a stored file back.
+ *   one-shot SHA-256 alone, reading a stored file back, and the least a verified download can do (fetch, store,
+ *   one native digest, nothing else: no checks, progress, timeouts or resume bookkeeping).
  */
 import { downloadFileAsync } from '../../ui/runtime/downloader';
-import { createSha256Async } from '../../ui/runtime/sha256';
+import { createSha256Async, sha256HexOneShotAsync } from '../../ui/runtime/sha256';
 import { createMemoryStore } from '../../ui/runtime/store/memory-store';
 import { openOpfsStoreAsync } from '../../ui/runtime/store/opfs-store';
 
@@ -70,6 +72,8 @@ self.onmessage = async (e: MessageEvent<DownloadBenchRequest>) => {
     if (opfs) {
       await opfs.deleteAsync('bench');
       await timeAsync('downloaderOpfs', () => downloadFileAsync(target, { store: opfs, network }));
+      await opfs.deleteAsync('bench');
+      await timeAsync('downloaderOpfsStreaming', () => downloadFileAsync(target, { store: opfs, network, oneShotMaxBytes: 0 }));
       await timeAsync('fetchWriteOpfs', async () => {
         const w = await opfs.openAppendAsync('bench/raw.part', { truncate: true });
         try {
@@ -83,9 +87,38 @@ self.onmessage = async (e: MessageEvent<DownloadBenchRequest>) => {
           await w.closeAsync();
         }
       });
-      await timeAsync('readBackOpfs', async () => { await (await opfs.getAsync('bench/raw.part'))!.arrayBuffer(); });
+      await timeAsync('readBackOpfs', async () => { await opfs.readAsync!('bench/raw.part'); });
+      // The least any verified download into OPFS can do: fetch + writes, then read the file back and digest it.
+      await timeAsync('minimalOpfs', async () => {
+        const w = await opfs.openAppendAsync('bench/min.part', { truncate: true });
+        try {
+          const reader = (await fetch(url, { cache: 'no-store' })).body!.getReader();
+          for (;;) {
+            const { done, value } = await reader.read();
+            if (done) break;
+            await w.writeAsync(value);
+          }
+        } finally {
+          await w.closeAsync();
+        }
+        if (await sha256HexOneShotAsync((await opfs.readAsync!('bench/min.part'))!) !== sha256) throw new Error('another sha256');
+      });
     }
     await timeAsync('downloaderMemory', () => downloadFileAsync(target, { store: createMemoryStore(), network }));
+    await timeAsync('downloaderMemoryStreaming', () => downloadFileAsync(target, { store: createMemoryStore(), network, oneShotMaxBytes: 0 }));
+    // The least any verified download into memory can do: fetch, copy each chunk into one buffer, digest it.
+    await timeAsync('minimalMemory', async () => {
+      const buf = new Uint8Array(bytes);
+      let at = 0;
+      const reader = (await fetch(url, { cache: 'no-store' })).body!.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        buf.set(value, at);
+        at += value.length;
+      }
+      if (await sha256HexOneShotAsync(buf) !== sha256) throw new Error('another sha256');
+    });
     await timeAsync('hashWasm', async () => {
       const h = await createSha256Async();
       for (let o = 0; o < file.length; o += 1 << 20) h.update(file.subarray(o, o + (1 << 20)));

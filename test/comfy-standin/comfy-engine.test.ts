@@ -8,7 +8,7 @@ import { AppError } from '../../protocol/errors';
 import { decodePng, type RgbaImage } from '../../ui/core/image';
 import type { GenerateProgress, GenerateRequest } from '../../ui/contracts/engine';
 import { ComfyEngine, type ComfyEngineOptions } from '../../ui/runtime/remote/comfy-engine';
-import { buildWorkflow, pickStyleRoute, type ServerInventory } from '../../ui/runtime/remote/comfy-workflows';
+import { buildWorkflow, pickStyleRoute, readiness, type ServerInventory } from '../../ui/runtime/remote/comfy-workflows';
 import { describeServerError } from '../../ui/runtime/remote/comfy-client';
 import type { SocketLike } from '../../ui/runtime/remote/comfy-client';
 import { startStandinAsync, type RunningStandin, type StandinOptions } from './server';
@@ -198,6 +198,11 @@ describe('ComfyUI engine against the stand-in', () => {
     const xlOnly = inv({ ipadapters: ['ip-adapter-plus_sdxl_vit-h.safetensors'], clipVision: ['CLIP-ViT-bigG-14-laion2B-39B-b160k.safetensors', 'CLIP-ViT-H-14-laion2B-s32B-b79K.safetensors'] });
     expect(pickStyleRoute(xlOnly, 'sdxl')).toMatchObject({ route: { clipVision: 'CLIP-ViT-H-14-laion2B-s32B-b79K.safetensors' } });
     expect(pickStyleRoute(xlOnly, 'sd15')).toEqual({ missing: 'an IP-Adapter model for SD 1.5 in models/ipadapter (the server has ip-adapter-plus_sdxl_vit-h.safetensors)' });
+    // One route short of only the CLIP vision model: that is all the server is told it needs.
+    expect(readiness(inv({ ipadapters: ['ip-adapter_sd15.safetensors'] })).style).toEqual({ ready: false, missing: ['a CLIP vision model in models/clip_vision'] });
+    expect(readiness(inv({ nodes: new Set(['LoadImage']) })).style.missing.join(', ')).toBe(
+      'the IP-Adapter nodes (ComfyUI_IPAdapter_plus), the node CLIPVisionLoader, an IP-Adapter model in models/ipadapter, or else the node CLIPVisionLoader and the node CLIPVisionEncode and the node StyleModelLoader and the node StyleModelApply and a style model in models/style_models, plus a CLIP vision model in models/clip_vision',
+    );
     const redux = inv({ styleModels: ['flux1-redux-dev.safetensors'], clipVision: ['sigclip_vision_patch14_384.safetensors'] });
     expect(pickStyleRoute(redux, 'flux')).toEqual({ route: { kind: 'style-model', styleModel: 'flux1-redux-dev.safetensors', clipVision: 'sigclip_vision_patch14_384.safetensors' } });
   });

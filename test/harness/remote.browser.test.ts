@@ -3,8 +3,11 @@
  * the stand-in ComfyUI server (test/comfy-standin) — connect in Models → Server, switch "Run on" beside Generate,
  * get the same kind of layer back with previews and a recipe naming the server's model. Inline also: a server started
  * without --enable-cors-header is refused by the real browser and the UI names the flag, and Inpaint on the server.
- * No request leaves for any host but the harness and the servers the user connected, and none reaches a server
- * before the user connects it. One page per UI mode (Chromium pages are slow on a small machine).
+ * Both modes: Style reference on the server — each precondition (the server lacks the IP-Adapter pack, no reference
+ * chosen) stops the run with one message at the Style reference control; after the pack is installed and checked again,
+ * “Use selection” remembers the reference and the result takes its look (IP-Adapter → KSampler in the stand-in);
+ * the recipe records it and Re-run from History gives the same image. No request leaves for any host but the harness
+ * and the servers the user connected, and none reaches a server before the user connects it. One page per UI mode (Chromium pages are slow on a small machine).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
@@ -123,9 +126,95 @@ async function corsThenInpaintAsync(page: Page, ui: FrameLocator): Promise<void>
   await page.screenshot({ path: path.join(ARTIFACTS, 'remote-inline-inpaint.png') });
 }
 
+const IPADAPTER = 'ip-adapter-plus_sd15.safetensors';
+const CLIP_VISION = 'CLIP-ViT-H-14-laion2B-s32B-b79K.safetensors';
+const meanRgb = (img: { width: number; height: number; channels: number; data: ArrayLike<number> }): number[] => {
+  const m = [0, 0, 0];
+  for (let i = 0; i < img.width * img.height; i++) for (let c = 0; c < 3; c++) m[c]! += (img.data[i * img.channels + c] as number) / (img.width * img.height);
+  return m;
+};
+const dist = (a: number[], b: number[]): number => Math.hypot(...a.map((v, i) => v - (b[i] as number)));
+
+/** The one error on screen: at the Style reference control, with this text. */
+async function styleErrorAsync(ui: FrameLocator, text: RegExp): Promise<void> {
+  await expect.poll(() => ui.getByTestId('error').count(), { timeout: 20_000 }).toBe(1);
+  expect(await ui.getByTestId('style-ref').getByTestId('error').getAttribute('data-field')).toBe('style');
+  expect(await ui.getByTestId('style-ref').getByTestId('error').textContent()).toMatch(text);
+}
+
+/**
+ * Style reference on the server (after a plain Generate of `plainPrompt` with nothing selected): the preconditions,
+ * then a styled Generate whose image moves toward the reference's colours, its recipe, and Re-run from History.
+ */
+async function styleReferenceAsync(page: Page, ui: FrameLocator, mode: string, plain: { hash: string }): Promise<void> {
+  const ids = await page.evaluate(() => (window as any).__harness.ids);
+  await ui.getByRole('tab', { name: 'Create' }).click();
+  await ui.getByTestId('style-toggle').check();
+  // 1. The server lacks the IP-Adapter pack and a style model: named, at the control; nothing is queued.
+  const queued = () => comfy.standin.requests.filter((q) => q.method === 'POST' && q.path === '/prompt').length;
+  const before = queued();
+  await ui.getByTestId('generate').click();
+  await styleErrorAsync(ui, /can't apply a style reference: it needs the IP-Adapter nodes \(ComfyUI_IPAdapter_plus\), an IP-Adapter model in models\/ipadapter, or else a style model in models\/style_models, plus a CLIP vision model in models\/clip_vision\./);
+  await page.screenshot({ path: path.join(ARTIFACTS, `remote-${mode}-style-server-lacks.png`) });
+  // 2. Installed on the server, checked again: no reference chosen yet.
+  comfy.standin.install({ ipadapters: [IPADAPTER], clipVision: [CLIP_VISION] });
+  await ui.getByRole('tab', { name: 'Models' }).click();
+  await ui.getByTestId('server-connect').click();
+  await expect.poll(() => ui.getByTestId('server-mode-style').textContent(), { timeout: 20_000 }).toMatch(/✓ Style reference/);
+  await ui.getByRole('tab', { name: 'Create' }).click();
+  await ui.getByTestId('generate').click();
+  await styleErrorAsync(ui, /No style reference is chosen yet\./);
+  expect(queued()).toBe(before);
+  // 3. Select the reference, “Use selection”: remembered with its thumbnail; then nothing selected → Generate.
+  await page.evaluate((id) => (window as any).__harness.host.select([id]), ids.photo);
+  await ui.getByTestId('style-pick').click();
+  await expect.poll(() => ui.getByTestId('style-name').textContent(), { timeout: 20_000 }).toBe('Photo');
+  expect(await ui.getByTestId('style-thumb').isVisible()).toBe(true);
+  expect(await ui.getByTestId('error').count()).toBe(0);
+  await page.evaluate(() => (window as any).__harness.host.select([]));
+  const newResultAsync = async (run: () => Promise<void>) => {
+    const seen = new Set((await resultsAsync(page)).map((x) => x.id));
+    await run();
+    await expect.poll(async () => (await resultsAsync(page)).length, { timeout: 60_000 }).toBe(seen.size + 1);
+    return (await resultsAsync(page)).find((x) => !seen.has(x.id))!;
+  };
+  const styled = await newResultAsync(() => ui.getByTestId('generate').click());
+  expect(styled.recipe).toMatchObject({ engine: 'comfyui', styleNodeId: ids.photo, styleStrength: 0.8, serverModels: ['sd15-random.safetensors', IPADAPTER, CLIP_VISION] });
+  // The server got the reference as the plugin exported it, wired through IP-Adapter into the sampler's model…
+  const [, sent] = [...comfy.standin.history.entries()].at(-1)!;
+  const graph = (sent.prompt as [number, string, Record<string, { class_type: string; inputs: Record<string, any> }>])[2];
+  const ipa = Object.entries(graph).find(([, n]) => n.class_type === 'IPAdapterAdvanced')!;
+  expect(ipa[1].inputs).toMatchObject({ weight: 0.8, weight_type: 'style transfer' });
+  expect(Object.values(graph).find((n) => n.class_type === 'KSampler')!.inputs.model).toEqual([ipa[0], 0]);
+  const refName = graph[ipa[1].inputs.image[0]]!.inputs.image as string;
+  expect(refName).toMatch(/^figma-style-[0-9a-f]{16}\.png$/);
+  const ref = decode(comfy.standin.inputs.get(refName)!);
+  expect([ref.width, ref.height]).toEqual([400, 300]);
+  // …and the image took its look: nearer the reference's colours than the same prompt without it.
+  const [plainImg, styledImg] = [await imageAsync(page, plain.hash), await imageAsync(page, styled.hash)];
+  const refMean = meanRgb(ref);
+  expect(dist(meanRgb(styledImg), refMean)).toBeLessThan(dist(meanRgb(plainImg), refMean) * 0.6);
+  await page.screenshot({ path: path.join(ARTIFACTS, `remote-${mode}-style.png`) });
+  // 4. Re-run from History (the style turned off meanwhile): the recipe brings it back, the same image again.
+  await ui.getByTestId('style-toggle').uncheck();
+  await ui.getByRole('tab', { name: 'History' }).click();
+  const again = await newResultAsync(() => ui.getByTestId('history-entry').first().getByRole('button', { name: /^Re-run with seed/ }).click());
+  expect(again.recipe).toMatchObject({ styleNodeId: ids.photo, seed: styled.recipe.seed });
+  const [a, b] = [await imageAsync(page, again.hash), await imageAsync(page, styled.hash)];
+  expect(Buffer.from(a.data).equals(Buffer.from(b.data))).toBe(true);
+  expect(await ui.getByTestId('style-toggle').isChecked()).toBe(true);
+  // Back to the server as the next mode's test expects it (no IP-Adapter pack); this device: off with the reason.
+  comfy.standin.install({ ipadapters: undefined, clipVision: [] });
+  await ui.getByRole('tab', { name: 'Create' }).click();
+  await ui.getByTestId('style-toggle').uncheck();
+  await ui.getByTestId('engine-picker').selectOption('local');
+  expect(await ui.getByTestId('style-toggle').isDisabled()).toBe(true);
+  expect(await ui.getByTestId('style-unavailable').textContent()).toMatch(/^Style reference runs on a ComfyUI server .*this device's engine can't apply one\. Choose your server in “Run on”\.$/);
+}
+
 for (const mode of ['inline', 'hosted'] as const) {
   describe(`ComfyUI server, ${mode} UI`, () => {
-    it(`connect in Models → Server, switch "Run on" to the server, Generate → an image layer from the server with a recipe naming it${mode === 'inline' ? '; a CORS refusal names --enable-cors-header; Inpaint on the server keeps pixels outside the mask' : ''}`, async () => {
+    it(`connect in Models → Server, switch "Run on" to the server, Generate → an image layer from the server with a recipe naming it; Style reference (preconditions at the control, applied, recorded, Re-run)${mode === 'inline' ? '; a CORS refusal names --enable-cors-header; Inpaint on the server keeps pixels outside the mask' : ''}`, async () => {
       const { page, ui, errors, hosts } = await openAsync(mode);
       const requestsBefore = comfy.standin.requests.length;
       await page.waitForTimeout(300);
@@ -134,7 +223,7 @@ for (const mode of ['inline', 'hosted'] as const) {
       await connectAsync(ui, comfy.url);
       await expect.poll(() => ui.getByTestId('server-status').textContent(), { timeout: 20_000 }).toMatch(/^Connected — ComfyUI 0\.3\.64 on cpu/);
       await expect.poll(() => ui.getByTestId('server-mode-wireframe').textContent()).toMatch(/✓/);
-      await expect.poll(() => ui.getByTestId('server-mode-style').textContent()).toMatch(/✗ Style reference — needs the IP-Adapter nodes \(ComfyUI_IPAdapter_plus\), an IP-Adapter model in models\/ipadapter, a CLIP vision model/);
+      await expect.poll(() => ui.getByTestId('server-mode-style').textContent()).toMatch(/✗ Style reference — needs the IP-Adapter nodes \(ComfyUI_IPAdapter_plus\), an IP-Adapter model in models\/ipadapter, or else a style model in models\/style_models, plus a CLIP vision model in models\/clip_vision$/);
       // The server's models are listed beside the local ones.
       await expect(ui.getByTestId('model-comfyui:sd15-random.safetensors').getByTestId('server-badge').textContent()).resolves.toBe('On the server');
       await page.screenshot({ path: path.join(ARTIFACTS, `remote-${mode}-server-card.png`) });
@@ -153,6 +242,8 @@ for (const mode of ['inline', 'hosted'] as const) {
       const sent = comfy.standin.requests.filter((q) => q.method === 'POST' && q.path === '/prompt').at(-1);
       expect(sent?.origin).toBe(mode === 'inline' ? 'null' : harness.appOrigin);
       await page.screenshot({ path: path.join(ARTIFACTS, `remote-${mode}-generate.png`) });
+
+      await styleReferenceAsync(page, ui, mode, r!);
 
       // Inline only (one page, to stay fast): a CORS refusal named in plain words, then Inpaint on the server.
       if (mode === 'inline') await corsThenInpaintAsync(page, ui);

@@ -269,3 +269,37 @@ describe('plugin: prepare-job', () => {
     expect(reply.type === 'error' && reply.error).toMatchObject({ code: 'SOURCE_CHANGED', message: expect.stringMatching(/no longer in the document/) });
   });
 });
+
+describe('plugin: style reference (pick-style, prepare-job.styleNodeId)', () => {
+  it('reads one selected layer (id, name, thumbnail); refuses none, several or a hidden one in words that name the style reference', async () => {
+    const d = await createDriverAsync();
+    const none = await d.requestAsync({ type: 'pick-style', requestId: rid('s') }, 'error');
+    expect(none.error).toMatchObject({ code: 'INVALID_SELECTION', message: 'Nothing is selected to use as the style reference.' });
+    d.host.select([d.ids.hero, d.ids.photo]);
+    const two = await d.requestAsync({ type: 'pick-style', requestId: rid('s') }, 'error');
+    expect(two.error.message).toBe('2 layers are selected; the style reference is one image.');
+    d.host.select([d.ids.photo]);
+    const picked = await d.requestAsync({ type: 'pick-style', requestId: rid('s') }, 'style-picked');
+    expect(picked).toMatchObject({ nodeId: d.ids.photo, name: 'Photo' });
+    const thumb = decodePngFast(picked.thumbnail!);
+    expect(Math.max(thumb.width, thumb.height)).toBe(128);
+    const photo = (await d.figma.getNodeByIdAsync(d.ids.photo)) as RectangleNode;
+    photo.visible = false;
+    const hidden = await d.requestAsync({ type: 'pick-style', requestId: rid('s'), nodeId: d.ids.photo }, 'error');
+    expect(hidden.error.message).toBe("'Photo' is hidden, so it can't be read as the style reference. Show it first.");
+  });
+
+  it('prepare-job with styleNodeId sends the reference at its own aspect (≤ 512 px) beside the job; a deleted one stops the job', async () => {
+    const d = await createDriverAsync();
+    d.host.select([d.ids.hero]);
+    const job = await prepare(d, 'edit', { styleNodeId: d.ids.photo });
+    expect(job.style).toMatchObject({ nodeId: d.ids.photo, width: 400, height: 300 });
+    const png = decodePngFast(job.style!.png);
+    expect([png.width, png.height]).toEqual([400, 300]);
+    const big = await prepare(d, 'generate', { styleNodeId: d.ids.hero });
+    expect([big.style?.width, big.style?.height]).toEqual([512, 320]);
+    (await d.figma.getNodeByIdAsync(d.ids.photo))!.remove();
+    const gone = await d.requestAsync({ type: 'prepare-job', requestId: rid('p'), mode: 'edit', size: SD15, styleNodeId: d.ids.photo }, 'error');
+    expect(gone.error).toMatchObject({ code: 'SOURCE_CHANGED', message: 'The style reference layer is no longer in the document.' });
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import crypto from 'node:crypto';
-import { createSha256, createSha256Async } from '../../ui/runtime/sha256';
+import { createSha256, createSha256Async, nativeSha256Available, sha256HexOfBytesAsync, sha256HexOneShotAsync } from '../../ui/runtime/sha256';
 import { seededRandom } from './fault-server';
 
 describe('createSha256', () => {
@@ -35,6 +35,20 @@ describe('createSha256Async (hash-wasm)', () => {
       expect(a.length).toBe(n);
       expect(a.digestHex()).toBe(want);
       expect(b.digestHex()).toBe(want);
+    }
+  });
+});
+
+describe('native one-shot sha256 (WebCrypto)', () => {
+  it('matches node:crypto, also for a view into a larger buffer', async () => {
+    expect(nativeSha256Available()).toBe(true);
+    const rnd = seededRandom(5);
+    const big = new Uint8Array(200_003);
+    for (let i = 0; i < big.length; i++) big[i] = Math.floor(rnd() * 256);
+    for (const data of [new Uint8Array(0), big.subarray(0, 55), big.subarray(17, 100_017), big]) {
+      const want = crypto.createHash('sha256').update(data).digest('hex');
+      expect(await sha256HexOneShotAsync(data)).toBe(want);
+      expect(await sha256HexOfBytesAsync(data)).toBe(want);
     }
   });
 });

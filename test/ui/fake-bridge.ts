@@ -113,9 +113,15 @@ export function createFakeBridge(opts: FakeBridgeOptions = {}): FakeBridge {
               nodeIds: ['2:2', '2:3'],
             },
           } : {}),
+          ...(msg.styleNodeId ? { style: { png: encodePng(createImage(64, 48, [20, 200, 60, 255])), width: 64, height: 48, nodeId: msg.styleNodeId } } : {}),
           sourceNodeIds: node ? [node.id] : [],
           notes: [],
         };
+      }
+      case 'pick-style': {
+        const picked = msg.nodeId ? { id: msg.nodeId, name: 'Reference' } : bridge.selection.nodes[0];
+        if (!picked) return { type: 'error', requestId: msg.requestId, error: { code: 'INVALID_SELECTION', message: 'Select the image whose look you want as the style reference, then press “Use selection”.' } };
+        return { type: 'style-picked', requestId: msg.requestId, nodeId: picked.id, name: picked.name, thumbnail: encodePng(createImage(32, 24, [20, 200, 60, 255])) };
       }
       case 'insert-result': {
         const id = `9:${nodeCounter++}`;

@@ -46,6 +46,9 @@ export interface JobForm {
   readonly refineModelId?: string;
   /** Generate / Edit: make the layer's pixels at 2× (upscale + tiled refine at this strength). */
   readonly fullResolution?: { readonly strength: number };
+  /** Style reference (server engines): the layer whose look to apply, and how strongly (0..1). */
+  readonly styleNodeId?: string;
+  readonly styleStrength?: number;
 }
 
 /** Line width per control type at a 512 px working side (scaled with the working size). */
@@ -127,6 +130,13 @@ export function prepareJob(inputs: JobInputs, form: JobForm, raster: Rasterizer)
       break;
     }
   }
+  if (form.styleNodeId && form.mode !== 'boost') {
+    if (!inputs.style || inputs.style.nodeId !== form.styleNodeId) {
+      throw new AppError('INVALID_MESSAGE', 'The plugin did not send the style reference image.', { hint: 'Press “Use selection” under Style reference again, then Generate.' });
+    }
+    base.styleImage = decodePng(inputs.style.png);
+    base.styleStrength = form.styleStrength ?? 0.8;
+  }
   return { request: base as Omit<GenerateRequest, 'seed'>, inputs };
 }
 
@@ -165,6 +175,10 @@ export function makeRecipe(
   if (form.mode === 'edit' || form.mode === 'inpaint') recipe.strength = form.strength;
   const full = job.request.fullResolution;
   if (full) recipe.fullResolution = { width: full.width, height: full.height, strength: full.strength };
+  if (form.styleNodeId && inputs.style) {
+    recipe.styleNodeId = form.styleNodeId;
+    recipe.styleStrength = form.styleStrength ?? 0.8;
+  }
   if (form.mode === 'boost') {
     recipe.upscale = form.upscale ?? 2;
     recipe.width = inputs.width * recipe.upscale;

@@ -29,7 +29,7 @@ import {
 export type View = 'create' | 'history' | 'models';
 
 /** The control an error belongs next to (shown there, not in the top banner). */
-export type ErrorField = 'selection' | 'model' | 'prompt' | 'target';
+export type ErrorField = 'selection' | 'model' | 'prompt' | 'target' | 'style';
 export type UiError = ErrorData & { readonly field?: ErrorField };
 
 /** One run's overrides: History Re-run/Vary and relaunch buttons run a stored recipe on its own layers. */
@@ -44,6 +44,8 @@ export interface RunOptions {
 
 /** Which control an error is about (null: the banner). */
 export function errorField(e: ErrorData): ErrorField | null {
+  // Every message about the style reference (plugin, store, server engine) names it: shown at that control.
+  if (/style reference/i.test(e.message)) return 'style';
   if (e.code === 'MODEL_NOT_READY') return 'model';
   if (e.code === 'INVALID_SELECTION' && /Insert as/.test(e.hint ?? '')) return 'target';
   if (e.code === 'INVALID_SELECTION' || e.code === 'SOURCE_CHANGED') return 'selection';
@@ -175,6 +177,11 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
   /** Boost: refine the upscaled image with a diffusion model (Krita's upscale + refine), and how strongly. */
   const boostRefine = signal(false);
   const boostRefineStrength = signal(0.3);
+  /** Style reference (server engines): on/off, the chosen layer (id, name, thumbnail) and the strength. */
+  const styleEnabled = signal(false);
+  const styleRef = signal<{ readonly nodeId: string; readonly name: string; readonly thumbnail?: Uint8Array } | null>(null);
+  const styleStrength = signal(0.8);
+  const stylePicking = signal(false);
   /** The configured server's health check, or why it failed (Models → Server). */
   const serverHealth = signal<ServerHealth | null>(null);
   const serverState = signal<'none' | 'connecting' | 'connected' | 'failed'>('none');
@@ -212,6 +219,22 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
     ? boostHintLine(selection.value, boostScale.value)
     : selectionHintLine(selection.value, mode.value, model.value, generateSize.value)));
   const finalPrompts = computed(() => applyPreset(settings.value));
+  /**
+   * Whether Style reference can be used with the chosen engine: only a server applies one (IP-Adapter or a style
+   * model); this device's engine has neither, so there the control is off with the reason. Boost has no style.
+   */
+  const styleAvailability = computed<{ shown: boolean; enabled: boolean; reason?: string }>(() => {
+    if (mode.value === 'boost') return { shown: false, enabled: false };
+    if (settings.value.engine !== 'server') {
+      return {
+        shown: true, enabled: false,
+        reason: `Style reference runs on a ComfyUI server (IP-Adapter or a style model); this device's engine can't apply one. ${serverState.value === 'connected' ? 'Choose your server in “Run on”.' : 'Connect one in Models → Server, then choose it in “Run on”.'}`,
+      };
+    }
+    return { shown: true, enabled: true };
+  });
+  /** The style reference applies to the next run. */
+  const styleActive = computed(() => styleEnabled.value && styleAvailability.value.enabled);
   const running = computed(() => run.value !== null);
   const effectiveTheme = computed(() => figmaTheme.value ?? theme.value);
 
@@ -300,12 +323,56 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
   const loadRecipe = (recipe: HistoryEntry['recipe'], action: RecipeAction): void => {
     const r = settingsFromRecipe(settings.value, recipe, action);
     batch(() => {
+      styleEnabled.value = Boolean(recipe.styleNodeId);
+      if (recipe.styleNodeId) {
+        styleRef.value = styleRef.value?.nodeId === recipe.styleNodeId ? styleRef.value : { nodeId: recipe.styleNodeId, name: 'the recipe’s reference' };
+        styleStrength.value = recipe.styleStrength ?? styleStrength.value;
+      }
       settings.value = r.settings;
       mode.value = r.mode;
       view.value = 'create';
       relaunchNote.value = action === 'variations'
         ? `Variations of “${recipe.prompt.slice(0, 60)}”: ${VARIATIONS} new seeds.`
         : `Running the recipe again with seed ${recipe.seed}.`;
+    });
+    // The reference's current name and thumbnail for the control (a layer that is gone is reported by the run).
+    if (recipe.styleNodeId && !styleRef.peek()?.thumbnail) void pickStyleAsync(recipe.styleNodeId, { quiet: true });
+  };
+
+  /**
+   * Style reference → “Use selection” / “Replace”: the plugin reads the selected layer (or `nodeId`, a recipe's) and
+   * sends its id, name and thumbnail; the pixels are read again, fresh, when a run starts. Errors show at the control.
+   */
+  const pickStyleAsync = async (nodeId?: string, opts: { quiet?: boolean } = {}): Promise<void> => {
+    stylePicking.value = true;
+    try {
+      const r = await bridge.requestAsync({ type: 'pick-style', requestId: newRequestId('st'), ...(nodeId ? { nodeId } : {}) });
+      if (r.type !== 'style-picked') throw new AppError('INVALID_MESSAGE', `The plugin answered "${r.type}" instead of the style reference.`);
+      batch(() => {
+        styleRef.value = { nodeId: r.nodeId, name: r.name, ...(r.thumbnail ? { thumbnail: r.thumbnail } : {}) };
+        styleEnabled.value = true;
+        if (error.peek()?.field === 'style') error.value = null;
+      });
+    } catch (err) {
+      if (!opts.quiet) showError(err, 'style');
+    } finally {
+      stylePicking.value = false;
+    }
+  };
+
+  /** Style reference → Clear: no reference (the control stays on, asking for one). */
+  const clearStyle = (): void => {
+    batch(() => {
+      styleRef.value = null;
+      if (error.peek()?.field === 'style') error.value = null;
+    });
+  };
+
+  /** Style reference on/off. */
+  const setStyleEnabled = (on: boolean): void => {
+    batch(() => {
+      styleEnabled.value = on;
+      if (!on && error.peek()?.field === 'style') error.value = null;
     });
   };
 
@@ -639,12 +706,39 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
       controlType: controlType.value,
       controlScale: p.controlScale,
       ...(fullResolutionOn.value ? { fullResolution: { strength: FULL_RESOLUTION_STRENGTH } } : {}),
+      ...(styleActive.value && styleRef.value ? { styleNodeId: styleRef.value.nodeId, styleStrength: styleStrength.value } : {}),
     };
+  };
+
+  /**
+   * Style reference preconditions, before anything runs: a server that can apply one (its health check names what it
+   * lacks) and a chosen reference. Every message names the style reference, so it shows at that control.
+   */
+  const checkStyle = (): void => {
+    if (!styleActive.value) return;
+    const health = serverHealth.value;
+    const host = (() => { try { return health ? new URL(health.url).host : 'The server'; } catch { return 'The server'; } })();
+    if (!health || serverState.value !== 'connected') {
+      throw new AppError('SERVER_UNREACHABLE', 'Style reference needs a connected server, and none is connected.', {
+        hint: 'Connect one in Models → Server — or turn Style reference off.',
+      });
+    }
+    if (!health.modes.style.ready) {
+      throw new AppError('MODEL_NOT_READY', `${host} can't apply a style reference: it needs ${health.modes.style.missing.join(', ')}.`, {
+        hint: 'Install them on the server, press Check again in Models → Server — or turn Style reference off.',
+      });
+    }
+    if (!styleRef.value) {
+      throw new AppError('INVALID_INPUT', 'No style reference is chosen yet.', {
+        hint: 'Select the image whose look you want and press “Use selection” under Style reference — or turn it off.',
+      });
+    }
   };
 
   /** Every precondition a run needs, checked before any model runs; throws the error for the control to change. */
   const checkPreconditions = (options: RunOptions): JobForm => {
     const form = currentJobForm();
+    checkStyle();
     if (options.sourceNodeIds) return form; // the plugin finds the recipe's layers by id and checks them
     const sel = selection.value;
     const avail = sel?.availableModes;
@@ -709,6 +803,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
         ...(form.mode === 'generate' && (options.size || !matchSelection.value) ? { generateSize: options.size ?? generateSize.value } : {}),
         ...(boosting ? { boostScale: form.upscale ?? 2 } : { target }),
         ...(options.sourceNodeIds ? { sourceNodeIds: [...options.sourceNodeIds] } : {}),
+        ...(form.styleNodeId ? { styleNodeId: form.styleNodeId } : {}),
       }), ctl.signal);
       if (reply.type !== 'job-inputs') throw new AppError('INVALID_MESSAGE', `The plugin answered "${reply.type}" instead of the job's inputs.`, { hint: 'Close and reopen the plugin.' });
       const job = prepareJob(reply, form, deps.raster);
@@ -872,6 +967,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
     serverHealth, serverState, serverError, engineModels, capableModels, model, params, controlType, generateSize, hintLine, finalPrompts, running,
     matchSelection, matchSize, modelFocus, imageSeconds, pendingRun, headless, tabHelp,
     boostScale, boostRefine, boostRefineStrength, refineModel, fullResolutionPlan, fullResolutionOn,
+    styleEnabled, styleRef, styleStrength, stylePicking, styleAvailability, styleActive,
   } satisfies Record<string, ReadonlySignal<unknown>>;
 
   return {
@@ -881,7 +977,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
     canAddCustomModel: typeof engine.addCustomModelAsync === 'function',
     startAsync, dispose, update, setTheme, setParam, resetParams, setModel, setMode, generateAsync, cancel, refreshModelsAsync,
     refreshStorageAsync, refreshHistoryAsync, focusNode, loadRecipe, rerunAsync, openModels, explainMode, resizeWindow, downloadAsync, stopDownloadAsync,
-    loadFromFilesAsync, deleteModelAsync, addCustomModelAsync, flushSave, connectServerAsync, setEngine,
+    loadFromFilesAsync, deleteModelAsync, addCustomModelAsync, flushSave, connectServerAsync, setEngine, pickStyleAsync, clearStyle, setStyleEnabled,
     canUseServer: typeof engine.configureServerAsync === 'function',
   };
 }

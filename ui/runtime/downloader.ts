@@ -36,7 +36,7 @@
  */
 import { AppError } from '../../protocol/errors';
 import { fetchAllowedAsync, type NetworkPolicy } from './fetch-allowed';
-import { createSha256, createSha256Async, nativeSha256Available, sha256HexOneShotAsync, type Sha256 } from './sha256';
+import { createSha256, createSha256Async, nativeSha256Available, ONE_SHOT_MAX_BYTES, sha256HexOneShotAsync, type Sha256 } from './sha256';
 import { readStoredAsync, storedSizeAsync, type ModelStore, type StoreWriter } from './store/model-store';
 
 /** What a file must look like; `kind` picks the magic-byte check. */
@@ -117,8 +117,8 @@ export interface DownloadOptions {
   readonly oneShotMaxBytes?: number;
 }
 
-/** Default `oneShotMaxBytes`: 2 GiB, above the largest file in the catalogue (1.73 GB). */
-export const ONE_SHOT_MAX_BYTES = 2 * 2 ** 30;
+/** Default `oneShotMaxBytes` (2 GiB, above the largest file in the catalogue). */
+export { ONE_SHOT_MAX_BYTES };
 
 const fmtBytes = (n: number): string =>
   n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} kB` : `${n} B`;

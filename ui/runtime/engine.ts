@@ -18,7 +18,7 @@ import type { NetworkPolicy } from './fetch-allowed';
 import { createOrtSessionAsync, deviceLostError, sessionHintsFor, type DeviceWatch, type OrtLike } from './ort-session';
 import { chooseProvider, type AdapterInfo, type Provider, type ProviderChoice } from './provider-choice';
 import { createSessionManager, type MemoryPolicy, type SessionEvent, type SessionManager } from './session-manager';
-import { createSha256Async } from './sha256';
+import { createSha256Async, sha256HexOfBytesAsync } from './sha256';
 import { createFolderStore, matchPickedFiles, pickedFromFileList, type PickedFile } from './store/local-folder';
 import type { ModelStore } from './store/model-store';
 import { boostThumbnail, createUpscalerRunner, type UpscalerModel } from './upscaler';
@@ -398,9 +398,7 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
       if (!fromPick && store.kind !== 'folder' && !verified.has(r.target.storePath)) {
         const want = await expectedShaAsync(r.target);
         if (want) {
-          const h = await createSha256Async();
-          h.update(bytes);
-          const got = h.digestHex();
+          const got = await sha256HexOfBytesAsync(bytes);
           if (got !== want) {
             await store.deleteAsync(r.target.storePath);
             throw needsRepair(entry, r.spec?.path ?? r.target.label, `sha256 ${got.slice(0, 12)}…, expected ${want.slice(0, 12)}…`);
@@ -744,9 +742,7 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
         const hit = (await folder.listAsync()).find((e) => e.path === want || e.path.endsWith(`/${want}`));
         const blob = hit ? await folder.getAsync(hit.path) : null;
         if (blob && r.target.sha256) {
-          const h = await createSha256Async();
-          h.update(new Uint8Array(await blob.arrayBuffer()));
-          const digest = h.digestHex();
+          const digest = await sha256HexOfBytesAsync(new Uint8Array(await blob.arrayBuffer()));
           if (digest !== r.target.sha256) throw new AppError('INTEGRITY_MISMATCH', `${want} in the picked folder is corrupt or a different version: sha256 ${digest}, expected ${r.target.sha256}.`);
         }
         if (blob) picked.set(r.target.storePath, blob);

@@ -144,3 +144,17 @@ export async function sha256HexOneShotAsync(data: Uint8Array): Promise<string> {
   for (const b of bytes) hex += b.toString(16).padStart(2, '0');
   return hex;
 }
+
+/** Largest input hashed in one native digest (2 GiB, above the largest file in the catalogue, 1.73 GB). */
+export const ONE_SHOT_MAX_BYTES = 2 * 2 ** 30;
+
+/**
+ * Lowercase hex SHA-256 of bytes already in memory: one native digest where WebCrypto exists and the input is at most
+ * ONE_SHOT_MAX_BYTES (WebCrypto copies its input for the moment of the digest), else hash-wasm in 1 MiB steps.
+ */
+export async function sha256HexOfBytesAsync(bytes: Uint8Array): Promise<string> {
+  if (bytes.length <= ONE_SHOT_MAX_BYTES && nativeSha256Available()) return sha256HexOneShotAsync(bytes);
+  const h = await createSha256Async();
+  for (let at = 0; at < bytes.length; at += 1 << 20) h.update(bytes.subarray(at, at + (1 << 20)));
+  return h.digestHex();
+}

@@ -1,8 +1,8 @@
 /** The Create view: mode tabs, what is selected, prompt, style, mode-specific and advanced settings, seed. */
-import { useId, useRef, useState } from 'preact/hooks';
+import { useId, useMemo, useRef, useState } from 'preact/hooks';
 import { MODES, type Mode } from '../../../protocol/messages';
 import { BOOST_SCALES, boostSizes } from '../../../protocol/boost-size';
-import { formatBytes } from '../format';
+import { formatBytes, pngDataUrl } from '../format';
 import type { EngineCapabilities, ModelEntry } from '../../contracts/engine';
 import { clampParam, modeAvailability, modelControlType, sizeOptions } from '../model-params';
 import { MAX_SEED, SEED_POLICIES, normalizeSeed, type SeedPolicy } from '../seed-policy';
@@ -315,6 +315,7 @@ export function CreateView({ store }: { store: AppStore }) {
       )}
 
       <FullResolutionField store={store} />
+      <StyleReferenceField store={store} />
 
       <details class="advanced" open={s.advanced} data-testid="advanced"
         onToggle={(e) => { const open = (e.currentTarget as HTMLDetailsElement).open; if (open !== s.advanced) store.update({ advanced: open }); }}>
@@ -415,6 +416,50 @@ function FullResolutionField({ store }: { store: AppStore }) {
           ? `Sharp when zoomed to 200% and in 2× exports: made in ${plan.working.width}×${plan.working.height}, then refined in ${plan.tiles} tile${plan.tiles === 1 ? '' : 's'} — takes about ${formatFactor(plan.factor ?? 1)} as long. Cancel stops it any time.`
           : plan.reason}
       </p>
+    </div>
+  );
+}
+
+/**
+ * Style reference: the look of one image applied to the result (a server's IP-Adapter or style model). The designer
+ * selects the reference image and presses “Use selection” (remembered with a thumbnail; Replace / Clear), then selects
+ * the target and generates. Off with the reason on this device's engine; its problems show here, before any run.
+ */
+function StyleReferenceField({ store }: { store: AppStore }) {
+  const avail = store.styleAvailability.value;
+  const ref = store.styleRef.value;
+  const on = store.styleActive.value;
+  const thumb = useMemo(() => (ref?.thumbnail ? pngDataUrl(ref.thumbnail) : null), [ref?.thumbnail]);
+  const id = useId();
+  if (!avail.shown) return null;
+  return (
+    <div class="field stack style-ref" style="gap:6px" data-testid="style-ref" role="group" aria-labelledby={`${id}-label`}>
+      <label class="row" style="gap:6px;align-items:center" id={`${id}-label`}>
+        <input type="checkbox" data-testid="style-toggle" checked={on} disabled={!avail.enabled}
+          aria-describedby={avail.reason ? `${id}-reason` : undefined}
+          onChange={(e) => store.setStyleEnabled((e.currentTarget as HTMLInputElement).checked)} />
+        Style reference <span class="muted small">(apply the look of another image)</span>
+      </label>
+      {avail.reason && <p class="small muted" style="margin:0" id={`${id}-reason`} data-testid="style-unavailable">{avail.reason}</p>}
+      {on && (
+        <>
+          <div class="row" style="gap:8px;align-items:center">
+            {ref ? (
+              <>
+                {thumb ? <img src={thumb} alt={`Style reference: ${ref.name}`} data-testid="style-thumb" style="width:40px;height:40px;object-fit:cover;border-radius:4px;border:1px solid var(--border, #ccc)" /> : null}
+                <span class="grow small" data-testid="style-name" title={ref.name} style="overflow:hidden;text-overflow:ellipsis;white-space:nowrap">{ref.name}</span>
+              </>
+            ) : <span class="grow small muted" data-testid="style-empty">Select the image whose look you want, then press “Use selection”.</span>}
+            <button type="button" class="btn" data-testid="style-pick" disabled={store.stylePicking.value} onClick={() => void store.pickStyleAsync()}>
+              {ref ? 'Replace' : 'Use selection'}
+            </button>
+            {ref && <button type="button" class="btn ghost" data-testid="style-clear" onClick={() => store.clearStyle()}>Clear</button>}
+          </div>
+          <SliderField label="Style strength" value={store.styleStrength.value} min={0} max={1} step={0.05} format={(v) => v.toFixed(2)}
+            onChange={(v) => { store.styleStrength.value = Math.min(1, Math.max(0, Number.isFinite(v) ? v : 0.8)); }} />
+        </>
+      )}
+      <FieldError store={store} field="style" />
     </div>
   );
 }

@@ -188,7 +188,7 @@ const IPADAPTER_PACK = 'the IP-Adapter nodes (ComfyUI_IPAdapter_plus)';
 
 /** What each style route lacks on this server, in plain words (empty = that route can run). */
 export function styleRoutesMissing(inv: ServerInventory): { ipadapter: string[]; styleModel: string[] } {
-  const clip = inv.clipVision.length === 0 ? ['a CLIP vision model in models/clip_vision'] : [];
+  const clip = inv.clipVision.length === 0 ? [CLIP_VISION_MISSING] : [];
   const core = (names: readonly string[]): string[] => names.filter((n) => !inv.nodes.has(n)).map((n) => `the node ${n}`);
   return {
     ipadapter: [
@@ -203,6 +203,21 @@ export function styleRoutesMissing(inv: ServerInventory): { ipadapter: string[];
       ...clip,
     ],
   };
+}
+
+const CLIP_VISION_MISSING = 'a CLIP vision model in models/clip_vision';
+
+/**
+ * What a server lacks for a style reference, both routes in one list: the IP-Adapter route first (SD 1.5 / SDXL),
+ * "or else" the core style-model route (Flux Redux), and the CLIP vision model both need said once. When one route
+ * lacks only that model, that model is all it needs.
+ */
+function styleMissing(routes: { ipadapter: string[]; styleModel: string[] }): string[] {
+  const clip = routes.ipadapter.includes(CLIP_VISION_MISSING);
+  const ip = routes.ipadapter.filter((m) => m !== CLIP_VISION_MISSING);
+  const core = routes.styleModel.filter((m) => m !== CLIP_VISION_MISSING);
+  if (ip.length === 0 || core.length === 0) return [CLIP_VISION_MISSING];
+  return [...ip, `or else ${core.join(' and ')}`, ...(clip ? [`plus ${CLIP_VISION_MISSING}`] : [])];
 }
 
 /** Per mode: ready, or the nodes and models it needs that the server lacks, in plain words. */
@@ -221,11 +236,7 @@ export function readiness(inv: ServerInventory): Record<Mode | 'style', ServerMo
     inpaint: check('inpaint', []),
     wireframe: check('wireframe', inv.controlnets.length === 0 ? ['a ControlNet model in models/controlnet'] : []),
     boost: { ready: false, missing: ['Boost runs on this device (the plugin\'s own upscaler), not on a server'] },
-    style: styleReady ? { ready: true, missing: [] } : {
-      ready: false,
-      // The IP-Adapter route first (SD 1.5 / SDXL), then the core style-model route (Flux Redux).
-      missing: [...routes.ipadapter, `or else ${routes.styleModel.join(' and ')}`],
-    },
+    style: styleReady ? { ready: true, missing: [] } : { ready: false, missing: styleMissing(routes) },
   };
 }
 
@@ -265,7 +276,7 @@ export function pickStyleRoute(inv: ServerInventory, family: ModelFamily): { rou
     return { missing: `an IP-Adapter model for ${family === 'sdxl' ? 'SDXL' : 'SD 1.5'} in models/ipadapter (the server has ${inv.ipadapters.join(', ')})` };
   }
   if (routes.styleModel.length === 0) return styleModel();
-  return { missing: [...routes.ipadapter, `or else ${routes.styleModel.join(' and ')}`].join(', ') };
+  return { missing: styleMissing(routes).join(', ') };
 }
 
 /** The ControlNet to use for a control type: a name that mentions it, else the first one. */
