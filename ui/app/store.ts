@@ -737,8 +737,8 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
 
   /** Every precondition a run needs, checked before any model runs; throws the error for the control to change. */
   const checkPreconditions = (options: RunOptions): JobForm => {
+    checkStyle(); // first: with no server connected, that (not the empty model list) is what to fix
     const form = currentJobForm();
-    checkStyle();
     if (options.sourceNodeIds) return form; // the plugin finds the recipe's layers by id and checks them
     const sel = selection.value;
     const avail = sel?.availableModes;
