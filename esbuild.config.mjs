@@ -12,6 +12,7 @@ import * as esbuild from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import crypto from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = path.dirname(fileURLToPath(import.meta.url));
@@ -113,10 +114,29 @@ async function buildWorkerAsync(opts) {
 }
 
 function ortWasmGzipBase64() {
-  return ORT_WASM_FILES.map((f) => ({
-    name: f,
-    gz: zlib.gzipSync(fs.readFileSync(path.join(ORT_DIST, f)), { level: 9 }).toString('base64'),
-  }));
+  return ORT_WASM_FILES.map((f) => ({ name: f, gz: gzipBase64Cached(path.join(ORT_DIST, f)) }));
+}
+
+/**
+ * gzip -9 of the 26 MB ORT wasm, base64. It takes seconds and every inline build needs it (`npm test` builds inline
+ * twice and each harness test file once more), so the result is kept in node_modules/.cache, keyed by the wasm's
+ * sha256: the same bytes in, the same bytes out. Written to a temporary name and renamed, so a reader never sees half.
+ */
+function gzipBase64Cached(file) {
+  const bytes = fs.readFileSync(file);
+  const key = crypto.createHash('sha256').update(bytes).digest('hex');
+  const cacheFile = path.join(ROOT, 'node_modules', '.cache', 'local-diffusion-build', `${path.basename(file)}-${key}.gz.b64`);
+  if (fs.existsSync(cacheFile)) return fs.readFileSync(cacheFile, 'utf8');
+  const gz = zlib.gzipSync(bytes, { level: 9 }).toString('base64');
+  try {
+    fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
+    const tmp = `${cacheFile}.${process.pid}-${Date.now()}.tmp`;
+    fs.writeFileSync(tmp, gz);
+    fs.renameSync(tmp, cacheFile);
+  } catch {
+    // A read-only node_modules: build without the cache.
+  }
+  return gz;
 }
 
 /** esbuild plugin: `virtual:worker-source` and `virtual:ort-wasm` modules. */

@@ -204,7 +204,9 @@ export async function insertResultAsync(
     if (isLocked(source)) throw new AppError('SOURCE_CHANGED', `'${source.name}' was locked while the image was being made. Nothing was inserted.`, { hint: 'Unlock it and rerun.' });
     if (isHidden(source)) throw new AppError('SOURCE_CHANGED', `'${source.name}' was hidden while the image was being made. Nothing was inserted.`, { hint: 'Show it and rerun, or use “New layer”.' });
   }
-  const canvas = { width: msg.recipe.width, height: msg.recipe.height };
+  // The image's canvas: the working size, or the full-resolution size (the image is then exactly the content box).
+  const full = msg.recipe.fullResolution;
+  const canvas = full ? { width: full.width, height: full.height } : { width: msg.recipe.width, height: msg.recipe.height };
   if (Math.abs(canvas.width / canvas.height - msg.width / msg.height) > 0.02) {
     throw new AppError('INVALID_MESSAGE', `The result is ${msg.width}×${msg.height} px, which does not match the job's ${canvas.width}×${canvas.height} canvas. Nothing was inserted.`);
   }

@@ -82,6 +82,11 @@ export const recipe = v.object({
   batchCount: v.optional(v.number({ integer: true, min: 1, max: 64 })),
   /** Boost: the upscale factor. */
   upscale: v.optional(v.number({ integer: true, min: 2, max: 4 })),
+  /**
+   * Generate / Edit made at full resolution: the image's pixel size (the layer at 2×, ≤ 4096 px) and the refine pass's
+   * img2img strength. `width`/`height` stay the size the model ran at, so a re-run runs the same way.
+   */
+  fullResolution: v.optional(v.object({ width: side, height: side, strength: v.number({ min: 0, max: 1 }) })),
   /** Which engine made it (absent = this device); server model file names and sha256 where the server reports them. */
   engine: v.optional(v.oneOf(['local', 'comfyui', 'swarmui'] as const)),
   serverModels: v.optional(v.array(v.string({ maxLength: 300 }), { maxLength: 8 })),

@@ -54,6 +54,23 @@ describe('app store on a ComfyUI server', () => {
     store.dispose();
   });
 
+  it('“Full resolution” is off for server models (with the reason), and the router refuses it rather than return a small image', async () => {
+    const { s, store } = await setupAsync();
+    await store.connectServerAsync({ kind: 'comfyui', url: s.url, token: '' });
+    store.setEngine('server');
+    store.update({ fullResolution: true });
+    expect(store.fullResolutionPlan.value).toMatchObject({ available: false, reason: expect.stringMatching(/runs on this device/) });
+    expect(store.fullResolutionOn.value).toBe(false);
+    const engine = createEngineRouter(createFakeEngine({ stepMs: 5 }), { domains: [s.url], socket: (u) => new WebSocket(u) as unknown as SocketLike });
+    await engine.configureServerAsync!({ kind: 'comfyui', url: s.url });
+    await expect(engine.generateAsync({
+      modelId: 'comfyui:sd15-random.safetensors', mode: 'generate', prompt: 'x', negativePrompt: '', width: 64, height: 64, steps: 1, guidanceScale: 1, seed: 1,
+      fullResolution: { width: 128, height: 128, crop: { x: 0, y: 0, width: 64, height: 64 }, strength: 0.3 },
+    }, {})).rejects.toMatchObject({ code: 'INVALID_INPUT', message: 'Full resolution runs on this device, not on a server.' });
+    expect(s.standin.requests.filter((r) => r.method === 'POST' && r.path === '/prompt')).toEqual([]);
+    store.dispose();
+  });
+
   it('cancel during a queued batch: nothing of the run stays queued on the server', async () => {
     const { s, store } = await setupAsync();
     await store.connectServerAsync({ kind: 'comfyui', url: s.url, token: '' });

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { AppError } from '../../protocol/errors';
-import { decodePng, type RgbaImage } from '../../ui/core/image';
+import { decodePng, encodePng, type RgbaImage } from '../../ui/core/image';
 import type { GenerateProgress, GenerateRequest } from '../../ui/contracts/engine';
 import { ComfyEngine } from '../../ui/runtime/remote/comfy-engine';
 import type { SocketLike } from '../../ui/runtime/remote/comfy-client';
@@ -175,6 +175,10 @@ run('real ComfyUI server (COMFYUI_URL)', () => {
         expect(fake?.output, node).toEqual(real?.output);
       }
       const inv: ServerInventory = { nodes: new Set(Object.keys(realInfo)), checkpoints: [model], controlnets: [], ...lists };
+      // The engine's own health check reads the same lists from the real /object_info.
+      const health = await engine.healthAsync();
+      if (lists.clipVision.length > 0 && (lists.styleModels.length > 0 || (pack && lists.ipadapters.length > 0))) expect(health.modes.style).toEqual({ ready: true, missing: [] });
+      else expect(health.modes.style.ready).toBe(false);
       const routes = [pickStyleRoute(inv, 'sd15'), pickStyleRoute(inv, 'flux')];
       const post = async (body: unknown) => { const r = await fetch(`${url}/prompt`, { method: 'POST', body: JSON.stringify(body) }); return { status: r.status, json: await r.json() as { node_errors: Record<string, { class_type: string }> } }; };
       let checked = 0;
@@ -191,6 +195,41 @@ run('real ComfyUI server (COMFYUI_URL)', () => {
       await styled.closeAsync();
     }
   }, 120_000);
+
+  /**
+   * Style reference executed by the real server when it has the files (random-weight ones are enough; see README): the
+   * route the engine picks for the checkpoint runs through generateAsync (upload, queue, socket, /view), and the other
+   * route, when the server also has it, through the same workflow builder queued directly. Each gives a 64×64 image
+   * that differs from the same seed without the reference. Skipped when the server cannot apply a style reference.
+   */
+  it('style reference runs on the real server (both routes when it has their files)', async (ctx) => {
+    const h = await engine.healthAsync();
+    if (!h.modes.style.ready) { ctx.skip(); return; }
+    const reference = solid(96, 64, [30, 200, 40]);
+    for (let y = 0; y < 64; y++) for (let x = 0; x < 48; x++) reference.data.set([220, 40, 160, 255], (y * 96 + x) * 4);
+    const plain = await engine.generateAsync(req({ seed: 21 }), model);
+    const styled = await engine.generateAsync(req({ seed: 21, styleImage: reference, styleStrength: 1 }), model);
+    expect([styled.width, styled.height]).toEqual([64, 64]);
+    expect(styled.provenance?.models.length).toBe(3);
+    expect(Buffer.from(styled.png).equals(Buffer.from(plain.png))).toBe(false);
+    const info = await (await fetch(`${url}/object_info`)).json() as Record<string, { input: { required: Record<string, unknown> } }>;
+    const styleModels = comboOptions(info.StyleModelLoader?.input.required.style_model_name);
+    const clipVision = comboOptions(info.CLIPVisionLoader?.input.required.clip_name);
+    const picked = styled.provenance?.models[1] ?? '';
+    if (styleModels.length > 0 && !styleModels.includes(picked)) {
+      // The core route too: CLIPVisionEncode → StyleModelApply, queued as built.
+      const name = await engine.client.uploadImageAsync('figma-style-real-test.png', encodePng(reference));
+      const wf = buildWorkflow(req({ seed: 21, styleImage: reference, styleStrength: 1 }), {
+        checkpoint: model, family: 'sd15', style: { kind: 'style-model', styleModel: styleModels[0] as string, clipVision: clipVision[0] as string },
+      }, { style: name });
+      const id = `style-core-${Date.now()}`;
+      await engine.client.queuePromptAsync(wf.prompt, id);
+      let entry: Awaited<ReturnType<typeof engine.client.historyAsync>> = null;
+      await expect.poll(async () => { entry = await engine.client.historyAsync(id); return entry?.status?.status_str; }, { timeout: 240_000, interval: 1000 }).toBe('success');
+      expect(entry!.outputs[wf.outputNode]?.images?.length).toBe(1);
+    }
+    console.log(`style on the real server: ${styled.provenance?.models.join(' + ')}${styleModels.length > 0 && !styleModels.includes(picked) ? `; core route ${styleModels[0]} + ${clipVision[0]} ran too` : ''}`);
+  }, 600_000);
 
   it('the stand-in answers with the same JSON shapes as the real server', async () => {
     const get = async (base: string, path: string): Promise<unknown> => (await fetch(`${base}${path}`)).json();

@@ -53,7 +53,7 @@ for (const mode of ['inline', 'hosted'] as const satisfies readonly Mode[]) {
     let errors: string[];
     let ids: Record<string, string>;
     const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `first10-${mode}-${name}.png`) });
-    /** The plugin UI's frame (inline: the srcdoc iframe; hosted: the app origin). */
+    /** The plugin UI's frame (inline: the sandboxed null-origin document; hosted: the app origin). */
     const uiFrame = async (): Promise<Frame> => (await (await page.locator('#plugin-iframe').elementHandle())!.contentFrame())!;
     const sentTypes = (): Promise<string[]> => H(page, `return h.log.filter((l) => l.dir === 'to-plugin').map((l) => l.type);`);
     const notifications = (): Promise<{ message: string; error: boolean }[]> => H(page, 'return h.host.notifications;');
@@ -280,6 +280,8 @@ for (const mode of ['inline', 'hosted'] as const satisfies readonly Mode[]) {
         await waiting.locator('[data-testid="error"]').waitFor();
         expect(await waiting.textContent()).toMatch(/starts as soon as it is/);
         await waiting.getByRole('button', { name: /^Download/ }).click();
+        // Until the model is in, that message is the state, not a failure; it goes, and the run starts by itself.
+        await waiting.locator('[data-testid="error"]').waitFor({ state: 'detached', timeout: 60_000 });
       } else {
         expect(await ui.getByTestId('model-not-ready').count()).toBe(0);
       }
@@ -406,6 +408,7 @@ for (const mode of ['inline', 'hosted'] as const satisfies readonly Mode[]) {
         await waiting.locator('[data-testid="error"]').waitFor({ timeout: 60_000 });
         expect(await ui.getByLabel('Prompt', { exact: true }).inputValue()).toBe('green');
         await waiting.getByRole('button', { name: /^Download/ }).click();
+        await waiting.locator('[data-testid="error"]').waitFor({ state: 'detached', timeout: 60_000 });
         await waitForResultsAsync(page, ui, before.length + 1);
       }
     });

@@ -291,6 +291,8 @@ describe('inline workflows (one shared inline page)', () => {
     const before2 = await resultsAsync(page);
     await ui2.locator('[data-testid="error"][data-field="model"]').waitFor();
     await ui2.getByTestId('model-not-ready').getByRole('button', { name: /^Download/ }).click();
+    // The waiting message goes once the model is in (until then it is the state, not a failure); the run starts by itself.
+    await ui2.locator('[data-testid="error"][data-field="model"]').waitFor({ state: 'detached', timeout: 60_000 });
     await waitForResultsAsync(page, ui2, before2.length + 1);
     const [again] = newResults(before2, await resultsAsync(page));
     expect(again!.recipe).toMatchObject({ mode: 'edit', prompt: 'red barn', seed: r!.recipe.seed, sourceNodeIds: [ids.hero] });

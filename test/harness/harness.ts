@@ -47,9 +47,20 @@ function canvasScale(canvas: HTMLCanvasElement): number {
   return r.width > 0 ? canvas.width / r.width : 1;
 }
 
+/** What the last render() drew from: the fake's cached page image (a new object after any mutation) and the view. */
+let drawn: { image: unknown; key: string } | null = null;
+
 function render(): void {
   const img = host.renderPage();
   const canvas = $<HTMLCanvasElement>('#canvas');
+  // The 1 s tick redraws only when something it shows changed: copying the whole page into the canvas and rebuilding
+  // the layer list every second kept the page's main thread (which the inline UI shares) busy for nothing.
+  const key = JSON.stringify([figma.viewport.bounds, figma.currentPage.selection.map((n) => n.id), canvasScale(canvas), figmaTheme]);
+  if (drawn && drawn.image === img && drawn.key === key) {
+    syncWindow();
+    return;
+  }
+  drawn = { image: img, key };
   if (canvas.width !== img.width || canvas.height !== img.height) {
     canvas.width = img.width;
     canvas.height = img.height;
@@ -185,6 +196,8 @@ function setFigmaTheme(theme: FigmaTheme): void {
   if (uiMode === 'inline' && themeColors) iframe?.contentWindow?.postMessage({ __harnessFigmaTheme: theme }, '*');
 }
 let themeColors = false;
+/** The inline UI document's blob: URL (revoked when the next run replaces it). */
+let inlineUiUrl: string | null = null;
 
 function showUi(html: string, options: ShowUIOptions): void {
   const frameHost = $('#frame-host');
@@ -196,7 +209,12 @@ function showUi(html: string, options: ShowUIOptions): void {
     // Figma's default UI: a null-origin document with no storage.
     iframe.setAttribute('sandbox', 'allow-scripts');
     themeColors = options.themeColors === true;
-    iframe.srcdoc = themeColors ? withFigmaTheme(html, figmaTheme) : html;
+    // The document comes from a blob: URL, not `srcdoc`: the same null-origin sandboxed document (as Figma's data:
+    // URL is), but a ~15 MB srcdoc attribute made every Playwright action inside the frame cost seconds (its element
+    // preview of the <iframe> copies each attribute character by character), slowing the tests and the UI they drive.
+    if (inlineUiUrl) URL.revokeObjectURL(inlineUiUrl);
+    inlineUiUrl = URL.createObjectURL(new Blob([themeColors ? withFigmaTheme(html, figmaTheme) : html], { type: 'text/html;charset=utf-8' }));
+    iframe.src = inlineUiUrl;
   } else {
     // Hosted: the bootstrap (a data: document, as Figma loads it) redirects to the app's real origin. With
     // themeColors Figma themes the bootstrap document too (the app itself, on its own origin, gets nothing).

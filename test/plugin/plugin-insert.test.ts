@@ -8,7 +8,7 @@ import { decode as decodePngFast } from 'fast-png';
 import { describe, expect, it } from 'vitest';
 import { RELAUNCH_DATA } from '../../plugin/insert-result';
 import { recipe as recipeValidator } from '../../protocol/messages';
-import { createDriverAsync, insertFor, makeRecipe, rid, SD15, type Driver } from './plugin-driver';
+import { createDriverAsync, insertFor, makeRecipe, makeResultPng, rid, SD15, type Driver } from './plugin-driver';
 
 const prepare = (d: Driver, mode: 'generate' | 'edit' | 'inpaint' | 'wireframe', extra: Record<string, unknown> = {}) =>
   d.requestAsync({ type: 'prepare-job', requestId: rid('p'), mode, size: SD15, ...extra }, 'job-inputs');
@@ -182,6 +182,27 @@ describe('plugin: insert-result', () => {
     const r2 = node<RectangleNode>(d, two.nodeIds[0]!);
     expect({ width: r2.width, height: r2.height }).toEqual({ width: 450, height: 450 });
     expect((r2.fills as readonly ImagePaint[])[0]!.scaleMode).toBe('FILL');
+  });
+
+  it('a full-resolution result (the frame at 2×) fills the frame whole: FILL, no crop, its own pixels', async () => {
+    const d = await createDriverAsync();
+    d.host.select([d.ids.hero]);
+    const job = await prepare(d, 'generate');
+    expect({ w: job.width, h: job.height }).toEqual({ w: 640, h: 384 });
+    const full = { width: 1440, height: 900 };
+    const msg = insertFor(job, {
+      png: makeResultPng(full.width, full.height), ...full, placement: { ...job.placement, content: { x: 0, y: 0, ...full } },
+    }, { fullResolution: { ...full, strength: 0.3 } });
+    const done = await d.requestAsync(msg, 'insert-done');
+    const rect = node<RectangleNode>(d, done.nodeIds[0]!);
+    expect({ w: rect.width, h: rect.height }).toEqual({ w: 720, h: 450 });
+    const fill = (rect.fills as readonly Paint[])[0] as ImagePaint;
+    expect(fill.scaleMode).toBe('FILL');
+    expect(await d.figma.getImageByHash(fill.imageHash!)!.getSizeAsync()).toEqual(full);
+    expect(JSON.parse(rect.getPluginData('recipe')).fullResolution).toEqual({ ...full, strength: 0.3 });
+    // A PNG that is not the announced full-resolution size is refused.
+    const wrong = insertFor(job, { jobId: 'job-2', png: makeResultPng(1440, 900), width: 1440, height: 900, placement: job.placement }, {});
+    expect((await d.requestAsync(wrong, 'error')).error.message).toMatch(/does not match the job's 640×384 canvas/);
   });
 
   it("replace-fill swaps the source's top image fill and keeps its other fills", async () => {

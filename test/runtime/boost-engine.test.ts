@@ -83,3 +83,37 @@ describe('engine: Boost', () => {
     expect(dist(mr)).toBeLessThan(dist(mp) * 0.8);
   });
 });
+
+describe('engine: Full resolution (Generate / Edit)', () => {
+  const gen = (o: Partial<GenerateRequest> = {}): GenerateRequest => ({
+    modelId: 'proof-turbo', mode: 'generate', prompt: 'red', negativePrompt: '', width: 128, height: 64, steps: 1, guidanceScale: 0, seed: 11, ...o,
+  });
+  const full = { width: 300, height: 150, crop: { x: 4, y: 0, width: 120, height: 64 }, strength: 0.5 };
+
+  it('makes the part that shows in the layer at the asked size, refined in blended tiles (stage "refine"), and says so in the recipe', async () => {
+    await engine.downloadModelAsync('proof-turbo', () => {});
+    const plain = await engine.generateAsync(gen(), {});
+    expect([plain.width, plain.height]).toEqual([128, 64]);
+    const stages: string[] = [];
+    let tiles = 0;
+    const r = await engine.generateAsync(gen({ fullResolution: full }), {
+      onProgress: (p) => { stages.push(p.stage); if (p.stage === 'refine') tiles = p.total; },
+    });
+    const img = decodePng(r.png);
+    expect([r.width, r.height, img.width, img.height]).toEqual([300, 150, 300, 150]);
+    // The base image first, then the refine pass over 64-px tiles (the proof model's size) with 8-px blended overlaps.
+    expect(stages.indexOf('denoise')).toBeLessThan(stages.indexOf('refine'));
+    expect(tiles).toBe(6 * 3);
+    // Still the prompt's picture: the refined image's mean colour is the plain one's (red pulled, not replaced by noise).
+    const red = [...WORD_COLOURS.red];
+    const dist = (m: number[]) => Math.hypot(...m.map((v, i) => v - red[i]!));
+    expect(dist(mean(img))).toBeLessThanOrEqual(dist(mean(decodePng(plain.png))) + 2);
+    expect(r.reproduce?.departures.join(' ')).toMatch(/Full resolution: the 128×64 image is cropped to the layer, Lanczos-resized to 300×150 and refined by img2img at strength 0.5 in 64-px tiles/);
+  });
+
+  it('Cancel stops the refine pass', async () => {
+    const ctl = new AbortController();
+    const run = engine.generateAsync(gen({ fullResolution: full }), { signal: ctl.signal, onProgress: (p) => { if (p.stage === 'refine' && p.step >= 2) ctl.abort(); } });
+    await expect(run).rejects.toMatchObject({ code: 'CANCELLED' });
+  });
+});

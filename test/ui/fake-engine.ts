@@ -196,7 +196,15 @@ export function createFakeEngine(opts: FakeEngineOptions = {}): FakeEngine {
       }
       onProgress?.({ step: request.steps, total: request.steps, stage: 'decode' });
       await sleep(stepMs / 2, signal);
-      const img = fakeImage(request);
+      // Full resolution: a refine pass in 3 tiles (cancellable), then the image at the asked size.
+      const full = request.fullResolution;
+      if (full) {
+        for (let t = 1; t <= 3; t++) {
+          await sleep(stepMs, signal);
+          onProgress?.({ step: t, total: 3, stage: 'refine' });
+        }
+      }
+      const img = full ? fakeImage(request, full.width, full.height) : fakeImage(request);
       return { png: encodePng(img), width: img.width, height: img.height, seed: request.seed, droppedTokens: 0 };
     },
     async tokenCountAsync(_modelId, text) {

@@ -8,6 +8,7 @@ import { AppError } from '../../protocol/errors';
 import type { DiffusersRecipe, Mode, PathData, PluginToUi, Recipe } from '../../protocol/messages';
 import { decodePng, placeOnCanvas, resizeBilinear } from '../core/image';
 import { drawLineMap, rasterizeMask } from '../core/raster';
+import { cropRect, fullResolutionSize } from '../core/upscale/full-resolution';
 import type { GenerateRequest, ResultProvenance, RgbaImage } from '../contracts/engine';
 import type { ControlType } from './settings';
 
@@ -43,6 +44,8 @@ export interface JobForm {
   readonly upscale?: number;
   /** Boost: refine with this diffusion model after upscaling. */
   readonly refineModelId?: string;
+  /** Generate / Edit: make the layer's pixels at 2× (upscale + tiled refine at this strength). */
+  readonly fullResolution?: { readonly strength: number };
   /** Style reference (server engines): the layer whose look to apply, and how strongly (0..1). */
   readonly styleNodeId?: string;
   readonly styleStrength?: number;
@@ -86,6 +89,14 @@ export function prepareJob(inputs: JobInputs, form: JobForm, raster: Rasterizer)
     steps: form.steps,
     guidanceScale: form.guidance,
   };
+  if (form.fullResolution && (form.mode === 'generate' || form.mode === 'edit')) {
+    // Only when it adds pixels: a layer smaller than the model's size at 2× already gets enough.
+    const p = inputs.placement;
+    const target = fullResolutionSize(p.sourceNodeId ? { width: p.width, height: p.height } : null, p.content);
+    if (target.width > p.content.width || target.height > p.content.height) {
+      base.fullResolution = { ...target, crop: cropRect(p.content, { width, height }), strength: form.fullResolution.strength };
+    }
+  }
   switch (form.mode) {
     case 'generate':
       break;
@@ -162,6 +173,8 @@ export function makeRecipe(
   }
   if (opts.reproduce && (!prov || prov.engine === 'local')) recipe.diffusers = opts.reproduce;
   if (form.mode === 'edit' || form.mode === 'inpaint') recipe.strength = form.strength;
+  const full = job.request.fullResolution;
+  if (full) recipe.fullResolution = { width: full.width, height: full.height, strength: full.strength };
   if (form.styleNodeId && inputs.style) {
     recipe.styleNodeId = form.styleNodeId;
     recipe.styleStrength = form.styleStrength ?? 0.8;

@@ -32,6 +32,8 @@ export function settingsFromRecipe(settings: Settings, recipe: Recipe, action: R
       maskFeather: recipe.maskFeather ?? settings.maskFeather,
       controlType,
       modelByMode: { ...settings.modelByMode, [recipe.mode]: recipe.modelId },
+      // A full-resolution result re-runs at full resolution (and a plain one plainly).
+      fullResolution: recipe.mode === 'generate' || recipe.mode === 'edit' ? recipe.fullResolution !== undefined : settings.fullResolution,
       // The engine that made it (a server recipe runs on the server again; its model is listed only there).
       engine: recipe.engine && recipe.engine !== 'local' ? 'server' : 'local',
       paramsByModel: { ...settings.paramsByModel, [recipe.modelId]: params },

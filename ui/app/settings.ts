@@ -60,6 +60,8 @@ export interface Settings {
   readonly server: ServerSettings | null;
   /** Where the next generation runs: this device, or the configured server (the picker beside Generate). */
   readonly engine: 'local' | 'server';
+  /** Generate / Edit: make the layer's pixels at 2× (the image is refined in tiles after it is made; takes longer). */
+  readonly fullResolution: boolean;
 }
 
 export interface ServerSettings {
@@ -107,6 +109,7 @@ export const DEFAULT_SETTINGS: Settings = {
   advanced: false,
   server: null,
   engine: 'local',
+  fullResolution: false,
 };
 
 type Obj = Record<string, unknown>;
@@ -193,6 +196,7 @@ export function parseSettings(data: unknown): Settings {
     advanced: data.advanced === true,
     server: parseServer(data.server),
     engine: data.engine === 'server' ? 'server' : 'local',
+    fullResolution: data.fullResolution === true,
   };
 }
 

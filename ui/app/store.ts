@@ -12,6 +12,8 @@ import type { EngineCapabilities, GenerateResult, ModelEntry, RgbaImage, ServerH
 import { formatBytes, withHint } from './format';
 import { makeRecipe, prepareJob, type JobForm, type Rasterizer } from './job';
 import { BOOST_SIZE_REQUEST, boostHintLine, scalePlacement } from './boost';
+import { planFullResolution } from './full-resolution';
+import { FULL_RESOLUTION_STRENGTH, fullResolutionCost, refineTiling } from '../core/upscale/full-resolution';
 import type { BoostScale } from '../../protocol/boost-size';
 import {
   chooseMode, effectiveParams, effectiveSize, fitWorkingSize, modeAvailability, modelControlType, modelSupportsMode, modelsForMode, pickModel,
@@ -70,7 +72,9 @@ export interface RunState {
   readonly batchCount: number;
   readonly step: number;
   readonly total: number;
-  readonly stage: 'queued' | 'text' | 'encode' | 'denoise' | 'decode' | null;
+  readonly stage: 'queued' | 'text' | 'encode' | 'denoise' | 'decode' | 'refine' | null;
+  /** The share of the current image done (0..1) when steps alone would mislead (a full-resolution refine pass). */
+  readonly imageShare?: number;
   /** stage 'queued' on a server: prompts ahead of this one. */
   readonly queuePosition?: number;
   readonly etaSeconds?: number;
@@ -205,6 +209,12 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
     const m = pickModel(models.value.filter((x) => (x.engine ?? 'local') === 'local'), 'edit', settings.value.modelByMode.edit);
     return m && m.status === 'ready' ? m : null;
   });
+  /** Generate / Edit: what “Full resolution” would make here and what it costs, or why it can't (null: other modes). */
+  const fullResolutionPlan = computed(() => planFullResolution({
+    mode: mode.value, selection: selection.value, model: model.value, generateSize: generateSize.value, steps: params.value.steps,
+  }));
+  /** Whether the next run makes full resolution (on and possible here). */
+  const fullResolutionOn = computed(() => settings.value.fullResolution && fullResolutionPlan.value?.available === true);
   const hintLine = computed(() => (mode.value === 'boost'
     ? boostHintLine(selection.value, boostScale.value)
     : selectionHintLine(selection.value, mode.value, model.value, generateSize.value)));
@@ -695,6 +705,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
       maskFeather: settings.value.maskFeather,
       controlType: controlType.value,
       controlScale: p.controlScale,
+      ...(fullResolutionOn.value ? { fullResolution: { strength: FULL_RESOLUTION_STRENGTH } } : {}),
       ...(styleActive.value && styleRef.value ? { styleNodeId: styleRef.value.nodeId, styleStrength: styleStrength.value } : {}),
     };
   };
@@ -797,6 +808,12 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
       if (reply.type !== 'job-inputs') throw new AppError('INVALID_MESSAGE', `The plugin answered "${reply.type}" instead of the job's inputs.`, { hint: 'Close and reopen the plugin.' });
       const job = prepareJob(reply, form, deps.raster);
       const notes = [...reply.notes];
+      const full = job.request.fullResolution;
+      if (form.fullResolution && !full) notes.push('Full resolution was not needed: the model’s size already gives the layer twice its pixels.');
+      // Full resolution: the refine pass's share of each image's time, so progress and ETA cover the whole run.
+      const refineShare = full && m
+        ? fullResolutionCost({ working: { width: reply.width, height: reply.height }, target: full, steps: form.steps, strength: full.strength, tiling: refineTiling(m.sizes) }).refineShare
+        : 0;
       /** SwarmUI: which backend (GPU) served each image. */
       const backends: string[] = [];
       // On a server the batch is a queue of prompts: all are queued at once (SwarmUI spreads them over its GPUs) and
@@ -812,20 +829,26 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
             const cur = run.peek();
             if (!cur || cur.jobId !== jobId || i !== currentIndex) return;
             let eta = cur.etaSeconds;
-            if (p.stage === 'denoise' && p.step > 0) {
-              if (firstStepAt === 0) { firstStepAt = now(); firstStep = p.step; }
-              const done = p.step - firstStep;
-              const stepMs = done > 0 ? (now() - firstStepAt) / done : 0;
-              if (stepMs > 0) stepMsByModel.set(form.modelId, stepMs);
+            const imageShare = p.stage === 'refine'
+              ? (1 - refineShare) + refineShare * (p.step / Math.max(1, p.total))
+              : (1 - refineShare) * (p.step / Math.max(1, p.total));
+            if ((p.stage === 'denoise' || p.stage === 'refine') && p.step > 0) {
+              if (p.stage === 'denoise') {
+                if (firstStepAt === 0) { firstStepAt = now(); firstStep = p.step; }
+                const done = p.step - firstStep;
+                const stepMs = done > 0 ? (now() - firstStepAt) / done : 0;
+                if (stepMs > 0 && !full) stepMsByModel.set(form.modelId, stepMs);
+              }
               // Batch-wide and never going up: share of the whole batch done vs. the time it took.
               const t = now();
-              const share = (i + p.step / Math.max(1, p.total)) / plan.seeds.length;
+              const share = (i + imageShare) / plan.seeds.length;
               const next = batchEta({ elapsedMs: t - jobStart, done: share, ...(shownEta ? { previous: { seconds: shownEta.seconds, sinceMs: t - shownEta.at } } : {}) });
               if (next !== undefined) { eta = next; shownEta = { seconds: next, at: t }; }
             }
             batch(() => {
               run.value = {
                 ...cur, step: p.step, total: p.total, stage: p.stage, ...(eta === undefined ? {} : { etaSeconds: eta }),
+                ...(full ? { imageShare } : {}),
                 ...(p.queuePosition === undefined ? {} : { queuePosition: p.queuePosition }),
               };
               if (p.preview) preview.value = p.preview;
@@ -856,7 +879,11 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
         });
         const ack = await bridge.requestAsync({
           type: 'insert-result', requestId: newRequestId('i'), jobId, png: result.png, width: result.width, height: result.height,
-          placement: boosting ? scalePlacement(reply.placement, form.upscale ?? 2) : reply.placement, recipe, target, batchIndex: i, batchCount: plan.seeds.length,
+          // Full resolution: the image is exactly the part that shows in the layer (the canvas is the image itself).
+          placement: boosting ? scalePlacement(reply.placement, form.upscale ?? 2)
+            : full ? { ...reply.placement, content: { x: 0, y: 0, width: full.width, height: full.height } }
+            : reply.placement,
+          recipe, target, batchIndex: i, batchCount: plan.seeds.length,
         }, 60_000);
         // Only the plugin's insert-done for this job counts as inserted (an ack or another job's reply does not).
         if (ack.type !== 'insert-done' || ack.jobId !== jobId) {
@@ -870,7 +897,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
         notes.push(...ack.notes);
       }
       const n = plan.seeds.length;
-      const summary = (boosting ? `Inserted the ×${form.upscale ?? 2} image (${lastResultSize ?? ''}).` : `Inserted ${n === 1 ? 'the image' : `${n} images`} (seed ${plan.seeds.length === 1 ? plan.seeds[0] : `${plan.seeds[0]}–${plan.seeds[n - 1]}`}).`)
+      const summary = (boosting ? `Inserted the ×${form.upscale ?? 2} image (${lastResultSize ?? ''}).` : `Inserted ${n === 1 ? `the ${full ? 'full-resolution ' : ''}image` : `${n} ${full ? 'full-resolution ' : ''}images`}${full ? `, ${lastResultSize ?? ''}` : ''} (seed ${plan.seeds.length === 1 ? plan.seeds[0] : `${plan.seeds[0]}–${plan.seeds[n - 1]}`}).`)
         + (backends.length > 0 ? ` Served by ${backends.join(', ')}.` : '');
       notice.value = [notice.value, summary, ...notes].filter(Boolean).join(' ');
       void refreshHistoryAsync();
@@ -939,7 +966,8 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
     run, preview, lastResultPng, lastInserted, lastSeeds, error, notice, history, historyState, pendingLicence, relaunchNote,
     serverHealth, serverState, serverError, engineModels, capableModels, model, params, controlType, generateSize, hintLine, finalPrompts, running,
     matchSelection, matchSize, modelFocus, imageSeconds, pendingRun, headless, tabHelp,
-    boostScale, boostRefine, boostRefineStrength, refineModel, styleEnabled, styleRef, styleStrength, stylePicking, styleAvailability, styleActive,
+    boostScale, boostRefine, boostRefineStrength, refineModel, fullResolutionPlan, fullResolutionOn,
+    styleEnabled, styleRef, styleStrength, stylePicking, styleAvailability, styleActive,
   } satisfies Record<string, ReadonlySignal<unknown>>;
 
   return {

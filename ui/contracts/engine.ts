@@ -130,6 +130,18 @@ export interface GenerateRequest {
    * this request's prompt/steps/guidance/seed) — Krita's "upscale + refine". Absent: upscale only.
    */
   readonly refineModelId?: string;
+  /**
+   * Generate / Edit, this device only: after the image, make it the layer's pixels at 2× — crop the working image to
+   * `crop` (the part that shows in the layer, working px), resize it to `width`×`height` and refine it with this
+   * request's model (img2img at `strength`, in model-sized tiles with blended seams). Progress of that pass is stage
+   * 'refine' (step = tiles done).
+   */
+  readonly fullResolution?: {
+    readonly width: number;
+    readonly height: number;
+    readonly crop: { readonly x: number; readonly y: number; readonly width: number; readonly height: number };
+    readonly strength: number;
+  };
   /** Inpaint on a server: grow the mask by this many working px before sampling (the feather is already in `mask`). */
   readonly maskGrow?: number;
   /** Style reference (server engines): the look to apply, and how strongly (0..1). */
@@ -140,7 +152,8 @@ export interface GenerateRequest {
 export interface GenerateProgress {
   readonly step: number;
   readonly total: number;
-  readonly stage: 'queued' | 'text' | 'encode' | 'denoise' | 'decode';
+  /** 'refine': the full-resolution pass (step = tiles done of total). */
+  readonly stage: 'queued' | 'text' | 'encode' | 'denoise' | 'decode' | 'refine';
   /** A cheap preview of the current latents (optional; not every step needs one). */
   readonly preview?: RgbaImage;
   /** stage 'queued': prompts ahead of this one in the server's queue (0 = next). */

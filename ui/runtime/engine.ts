@@ -23,6 +23,8 @@ import { createFolderStore, matchPickedFiles, pickedFromFileList, type PickedFil
 import type { ModelStore } from './store/model-store';
 import { boostThumbnail, createUpscalerRunner, type UpscalerModel } from './upscaler';
 import { refineTiledAsync } from '../core/upscale/refine';
+import { cropRect, refineTileCount, refineTiling } from '../core/upscale/full-resolution';
+import { cropImage, resizeImage } from '../core/upscale/resample';
 import type { RgbaImage } from '../core/image';
 
 export interface EngineOptions {
@@ -446,7 +448,7 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
 
   /** Boost's refine pass: the diffusion model's img2img on each tile (seed + tile index), blended by the core. */
   const refineAsync = async (image: RgbaImage, modelId: string, request: GenerateRequest,
-    onProgress: ((p: GenerateProgress) => void) | undefined, signal: AbortSignal | undefined): Promise<{ image: RgbaImage; droppedTokens: number }> => {
+    onProgress: ((p: GenerateProgress) => void) | undefined, signal: AbortSignal | undefined, stage: 'denoise' | 'refine' = 'denoise'): Promise<{ image: RgbaImage; droppedTokens: number }> => {
     const entry = entryOf(modelId);
     if (!entry.manifest.raw.capabilities.img2img) throw new AppError('INVALID_INPUT', `${entry.manifest.name} cannot refine (it has no image-to-image).`, { hint: 'Pick another model for the refine pass, or turn refining off.' });
     const present = await presentMapAsync();
@@ -455,11 +457,20 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
     }
     const tokenizer = await tokenizerForAsync(entry);
     const manager = await managerForAsync(entry);
-    const sizes = entry.manifest.raw.sizes;
-    const multiple = Math.max(8, sizes.multiple);
-    const tile = sizes.fixed && sizes.fixed.length > 0 ? sizes.fixed[0]!.width : Math.max(multiple, Math.floor(sizes.default_width / multiple) * multiple);
+    const { tile, overlap, multiple } = refineTiling(entry.manifest.raw.sizes);
     let dropped = 0;
+    // Full resolution: the preview is the resized image with the refined rows laid over it as they finish (the
+    // tiler's result is empty until a row of tiles is done), shown from the start of the pass.
+    const backdrop = stage === 'refine' ? boostThumbnail(image, 256) : null;
+    const previewOf = (partial: RgbaImage): RgbaImage => {
+      const t = boostThumbnail(partial, 256);
+      if (!backdrop || backdrop.width !== t.width || backdrop.height !== t.height) return t;
+      const data = new Uint8ClampedArray(t.data);
+      for (let i = 3; i < data.length; i += 4) if (data[i] === 0) data.set(backdrop.data.subarray(i - 3, i + 1), i - 3);
+      return { width: t.width, height: t.height, data };
+    };
     try {
+      if (backdrop && onProgress) onProgress({ step: 0, total: refineTileCount(image, { tile, overlap, multiple }), stage, preview: backdrop });
       const { image: refined } = await refineTiledAsync(image, async (t, i) => {
         const ctx: PipelineContext = { manifest: entry.manifest, sessions: manager, tokenizer, ...(signal ? { signal } : {}) };
         const r = await imageToImageAsync(ctx, {
@@ -470,9 +481,9 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
         dropped = r.droppedTokens;
         return r.image;
       }, {
-        tile, overlap: Math.max(multiple, Math.round(tile / 8 / multiple) * multiple), multiple,
+        tile, overlap, multiple,
         ...(signal ? { signal } : {}),
-        ...(onProgress ? { onProgress: (p: { done: number; total: number; image: RgbaImage }) => onProgress({ step: p.done, total: p.total, stage: 'denoise', preview: boostThumbnail(p.image, 256) }) } : {}),
+        ...(onProgress ? { onProgress: (p: { done: number; total: number; image: RgbaImage }) => onProgress({ step: p.done, total: p.total, stage, preview: previewOf(p.image) }) } : {}),
       });
       return { image: refined, droppedTokens: dropped };
     } finally {
@@ -610,7 +621,11 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
       if (signal?.aborted) throw new AppError('CANCELLED', 'Generation cancelled.');
       // Optional components this task needs are fetched on first use (the VAE encoder for Edit / Inpaint / a
       // wireframe over an image); live previews use the preview decoder only when it is already stored.
-      if (request.mode === 'edit' || request.mode === 'inpaint' || (request.mode === 'wireframe' && request.image)) {
+      const fullResolution = request.fullResolution && (request.mode === 'generate' || request.mode === 'edit') ? request.fullResolution : undefined;
+      if (fullResolution && !entry.manifest.raw.capabilities.img2img) {
+        throw new AppError('INVALID_INPUT', `${entry.manifest.name} cannot make full-resolution images (it has no image-to-image to refine with).`, { hint: 'Turn “Full resolution” off, or pick another model.' });
+      }
+      if (request.mode === 'edit' || request.mode === 'inpaint' || (request.mode === 'wireframe' && request.image) || fullResolution) {
         await ensureComponentAsync(entry, 'vae_encoder', signal);
       }
       // Live previews through the preview decoder (TAESD, a few MB) when the run has steps to preview: fetched on the
@@ -657,14 +672,25 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
       } finally {
         if (policy === 'low-memory') await manager.releaseAllAsync().catch(() => undefined);
       }
-      const png = await encodePngAsync(result.image);
+      let image = result.image;
+      if (fullResolution) {
+        // The layer's pixels at 2×: the part that shows in the layer, resized, then refined in blended tiles.
+        const c = cropRect(fullResolution.crop, image);
+        const big = resizeImage(cropImage(image, c.x, c.y, c.width, c.height), fullResolution.width, fullResolution.height, 'lanczos');
+        image = (await refineAsync(big, request.modelId, { ...request, strength: fullResolution.strength }, onProgress, signal, 'refine')).image;
+      }
+      const png = await encodePngAsync(image);
       // How to reproduce this image with diffusers (stored in the layer's recipe).
       const strength = request.mode === 'edit' ? request.strength ?? entry.manifest.raw.defaults.strength : request.strength ?? 1;
-      const reproduce = diffusersReproduction(ctx, {
+      let reproduce = diffusersReproduction(ctx, {
         mode: ({ generate: 'txt2img', edit: 'img2img', inpaint: 'inpaint', wireframe: 'controlnet' } as const)[request.mode],
         seed: request.seed, steps: request.steps, strength, withImage: request.mode === 'wireframe' && !!request.image && strength < 1,
       });
-      return { png, width: result.image.width, height: result.image.height, seed: request.seed, droppedTokens: result.droppedTokens, reproduce };
+      if (fullResolution && reproduce.departures.length < 8) {
+        const t = refineTiling(entry.manifest.raw.sizes);
+        reproduce = { ...reproduce, departures: [...reproduce.departures, `Full resolution: the ${result.image.width}×${result.image.height} image is cropped to the layer, Lanczos-resized to ${image.width}×${image.height} and refined by img2img at strength ${fullResolution.strength} in ${t.tile}-px tiles (seed + tile index, seams blended); diffusers has no such step.`.slice(0, 300)] };
+      }
+      return { png, width: image.width, height: image.height, seed: request.seed, droppedTokens: result.droppedTokens, reproduce };
     },
     async tokenCountAsync(modelId, text) {
       const tokenizer = await tokenizerForAsync(entryOf(modelId));

@@ -127,6 +127,12 @@ export const generateRequestValidator = v.object({
   controlType: v.optional(text(40)),
   upscale: v.optional(v.number({ integer: true, min: 2, max: 4 })),
   refineModelId: v.optional(idV),
+  fullResolution: v.optional(v.object({
+    width: v.number({ integer: true, min: 1, max: 4096 }),
+    height: v.number({ integer: true, min: 1, max: 4096 }),
+    crop: v.object({ x: v.number({ integer: true, min: 0, max: 4096 }), y: v.number({ integer: true, min: 0, max: 4096 }), width: v.number({ integer: true, min: 1, max: 4096 }), height: v.number({ integer: true, min: 1, max: 4096 }) }),
+    strength: v.number({ min: 0, max: 1 }),
+  })),
 });
 
 /** Argument validators per method (the worker checks calls before running them). */

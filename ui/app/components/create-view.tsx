@@ -7,6 +7,7 @@ import type { EngineCapabilities, ModelEntry } from '../../contracts/engine';
 import { clampParam, modeAvailability, modelControlType, sizeOptions } from '../model-params';
 import { MAX_SEED, SEED_POLICIES, normalizeSeed, type SeedPolicy } from '../seed-policy';
 import { numberProblem } from '../field-check';
+import { formatFactor } from '../full-resolution';
 import { CONTROL_TYPES, LIMITS, newPresetId, type ControlType, type InsertTarget, type StylePreset } from '../settings';
 import type { AppStore, ErrorField } from '../store';
 import { copyTextAsync, Field, FieldProblem, NumberField, SelectField, SliderField } from './fields';
@@ -313,6 +314,7 @@ export function CreateView({ store }: { store: AppStore }) {
           onChange={(v) => store.setParam('strength', clampParam.strength(v))} />
       )}
 
+      <FullResolutionField store={store} />
       <StyleReferenceField store={store} />
 
       <details class="advanced" open={s.advanced} data-testid="advanced"
@@ -387,6 +389,33 @@ export function CreateView({ store }: { store: AppStore }) {
         </div>
       </details>
       </>}
+    </div>
+  );
+}
+
+/**
+ * Generate / Edit: “Full resolution” — the layer's pixels at 2× (upscale + tiled refine after the image is made),
+ * with the size it makes and what it costs in time, or why it can't be used here.
+ */
+function FullResolutionField({ store }: { store: AppStore }) {
+  const plan = store.fullResolutionPlan.value;
+  if (!plan) return null;
+  const on = store.settings.value.fullResolution;
+  const id = 'full-resolution';
+  const t = plan.target;
+  return (
+    <div class="field" data-testid="full-resolution-field">
+      <label class="row" style="gap:6px;align-items:center" for={id}>
+        <input id={id} type="checkbox" data-testid="full-resolution" checked={on && plan.available} disabled={!plan.available}
+          aria-describedby={`${id}-cost`}
+          onChange={(e) => store.update({ fullResolution: (e.currentTarget as HTMLInputElement).checked })} />
+        <span>Full resolution{plan.available && t ? ` · ${t.width}×${t.height} px` : ''}</span>
+      </label>
+      <p class="small muted" id={`${id}-cost`} data-testid="full-resolution-cost" style="margin:0">
+        {plan.available && plan.working
+          ? `Sharp when zoomed to 200% and in 2× exports: made in ${plan.working.width}×${plan.working.height}, then refined in ${plan.tiles} tile${plan.tiles === 1 ? '' : 's'} — takes about ${formatFactor(plan.factor ?? 1)} as long. Cancel stops it any time.`
+          : plan.reason}
+      </p>
     </div>
   );
 }

@@ -17,7 +17,7 @@ function HistoryCard({ store, entry }: { store: AppStore; entry: HistoryEntry })
       <div class="h-body">
         <div class="h-prompt" title={r.prompt}>{r.prompt || <span class="muted">(no prompt)</span>}</div>
         <div class="muted small">{MODE_LABEL[r.mode]} · {model?.name ?? r.modelId} · {r.width}×{r.height}</div>
-        <div class="muted small">Seed {r.seed} · {r.steps} steps · guidance {r.guidance}{r.strength !== undefined ? ` · strength ${r.strength}` : ''}</div>
+        <div class="muted small">Seed {r.seed} · {r.steps} steps · guidance {r.guidance}{r.strength !== undefined ? ` · strength ${r.strength}` : ''}{r.styleNodeId ? ` · style reference ${r.styleStrength ?? ''}` : ''}</div>
         <div class="h-actions">
           <button type="button" class="btn" onClick={() => store.focusNode(entry.nodeId)} aria-label={`Show “${entry.name}” on the canvas`}>Show</button>
           <button type="button" class="btn" disabled={store.running.value} onClick={() => void store.rerunAsync(r, 'rerun')} aria-label={`Re-run with seed ${r.seed}`}>Re-run</button>

@@ -5,7 +5,7 @@ import type { AppStore } from '../store';
 import { MODE_LABEL } from './create-view';
 import { EnginePicker } from './server-card';
 
-const STAGE_LABEL = { queued: 'Waiting for the server', text: 'Reading the prompt', encode: 'Encoding the image', denoise: 'Step', decode: 'Decoding' } as const;
+const STAGE_LABEL = { queued: 'Waiting for the server', text: 'Reading the prompt', encode: 'Encoding the image', denoise: 'Step', decode: 'Decoding', refine: 'Full resolution' } as const;
 
 function PreviewCanvas({ store }: { store: AppStore }) {
   const ref = useRef<HTMLCanvasElement>(null);
@@ -55,10 +55,11 @@ export function RunPanel({ store }: { store: AppStore }) {
   const mode = store.mode.value;
   const shortcut = isMac() ? '⌘↵' : 'Ctrl+↵';
   if (run) {
-    const frac = run.phase === 'preparing' ? 0 : (run.batchIndex + (run.total > 0 ? run.step / run.total : 0)) / run.batchCount;
+    const frac = run.phase === 'preparing' ? 0 : (run.batchIndex + (run.imageShare ?? (run.total > 0 ? run.step / run.total : 0))) / run.batchCount;
     const what = run.phase === 'preparing' ? 'Reading the selection…'
       : run.phase === 'inserting' ? 'Inserting into the document…'
       : run.stage === 'denoise' ? `${mode === 'boost' ? 'Tile' : 'Step'} ${run.step}/${run.total}`
+      : run.stage === 'refine' ? (run.step > 0 ? `Full resolution: refining tile ${run.step}/${run.total}` : `Full resolution: refining in ${run.total} tiles…`)
       : run.stage === 'queued' ? (run.queuePosition ? `Waiting in the server's queue (${run.queuePosition} ahead)…` : 'Waiting for the server…')
       : run.stage ? `${STAGE_LABEL[run.stage]}…` : 'Starting…';
     return (

@@ -22,7 +22,12 @@ export function createCanvas(width: number, height: number, fill: RgbaColor = [0
     throw new Error(`Canvas size ${width}×${height} is invalid (whole pixels, 0…16384 per side).`);
   }
   const data = new Uint8ClampedArray(width * height * 4);
-  if (fill[0] || fill[1] || fill[2] || fill[3]) for (let i = 0; i < data.length; i += 4) data.set(fill, i);
+  if ((fill[0] || fill[1] || fill[2] || fill[3]) && data.length > 0) {
+    // The first pixel (clamped and rounded by the typed array), then copied in doubling runs: a per-pixel set() took
+    // about a second for a page-sized canvas.
+    data.set(fill, 0);
+    for (let n = 4; n < data.length; n *= 2) data.copyWithin(n, 0, Math.min(n, data.length - n));
+  }
   return { width, height, data };
 }
 

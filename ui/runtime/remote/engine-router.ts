@@ -62,6 +62,10 @@ export function createEngineRouter(local: EngineClient, opts: EngineRouterOption
     },
     generateAsync(request, o) {
       const remote = remoteFor(request.modelId);
+      if (remote && request.fullResolution) {
+        // The refine pass runs in this device's engine; a server run would silently come back at the model's size.
+        return Promise.reject(new AppError('INVALID_INPUT', 'Full resolution runs on this device, not on a server.', { hint: 'Turn “Full resolution” off, or run on this device.' }));
+      }
       return remote ? remote.engine.generateAsync(request, remote.name, o) : local.generateAsync(request, o);
     },
     tokenCountAsync(modelId, text) {

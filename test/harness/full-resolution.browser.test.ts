@@ -1,0 +1,90 @@
+/**
+ * Issue #12 point 9, "Generate enough pixels for the frame at 2×", in the harness, both UI modes: select the 720×450
+ * Hero frame, turn on "Full resolution" (it says the size and the time it costs), Generate (inline) / Edit (hosted)
+ * → a 720×450 layer whose fill is a 1440×900 image, scale mode FILL (the picture is not cropped), the recipe records
+ * it; the hosted run is first cancelled during its refine pass (nothing inserted). Real built plugin, UI, worker and
+ * engine on the proof model (the refine pass really runs: img2img in 512-px tiles with blended seams).
+ * One browser for the file, one page per mode. Screenshots: test-results/full-resolution-<mode>[-refining].png.
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium';
+import { ARTIFACTS, ROOT } from '../helpers/paths';
+// @ts-expect-error plain ESM module without types
+import { startHarnessAsync } from './serve.mjs';
+import {
+  downloadModelAsync, imageAsync, newResults, openAdvancedAsync, openHarnessAsync, resultsAsync, selectAsync, waitForResultsAsync, type Mode,
+} from './harness-helpers';
+
+vi.setConfig({ testTimeout: 240_000 });
+const POLL = { timeout: 60_000 };
+
+let browser: Browser;
+let server: { url: string; closeAsync: () => Promise<unknown> };
+
+beforeAll(async () => {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  server = await startHarnessAsync({ port: 0, appPort: 0, outdir: path.join(ROOT, 'test-results/harness-build-full-resolution'), log: () => {} });
+  browser = await launchChromium();
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.closeAsync();
+});
+
+describe('harness: Full resolution', () => {
+  for (const mode of ['inline', 'hosted'] as const satisfies readonly Mode[]) {
+    const tab = mode === 'inline' ? 'Generate' : 'Edit';
+    it(`${mode}: ${tab} into the 720×450 frame gives it a 1440×900 fill, not cropped${mode === 'hosted' ? ', after a cancelled try' : ''}`, async () => {
+      const { page, ui, errors } = await openHarnessAsync(browser, server.url, mode, mode === 'hosted' ? '&theme=dark' : '');
+      const ids: Record<string, string> = await page.evaluate(() => (window as any).__harness.ids);
+      await downloadModelAsync(ui, 'proof-turbo');
+      await selectAsync(page, [ids.hero!]);
+      await ui.getByRole('tab', { name: tab }).click();
+      await openAdvancedAsync(ui);
+      await ui.getByLabel('Model', { exact: true }).selectOption('proof-turbo');
+      await ui.getByLabel('Prompt', { exact: true }).fill('red');
+
+      // The control says what it makes and what it costs before anything runs.
+      const box = ui.getByTestId('full-resolution');
+      await expect.poll(() => ui.getByTestId('full-resolution-field').textContent(), POLL).toMatch(/Full resolution · 1440×900 px/);
+      expect(await ui.getByTestId('full-resolution-cost').textContent()).toMatch(/made in 640×384, then refined in 8 tiles — takes about [\d.]+× as long\. Cancel stops it any time\./);
+      await box.check();
+      const before = await resultsAsync(page);
+
+      if (mode === 'hosted') {
+        // Cancel during the refine pass: nothing goes into the document.
+        await ui.getByTestId('generate').click();
+        await expect.poll(() => ui.getByTestId('run-step').textContent().catch(() => ''), POLL).toMatch(/Full resolution: refining tile [1-8]\/8/);
+        await page.screenshot({ path: path.join(ARTIFACTS, `full-resolution-${mode}-refining.png`) });
+        await ui.getByTestId('cancel').click();
+        await expect.poll(() => ui.getByTestId('notice').textContent().catch(() => ''), POLL).toBe('Cancelled.');
+        expect((await resultsAsync(page)).length).toBe(before.length);
+      }
+
+      await ui.getByTestId('generate').click();
+      await waitForResultsAsync(page, ui, before.length + 1);
+      await expect.poll(() => ui.getByTestId('notice').textContent().catch(() => ''), POLL).toMatch(/Inserted the full-resolution image, 1440×900 px/);
+      const [result] = newResults(before, await resultsAsync(page));
+      expect(result).toBeDefined();
+      // Beside the frame, the frame's size on the canvas, one image fill shown whole (FILL: no crop).
+      expect({ type: result!.type, width: result!.width, height: result!.height, y: result!.y, fill: result!.fill }).toEqual({ type: 'RECTANGLE', width: 720, height: 450, y: 0, fill: 'IMAGE' });
+      const scaleMode = await page.evaluate((id) => (window as any).__harness.figma.currentPage.findOne((n: any) => n.id === id).fills[0].scaleMode, result!.id);
+      expect(scaleMode).toBe('FILL');
+      const png = await imageAsync(page, result!.hash!);
+      expect({ w: png.width, h: png.height }).toEqual({ w: 1440, h: 900 });
+      // The proof model pulls the picture toward the prompt's colour, the refine pass included: red everywhere.
+      for (const [fx, fy] of [[0.1, 0.1], [0.5, 0.5], [0.9, 0.9]] as const) {
+        const i = (Math.floor(fy * png.height) * png.width + Math.floor(fx * png.width)) * png.channels;
+        expect(png.data[i]!).toBeGreaterThan(png.data[i + 2]!);
+      }
+      expect(result!.recipe).toMatchObject({ mode: tab.toLowerCase(), width: 640, height: 384, fullResolution: { width: 1440, height: 900, strength: 0.3 } });
+      await page.screenshot({ path: path.join(ARTIFACTS, `full-resolution-${mode}.png`) });
+      expect(errors).toEqual([]);
+      await page.close();
+    });
+  }
+});
