@@ -10,7 +10,7 @@
  *   one-shot SHA-256 alone, reading a stored file back, and the least a verified download can do (fetch, store,
  *   one native digest, nothing else: no checks, progress, timeouts or resume bookkeeping).
  */
-import { downloadFileAsync } from '../../ui/runtime/downloader';
+import { downloadFileAsync, downloadFilesAsync, type DownloadTarget } from '../../ui/runtime/downloader';
 import { createSha256Async, sha256HexOneShotAsync } from '../../ui/runtime/sha256';
 import { createMemoryStore } from '../../ui/runtime/store/memory-store';
 import { openOpfsStoreAsync } from '../../ui/runtime/store/opfs-store';
@@ -20,6 +20,8 @@ export interface DownloadBenchRequest {
   readonly bytes: number;
   readonly sha256: string;
   readonly rounds: number;
+  /** A whole model (several files, in manifest order) for the model-level rows; measured in the first 3 rounds. */
+  readonly model: readonly { readonly url: string; readonly bytes: number; readonly sha256: string; readonly name: string }[];
 }
 
 /** Best (shortest) milliseconds per measurement, and what could not be measured. */
@@ -44,7 +46,8 @@ async function rawFetchAsync(url: string): Promise<{ n: number; chunks: number }
 }
 
 self.onmessage = async (e: MessageEvent<DownloadBenchRequest>) => {
-  const { url, bytes, sha256, rounds } = e.data;
+  const { url, bytes, sha256, rounds, model } = e.data;
+  const modelTargets: DownloadTarget[] = model.map((m) => ({ url: m.url, storePath: `bench-model/${m.name}`, bytes: m.bytes, sha256: m.sha256, kind: 'onnx', label: m.name }));
   const ms: Record<string, number> = {};
   const errors: Record<string, string> = {};
   const chunks = { count: 0, meanBytes: 0 };
@@ -125,6 +128,16 @@ self.onmessage = async (e: MessageEvent<DownloadBenchRequest>) => {
       if (h.digestHex() !== sha256) throw new Error('hash-wasm gave another sha256');
     });
     await timeAsync('webCrypto', async () => { await crypto.subtle.digest('SHA-256', file); });
+    if (r < 3 && model.length > 0) {
+      // A whole model, as the engine downloads one: downloadFilesAsync (one file's digest overlaps the next transfer).
+      await timeAsync('rawModel', async () => { for (const m of model) await rawFetchAsync(m.url); });
+      if (opfs) {
+        await opfs.deleteAsync('bench-model');
+        await timeAsync('modelOpfs', () => downloadFilesAsync(modelTargets, { store: opfs, network }));
+        await opfs.deleteAsync('bench-model');
+      }
+      await timeAsync('modelMemory', () => downloadFilesAsync(modelTargets, { store: createMemoryStore(), network }));
+    }
   }
   await opfs?.deleteAsync('bench');
   (self as unknown as Worker).postMessage({ ms, errors, chunks } satisfies DownloadBenchResult);

@@ -27,9 +27,13 @@ async function bundleWorkerAsync(paths: BenchPaths): Promise<string> {
   return out.outputFiles[0]!.text;
 }
 
-export async function chromiumDownloadBenchAsync(paths: BenchPaths, file: Uint8Array, sha256: string, opts: { rounds?: number } = {}): Promise<SectionResult> {
+/** One file of a whole model for the model-level rows. */
+export interface ModelFile { readonly name: string; readonly bytes: Uint8Array; readonly sha256: string }
+
+export async function chromiumDownloadBenchAsync(paths: BenchPaths, file: Uint8Array, sha256: string, opts: { rounds?: number; model?: readonly ModelFile[] } = {}): Promise<SectionResult> {
   const workerJs = await bundleWorkerAsync(paths);
-  const host = await startLoopbackServerAsync({ 'model.onnx': file });
+  const model = opts.model ?? [];
+  const host = await startLoopbackServerAsync({ 'model.onnx': file, ...Object.fromEntries(model.map((m) => [`m/${m.name}`, m.bytes])) });
   const page = http.createServer((req, res) => {
     if (req.url === '/worker.js') res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-store' }).end(workerJs);
     else res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html><meta charset="utf-8"><title>download bench</title>');
@@ -44,14 +48,18 @@ export async function chromiumDownloadBenchAsync(paths: BenchPaths, file: Uint8A
   try {
     const tab = browser.pages()[0] ?? await browser.newPage();
     await tab.goto(pageUrl);
-    const req: DownloadBenchRequest = { url: `${host.url}model.onnx`, bytes: file.length, sha256, rounds: opts.rounds ?? 5 };
+    const req: DownloadBenchRequest = {
+      url: `${host.url}model.onnx`, bytes: file.length, sha256, rounds: opts.rounds ?? 5,
+      model: model.map((m) => ({ url: `${host.url}m/${m.name}`, bytes: m.bytes.length, sha256: m.sha256, name: m.name })),
+    };
     const r = await tab.evaluate((q) => new Promise<DownloadBenchResult>((resolve, reject) => {
       const w = new Worker('/worker.js', { type: 'module' });
       w.onmessage = (e: MessageEvent<DownloadBenchResult>) => { resolve(e.data); w.terminate(); };
       w.onerror = (e) => reject(new Error(e.message));
       w.postMessage(q);
     }), req);
-    const rate = (k: string): number | null => (r.ms[k] !== undefined ? file.length / MiB / (r.ms[k]! / 1000) : null);
+    const modelBytes = model.reduce((n, m) => n + m.bytes.length, 0);
+    const rate = (k: string): number | null => (r.ms[k] !== undefined ? (k.startsWith('model') || k === 'rawModel' ? modelBytes : file.length) / MiB / (r.ms[k]! / 1000) : null);
     const why = (k: string): string => r.errors[k] ?? r.errors.opfs ?? 'not measured';
     const raw = rate('raw');
     const ratio = (k: string): number | null => (raw !== null && rate(k) !== null ? rate(k)! / raw : null);
@@ -76,6 +84,13 @@ export async function chromiumDownloadBenchAsync(paths: BenchPaths, file: Uint8A
       }),
       figure(S, 'Floor ÷ raw fetch, OPFS (fetch + store + one digest, nothing else)', ratio('minimalOpfs'), { digits: 2, naReason: why('minimalOpfs') }),
       figure(S, 'Floor ÷ raw fetch, memory', ratio('minimalMemory'), { digits: 2, naReason: why('minimalMemory') }),
+      ...(model.length > 0 ? [
+        mibps(`Whole model (${model.length} files, ${(model.reduce((n, m) => n + m.bytes.length, 0) / MiB).toFixed(0)} MiB), raw fetch of each in turn`, 'rawModel', model.map((m) => `${m.name} ${(m.bytes.length / MiB).toFixed(1)} MiB`).join(', ')),
+        mibps('Whole model, downloader → OPFS (a file\'s digest overlaps the next transfer)', 'modelOpfs'),
+        mibps('Whole model, downloader → memory', 'modelMemory'),
+        figure(S, 'Whole model → OPFS ÷ raw fetch', rate('modelOpfs') !== null && rate('rawModel') !== null ? rate('modelOpfs')! / rate('rawModel')! : null, { digits: 2, target: '≥ 0.9', pass: (v) => v >= 0.9, naReason: why('modelOpfs') }),
+        figure(S, 'Whole model → memory ÷ raw fetch', rate('modelMemory') !== null && rate('rawModel') !== null ? rate('modelMemory')! / rate('rawModel')! : null, { digits: 2, target: '≥ 0.9', pass: (v) => v >= 0.9, naReason: why('modelMemory') }),
+      ] : []),
     ];
     return { figures, details: { fileBytes: file.length, ms: r.ms, errors: r.errors, chunks: r.chunks, chromiumVersion: browser.browser()?.version() ?? null } };
   } catch (err) {

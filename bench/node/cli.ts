@@ -125,8 +125,13 @@ export async function mainAsync(argv: readonly string[], paths: BenchPaths, self
   if (dl) { figures.push(...dl.figures); details.download = dl.details; }
   if (!opts.noChromium) {
     const cdl = await section('download-chromium', 'download (Chromium worker)', 120_000, async () => {
-      const file = new Uint8Array(fs.readFileSync(path.join(paths.out, 'models', 'bench', 'unet.onnx')));
-      return chromiumDownloadBenchAsync(paths, file, createHash('sha256').update(file).digest('hex'));
+      const read = (name: string) => new Uint8Array(fs.readFileSync(path.join(paths.out, 'models', 'bench', name)));
+      const file = read('unet.onnx');
+      const model = ['text_encoder.onnx', 'unet.onnx', 'vae_decoder.onnx', 'vae_encoder.onnx'].map((name) => {
+        const bytes = read(name);
+        return { name, bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
+      });
+      return chromiumDownloadBenchAsync(paths, file, createHash('sha256').update(file).digest('hex'), { model });
     }, (e) => [naFigure('Download (loopback, Chromium worker — the product path)', 'Downloader ÷ raw fetch', '≥ 0.9', e)]);
     if (cdl) { figures.push(...cdl.figures); details.downloadChromium = cdl.details; }
   }

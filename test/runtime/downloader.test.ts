@@ -510,6 +510,42 @@ describe('downloadFilesAsync / quota', () => {
     await expect(checkQuotaAsync(100, async () => { throw new Error('SecurityError'); })).resolves.toBeUndefined();
   });
 
+  it("one file's verification overlaps the next file's transfer; every file is still verified before it is committed", async () => {
+    const files = [fakeOnnx(120_000, 22), fakeOnnx(90_000, 23), fakeOnnx(60_000, 24)];
+    files.forEach((f, i) => server.set(`/p/${i}.onnx`, f));
+    const mem = createMemoryStore();
+    const events: string[] = [];
+    const store: ModelStore = { ...mem, moveAsync: async (from, to) => { events.push(`commit ${to}`); await mem.moveAsync(from, to); } };
+    const fetchLogged = (u: string, init?: RequestInit): Promise<Response> => { events.push(`fetch ${new URL(u).pathname}`); return fetch(u, init); };
+    const progress: number[] = [];
+    const stats = await downloadFilesAsync(files.map((f, i) => target(`/p/${i}.onnx`, f)), {
+      store, network: { domains: [server.url], fetch: fetchLogged }, ...fast, onProgress: (p) => progress.push(p.bytes),
+    });
+    expect(stats.map((x) => x.sha256)).toEqual(files.map(sha));
+    for (const [i, f] of files.entries()) expect(await storedBytes(store, `blobs/p/${i}.onnx`)).toEqual(f);
+    // The next file's request goes out before the previous file is committed (its digest runs meanwhile)…
+    expect(events.indexOf('fetch /p/1.onnx')).toBeLessThan(events.indexOf('commit blobs/p/0.onnx'));
+    expect(events.indexOf('fetch /p/2.onnx')).toBeLessThan(events.indexOf('commit blobs/p/1.onnx'));
+    // …but never before the previous file's last byte is stored: one file at a time on the network.
+    expect(events.filter((e) => e.startsWith('fetch'))).toEqual(['fetch /p/0.onnx', 'fetch /p/1.onnx', 'fetch /p/2.onnx']);
+    expect(progress.at(-1)).toBe(270_000);
+    expect(progress.every((b, i) => i === 0 || b >= progress[i - 1]!)).toBe(true);
+  });
+
+  it('a corrupt file reports INTEGRITY_MISMATCH even while the next file is downloading; a 404 later reports the 404', async () => {
+    const a = fakeOnnx(80_000, 25);
+    const b = fakeOnnx(300_000, 26);
+    server.set('/q/a.onnx', a, { corruptAt: 1234 });
+    server.set('/q/b.onnx', b);
+    const store = createMemoryStore();
+    await expectAppError(downloadFilesAsync([target('/q/a.onnx', a), target('/q/b.onnx', b)], { store, network: network(), ...fast }), 'INTEGRITY_MISMATCH', /a\.onnx is corrupt/);
+    await noPartialOrFinal(store, 'blobs/q/a.onnx');
+    const c = fakeOnnx(50_000, 27);
+    server.set('/q/c.onnx', c);
+    await expectAppError(downloadFilesAsync([target('/q/c.onnx', c), target('/q/missing.onnx', c)], { store, network: network(), ...fast }), 'MODEL_FETCH_FAILED', /HTTP 404/);
+    expect(await storedBytes(store, 'blobs/q/c.onnx')).toEqual(c);
+  });
+
   it('downloads several files with model-level progress and skips files already stored', async () => {
     const a = fakeOnnx(30_000, 20);
     const b = fakeOnnx(40_000, 21);

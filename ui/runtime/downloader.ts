@@ -115,6 +115,11 @@ export interface DownloadOptions {
    * complete; larger ones hash while streaming (hash-wasm). Default `ONE_SHOT_MAX_BYTES`; 0 streams every file.
    */
   readonly oneShotMaxBytes?: number;
+  /**
+   * Called each time every byte of the file is in the store and its verification starts (downloadFilesAsync starts
+   * the next file's transfer then, so one file's digest overlaps the next one's bytes).
+   */
+  readonly onFetched?: () => void;
 }
 
 /** Default `oneShotMaxBytes` (2 GiB, above the largest file in the catalogue). */
@@ -490,6 +495,7 @@ export async function downloadFileAsync(target: DownloadTarget, opts: DownloadOp
       }
     }
     emit(true);
+    opts.onFetched?.();
 
     // Verify the stored bytes before first use: either the stored file itself, hashed in one native digest, or (when
     // streaming) the bytes hashed on their way into the `.part`, which holds exactly those (every write's count was
@@ -581,29 +587,60 @@ export async function downloadFilesAsync(targets: readonly DownloadTarget[], opt
   const partBytes = todo.reduce((s, t) => s + (present.get(`${t.storePath}.part`) ?? 0), 0);
   await checkQuotaAsync(todo.reduce((s, t) => s + t.bytes, 0) - partBytes, opts.estimate);
   const meter = createRateMeter(now);
-  const stats: DownloadStats[] = [];
   opts.onProgress?.(progressOf(doneBytes, grandTotal, 0));
-  for (const [i, t] of todo.entries()) {
-    let s: DownloadStats;
-    try {
-      s = await downloadFileAsync(t, {
+  // Files go one after another on the network, but a file's verification (its native digest) overlaps the next
+  // file's transfer: the next file starts as soon as every byte of this one is stored. A failure stops the others
+  // (their `.part` stays for a resume) and is reported once everything has settled.
+  const inner = new AbortController();
+  const onOuterAbort = (): void => inner.abort();
+  if (opts.signal?.aborted) inner.abort();
+  opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  const inFlight = new Map<number, number>(); // todo index → bytes stored so far, while not committed
+  const report = (retry?: RetryInfo): void => {
+    let bytes = doneBytes;
+    for (const b of inFlight.values()) bytes += b;
+    const base = progressOf(bytes, grandTotal, retry ? 0 : meter.update(bytes));
+    opts.onProgress?.(retry ? { ...base, retry } : base);
+  };
+  const running: Promise<DownloadStats>[] = [];
+  let failed = false;
+  try {
+    for (const [i, t] of todo.entries()) {
+      if (failed) break;
+      let fetched!: () => void;
+      const fetchedOrSettled = new Promise<void>((resolve) => { fetched = resolve; });
+      inFlight.set(i, 0);
+      const run = downloadFileAsync(t, {
         ...opts,
-        onProgress: (p) => {
-          const bytes = doneBytes + p.bytes;
-          const base = progressOf(bytes, grandTotal, p.retry ? 0 : meter.update(bytes));
-          opts.onProgress?.(p.retry ? { ...base, retry: p.retry } : base);
-        },
-      });
-    } catch (err) {
-      const rest = todo.slice(i + 1).reduce((sum, r) => sum + r.bytes, 0);
-      if (err instanceof AppError && err.code === 'QUOTA_EXCEEDED' && rest > 0) {
-        throw new AppError('QUOTA_EXCEEDED', `${err.message.replace(/\.$/, '')}; the rest of the model needs ${fmtBytes(rest)} more.`, err.hint ? { hint: err.hint } : {});
-      }
-      throw err;
+        signal: inner.signal,
+        onFetched: fetched,
+        onProgress: (p) => { inFlight.set(i, p.bytes); report(p.retry); },
+      }).then((s) => { inFlight.delete(i); doneBytes += t.bytes; report(); return s; });
+      run.catch(() => { failed = true; inner.abort(); }).finally(fetched);
+      running.push(run);
+      await fetchedOrSettled;
     }
-    doneBytes += t.bytes;
-    stats.push(s);
+    const stats: DownloadStats[] = [];
+    for (const [i, run] of running.entries()) {
+      try {
+        stats.push(await run);
+      } catch (first) {
+        // Report the failure that stopped the others, not the CANCELLED they ended with (unless the user cancelled).
+        const settled = await Promise.allSettled(running);
+        const isCancel = (e: unknown): boolean => e instanceof AppError && e.code === 'CANCELLED';
+        const cause = opts.signal?.aborted ? -1 : settled.findIndex((r) => r.status === 'rejected' && !isCancel(r.reason));
+        const at = cause >= 0 ? cause : i;
+        const err: unknown = cause >= 0 ? (settled[cause] as PromiseRejectedResult).reason : first;
+        const rest = todo.slice(at + 1).reduce((sum, r) => sum + r.bytes, 0);
+        if (err instanceof AppError && err.code === 'QUOTA_EXCEEDED' && rest > 0) {
+          throw new AppError('QUOTA_EXCEEDED', `${err.message.replace(/\.$/, '')}; the rest of the model needs ${fmtBytes(rest)} more.`, err.hint ? { hint: err.hint } : {});
+        }
+        throw err;
+      }
+    }
+    opts.onProgress?.(progressOf(grandTotal, grandTotal, meter.update(grandTotal)));
+    return stats;
+  } finally {
+    opts.signal?.removeEventListener('abort', onOuterAbort);
   }
-  opts.onProgress?.(progressOf(grandTotal, grandTotal, meter.update(grandTotal)));
-  return stats;
 }
