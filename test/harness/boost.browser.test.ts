@@ -15,6 +15,7 @@ import { decodePng, encodePng, type RgbaImage } from '../../ui/core/image';
 import { psnrY } from '../../bench/common/image-quality';
 // @ts-expect-error plain ESM module without types
 import { startHarnessAsync } from './serve.mjs';
+import { exportBytesAsync, imageBytesAsync, toBase64 } from './harness-helpers';
 
 let browser: Browser;
 let server: { url: string; closeAsync: () => Promise<unknown> };
@@ -57,9 +58,9 @@ describe('harness: Boost', () => {
     // shrunk to 160² (bicubic, antialiased) in a 160×160 rectangle — one image pixel per canvas unit.
     const truth = resizeImage(decodePng(new Uint8Array(fs.readFileSync(path.join(ASSETS, 'images/controlnet_house.png')))), 320, 320, 'bicubic');
     const small = resizeImage(truth, 160, 160, 'bicubic');
-    const photoId: string = await page.evaluate((bytes) => {
+    const photoId: string = await page.evaluate((b64) => {
       const { figma } = (window as any).__harness;
-      const img = figma.createImage(new Uint8Array(bytes));
+      const img = figma.createImage(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
       const r = figma.createRectangle();
       r.name = 'House photo';
       r.resize(160, 160);
@@ -67,7 +68,7 @@ describe('harness: Boost', () => {
       r.fills = [{ type: 'IMAGE', imageHash: img.hash, scaleMode: 'FILL' }];
       figma.currentPage.appendChild(r);
       return r.id;
-    }, Array.from(encodePng(small)));
+    }, toBase64(encodePng(small)));
     await page.evaluate((id) => (window as any).__harness.host.select([id]), photoId);
 
     await ui.getByRole('tab', { name: 'Boost' }).click();
@@ -100,11 +101,8 @@ describe('harness: Boost', () => {
     expect(await page.evaluate(() => (window as any).__harness.host.undoSteps)).toBe(undoBefore + 1);
 
     // Twice the pixels per side of what the plugin read (the source exported at 1×).
-    const boosted = toRgba(new Uint8Array(await page.evaluate(async (h) => Array.from(await (window as any).__harness.figma.getImageByHash(h).getBytesAsync()), result.hash)));
-    const read = toRgba(new Uint8Array(await page.evaluate(async (id) => {
-      const node = await (window as any).__harness.figma.getNodeByIdAsync(id);
-      return Array.from(await node.exportAsync({ format: 'PNG', constraint: { type: 'SCALE', value: 1 }, useAbsoluteBounds: true, colorProfile: 'SRGB' }));
-    }, photoId)));
+    const boosted = toRgba(await imageBytesAsync(page, result.hash));
+    const read = toRgba(await exportBytesAsync(page, photoId, { type: 'SCALE', value: 1 }));
     expect([read.width, read.height]).toEqual([160, 160]);
     expect([boosted.width, boosted.height]).toEqual([320, 320]);
     // What the plugin read is the layer's image, pixel for pixel.

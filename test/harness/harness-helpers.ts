@@ -62,9 +62,36 @@ export const newResults = (before: ResultNode[], after: ResultNode[]): ResultNod
 
 export interface Png { width: number; height: number; channels: number; data: Uint8Array | Uint16Array | Uint8ClampedArray }
 
+/*
+ * Bytes cross between Node and the page as base64: Playwright serialises a number array element by element, which
+ * took 1–4 s for one image's PNG (base64: tens of ms). The page side encodes inside each evaluate (its source is sent).
+ */
+export const fromBase64 = (b64: string): Uint8Array => new Uint8Array(Buffer.from(b64, 'base64'));
+export const toBase64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
+
+/** The bytes of the image with this hash, as the plugin would read them (figma.getImageByHash(…).getBytesAsync()). */
+export async function imageBytesAsync(page: Page, hash: string): Promise<Uint8Array> {
+  return fromBase64(await page.evaluate(async (h) => {
+    const u8: Uint8Array = await (window as any).__harness.figma.getImageByHash(h).getBytesAsync();
+    let s = '';
+    for (let i = 0; i < u8.length; i += 0x8000) s += String.fromCharCode(...u8.subarray(i, i + 0x8000));
+    return btoa(s);
+  }, hash));
+}
+
+/** PNG bytes of a node exported by the fake's real exportAsync (as the plugin does). */
+export async function exportBytesAsync(page: Page, id: string, constraint: { type: 'WIDTH' | 'HEIGHT' | 'SCALE'; value: number }): Promise<Uint8Array> {
+  return fromBase64(await page.evaluate(async ({ id, constraint }) => {
+    const node = await (window as any).__harness.figma.getNodeByIdAsync(id);
+    const u8: Uint8Array = await node.exportAsync({ format: 'PNG', constraint, useAbsoluteBounds: true, colorProfile: 'SRGB' });
+    let s = '';
+    for (let i = 0; i < u8.length; i += 0x8000) s += String.fromCharCode(...u8.subarray(i, i + 0x8000));
+    return btoa(s);
+  }, { id, constraint }));
+}
+
 export async function imageAsync(page: Page, hash: string): Promise<Png> {
-  const bytes: number[] = await page.evaluate(async (h) => Array.from(await (window as any).__harness.figma.getImageByHash(h).getBytesAsync()), hash);
-  return decode(new Uint8Array(bytes)) as Png;
+  return decode(await imageBytesAsync(page, hash)) as Png;
 }
 
 /** RGB at integer pixel (x, y). */
@@ -80,11 +107,7 @@ export async function imagePixelAsync(page: Page, hash: string, fx: number, fy: 
 
 /** The source node exported by the fake's real exportAsync (as the plugin does), decoded. */
 export async function exportNodeAsync(page: Page, id: string, constraint: { type: 'WIDTH' | 'HEIGHT'; value: number }): Promise<Png> {
-  const bytes: number[] = await page.evaluate(async ({ id, constraint }) => {
-    const node = await (window as any).__harness.figma.getNodeByIdAsync(id);
-    return Array.from(await node.exportAsync({ format: 'PNG', constraint, useAbsoluteBounds: true, colorProfile: 'SRGB' }));
-  }, { id, constraint });
-  return decode(new Uint8Array(bytes)) as Png;
+  return decode(await exportBytesAsync(page, id, constraint)) as Png;
 }
 
 export interface JobInputs {
