@@ -80,6 +80,12 @@ describe('plugin UI in Chromium', () => {
     await shot(page, 'done-light');
     await page.getByRole('button', { name: 'Show on canvas' }).click();
     expect(await page.evaluate(() => (window as any).__t.bridge.sent.filter((m: any) => m.type === 'focus-node').map((m: any) => m.nodeId))).toEqual(['9:100']);
+    // A new attempt that fails a precondition: the last job's footer goes; one message, at the prompt (#12.8).
+    await page.getByLabel('Prompt', { exact: true }).fill('');
+    await page.click('[data-testid=generate]');
+    await page.waitForSelector('[data-testid=error][data-field=prompt]');
+    expect(await page.locator('[data-testid=notice]').count()).toBe(0);
+    expect(await page.locator('[data-testid=error]').count()).toBe(1);
 
     await page.click('#nav-history');
     await page.waitForSelector('[data-testid=history-entry] img');

@@ -445,6 +445,21 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
     }
   };
 
+  /** Forgets the previous job's footer: its outcome notice, "Show on canvas" and a tab's explanation. */
+  const clearLastJob = (): void => {
+    batch(() => {
+      notice.value = null;
+      lastInserted.value = [];
+      tabHelp.value = null;
+    });
+  };
+
+  /** Whether `sel` is exactly the layers the last run inserted (the plugin selects them when it is done). */
+  const isLastResults = (sel: SelectionInfo): boolean => {
+    const ids = lastInserted.peek();
+    return ids.length > 0 && sel.nodes.length === ids.length && sel.nodes.every((n) => ids.includes(n.id));
+  };
+
   const handleMessage = (msg: PluginToUi): void => {
     switch (msg.type) {
       case 'init': applyInit(msg); break;
@@ -453,10 +468,12 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
           selection.value = msg.selection;
           if (!run.peek()) {
             mode.value = chooseMode(msg.selection, mode.peek());
-            // The last job's outcome and errors about the old selection no longer apply.
-            notice.value = null;
-            if (error.peek()?.field !== 'model') error.value = null;
-            tabHelp.value = null;
+            // The last job's outcome and errors about the old selection no longer apply — unless this is the plugin
+            // selecting that job's own results (Figma reports it after the insert), which is the outcome itself.
+            if (!isLastResults(msg.selection)) {
+              clearLastJob();
+              if (error.peek()?.field !== 'model') error.value = null;
+            }
           }
         });
         break;
@@ -755,11 +772,17 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
 
   const generateAsync = async (options: RunOptions = {}): Promise<void> => {
     if (run.value) return;
+    // A new attempt: the previous job's outcome ("Inserted…", "Cancelled.") and hints no longer apply — whatever
+    // happens next (a precondition message at its control, or this run's progress) is the one message shown.
+    clearLastJob();
     let form: JobForm;
     try {
       form = checkPreconditions(options);
     } catch (err) {
-      showError(err);
+      batch(() => {
+        relaunchNote.value = null; // "Running the recipe again…" is not true: the message at the control says why
+        showError(err);
+      });
       return;
     }
     // Boost runs the bundled upscaler: there may be no diffusion model at all.
