@@ -139,12 +139,6 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
   const theme = signal<'light' | 'dark'>('light');
   /** Figma's own theme class on <html> (inline mode with themeColors); wins when present. */
   const figmaTheme = signal<'light' | 'dark' | null>(null);
-  /**
-   * Hosted mode: Figma's theme when the plugin opened (the bootstrap page passes it on; Figma gives hosted pages no
-   * live theme). It wins over the saved theme until the user picks one in Models (e.g. after switching Figma's).
-   */
-  const bootTheme = signal<'light' | 'dark' | null>(null);
-  const themePicked = signal(false);
   const selection = signal<SelectionInfo | null>(null);
   const mode = signal<Mode>('generate');
   const settings = signal<Settings>(DEFAULT_SETTINGS);
@@ -242,7 +236,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
   /** The style reference applies to the next run. */
   const styleActive = computed(() => styleEnabled.value && styleAvailability.value.enabled);
   const running = computed(() => run.value !== null);
-  const effectiveTheme = computed(() => figmaTheme.value ?? (bootTheme.value && !themePicked.value ? bootTheme.value : theme.value));
+  const effectiveTheme = computed(() => figmaTheme.value ?? theme.value);
 
   // ---- settings persistence (debounced save-settings) --------------------------------------------------------
   let saveTimer: ReturnType<typeof setTimeout> | undefined;
@@ -309,7 +303,6 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
   /** Hosted mode's theme switch: stored in settings (the plugin reads it back for init.theme). */
   const setTheme = (next: 'light' | 'dark'): void => {
     batch(() => {
-      themePicked.value = true;
       theme.value = next;
       update({ theme: next });
     });
@@ -452,6 +445,21 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
     }
   };
 
+  /** Forgets the previous job's footer: its outcome notice, "Show on canvas" and a tab's explanation. */
+  const clearLastJob = (): void => {
+    batch(() => {
+      notice.value = null;
+      lastInserted.value = [];
+      tabHelp.value = null;
+    });
+  };
+
+  /** Whether `sel` is exactly the layers the last run inserted (the plugin selects them when it is done). */
+  const isLastResults = (sel: SelectionInfo): boolean => {
+    const ids = lastInserted.peek();
+    return ids.length > 0 && sel.nodes.length === ids.length && sel.nodes.every((n) => ids.includes(n.id));
+  };
+
   const handleMessage = (msg: PluginToUi): void => {
     switch (msg.type) {
       case 'init': applyInit(msg); break;
@@ -460,10 +468,12 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
           selection.value = msg.selection;
           if (!run.peek()) {
             mode.value = chooseMode(msg.selection, mode.peek());
-            // The last job's outcome and errors about the old selection no longer apply.
-            notice.value = null;
-            if (error.peek()?.field !== 'model') error.value = null;
-            tabHelp.value = null;
+            // The last job's outcome and errors about the old selection no longer apply — unless this is the plugin
+            // selecting that job's own results (Figma reports it after the insert), which is the outcome itself.
+            if (!isLastResults(msg.selection)) {
+              clearLastJob();
+              if (error.peek()?.field !== 'model') error.value = null;
+            }
           }
         });
         break;
@@ -744,8 +754,8 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
 
   /** Every precondition a run needs, checked before any model runs; throws the error for the control to change. */
   const checkPreconditions = (options: RunOptions): JobForm => {
+    checkStyle(); // first: with no server connected, that (not the empty model list) is what to fix
     const form = currentJobForm();
-    checkStyle();
     if (options.sourceNodeIds) return form; // the plugin finds the recipe's layers by id and checks them
     const sel = selection.value;
     const avail = sel?.availableModes;
@@ -762,11 +772,17 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
 
   const generateAsync = async (options: RunOptions = {}): Promise<void> => {
     if (run.value) return;
+    // A new attempt: the previous job's outcome ("Inserted…", "Cancelled.") and hints no longer apply — whatever
+    // happens next (a precondition message at its control, or this run's progress) is the one message shown.
+    clearLastJob();
     let form: JobForm;
     try {
       form = checkPreconditions(options);
     } catch (err) {
-      showError(err);
+      batch(() => {
+        relaunchNote.value = null; // "Running the recipe again…" is not true: the message at the control says why
+        showError(err);
+      });
       return;
     }
     // Boost runs the bundled upscaler: there may be no diffusion model at all.
@@ -969,7 +985,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
   };
 
   const readonlyState = {
-    ready, pluginVersion, theme, figmaTheme, bootTheme, effectiveTheme, selection, mode, settings, models, modelsLoaded, capabilities, storage, view, tokens,
+    ready, pluginVersion, theme, figmaTheme, effectiveTheme, selection, mode, settings, models, modelsLoaded, capabilities, storage, view, tokens,
     run, preview, lastResultPng, lastInserted, lastSeeds, error, notice, history, historyState, pendingLicence, relaunchNote,
     serverHealth, serverState, serverError, engineModels, capableModels, model, params, controlType, generateSize, hintLine, finalPrompts, running,
     matchSelection, matchSize, modelFocus, imageSeconds, pendingRun, headless, tabHelp,
