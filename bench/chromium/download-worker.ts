@@ -27,6 +27,8 @@ export interface DownloadBenchRequest {
 /** Best (shortest) milliseconds per measurement, and what could not be measured. */
 export interface DownloadBenchResult {
   readonly ms: Readonly<Record<string, number>>;
+  /** Every round's milliseconds (NaN where a round failed), for per-round ratios of pairs measured back to back. */
+  readonly rounds: Readonly<Record<string, readonly number[]>>;
   readonly errors: Readonly<Record<string, string>>;
   readonly chunks: { readonly count: number; readonly meanBytes: number };
 }
@@ -49,6 +51,7 @@ self.onmessage = async (e: MessageEvent<DownloadBenchRequest>) => {
   const { url, bytes, sha256, rounds, model } = e.data;
   const modelTargets: DownloadTarget[] = model.map((m) => ({ url: m.url, storePath: `bench-model/${m.name}`, bytes: m.bytes, sha256: m.sha256, kind: 'onnx', label: m.name }));
   const ms: Record<string, number> = {};
+  const all: Record<string, number[]> = {};
   const errors: Record<string, string> = {};
   const chunks = { count: 0, meanBytes: 0 };
   const timeAsync = async (name: string, fn: () => Promise<unknown>): Promise<void> => {
@@ -56,7 +59,9 @@ self.onmessage = async (e: MessageEvent<DownloadBenchRequest>) => {
     const t = performance.now();
     try {
       await fn();
-      ms[name] = Math.min(ms[name] ?? Infinity, performance.now() - t);
+      const took = performance.now() - t;
+      ms[name] = Math.min(ms[name] ?? Infinity, took);
+      (all[name] ??= []).push(took);
     } catch (err) {
       errors[name] = err instanceof Error ? err.message : String(err);
     }
@@ -137,8 +142,13 @@ self.onmessage = async (e: MessageEvent<DownloadBenchRequest>) => {
         await opfs.deleteAsync('bench-model');
       }
       await timeAsync('modelMemory', () => downloadFilesAsync(modelTargets, { store: createMemoryStore(), network }));
+      // The same files one after another, each verified before the next starts (no overlap), for comparison.
+      await timeAsync('modelMemorySerial', async () => {
+        const store = createMemoryStore();
+        for (const t of modelTargets) await downloadFileAsync(t, { store, network });
+      });
     }
   }
   await opfs?.deleteAsync('bench');
-  (self as unknown as Worker).postMessage({ ms, errors, chunks } satisfies DownloadBenchResult);
+  (self as unknown as Worker).postMessage({ ms, rounds: all, errors, chunks } satisfies DownloadBenchResult);
 };

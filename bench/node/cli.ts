@@ -124,7 +124,7 @@ export async function mainAsync(argv: readonly string[], paths: BenchPaths, self
   }, (e) => [naFigure('Download (loopback)', 'Downloader ÷ raw fetch throughput', '≥ 0.9', e)]);
   if (dl) { figures.push(...dl.figures); details.download = dl.details; }
   if (!opts.noChromium) {
-    const cdl = await section('download-chromium', 'download (Chromium worker)', 120_000, async () => {
+    const cdl = await section('download-chromium', 'download (Chromium worker)', 180_000, async () => {
       const read = (name: string) => new Uint8Array(fs.readFileSync(path.join(paths.out, 'models', 'bench', name)));
       const file = read('unet.onnx');
       const model = ['text_encoder.onnx', 'unet.onnx', 'vae_decoder.onnx', 'vae_encoder.onnx'].map((name) => {

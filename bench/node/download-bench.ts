@@ -48,6 +48,9 @@ export async function benchDownloadAsync(file: Uint8Array, download: DownloadFn 
       figure(S, 'Downloader throughput (memory store, sha256 verified)', mibps(dlMs), { unit: 'MiB/s', digits: 0 }),
       figure(S, "The runtime's streaming sha256 alone (hash-wasm; files over 2 GiB)", hashRate, { unit: 'MiB/s', digits: 0, naReason: 'not measured' }),
       figure(S, "The runtime's one-shot native sha256 alone (WebCrypto; files up to 2 GiB)", nativeHashRate, { unit: 'MiB/s', digits: 0, naReason: 'not measured' }),
+      figure(S, 'Ceiling: 1 ÷ (1 + raw rate ÷ native digest rate), before any store write', nativeHashRate ? 1 / (1 + mibps(rawMs) / nativeHashRate) : null, {
+        digits: 2, naReason: 'not measured', note: 'the most any download verified by a one-shot digest after its last byte can reach against this raw fetch',
+      }),
       figure(S, 'hash-wasm ÷ the pure-JS sha256 it replaced', hashRate !== null && jsHashRate ? hashRate / jsHashRate : null, { digits: 1, naReason: 'not measured' }),
       figure(S, 'Downloader ÷ raw fetch throughput', rawMs / dlMs, {
         digits: 2, target: '≥ 0.9', pass: (v) => v >= 0.9,

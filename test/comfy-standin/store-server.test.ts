@@ -138,4 +138,19 @@ describe('app store on a ComfyUI server', () => {
     expect(store.styleAvailability.value.reason).toMatch(/Choose your server in “Run on”\.$/);
     store.dispose();
   });
+
+  it('style reference with the server gone: the run stops at the Style reference control, saying no server is connected', async () => {
+    const { s, store } = await setupAsync();
+    await store.connectServerAsync({ kind: 'comfyui', url: s.url, token: '' });
+    store.setEngine('server');
+    store.setStyleEnabled(true);
+    store.update({ prompt: 'a cabin' });
+    await s.closeAsync();
+    servers.splice(servers.indexOf(s), 1);
+    await store.connectServerAsync({ kind: 'comfyui', url: s.url, token: '' });
+    expect(store.serverState.value).toBe('failed');
+    await store.generateAsync();
+    expect(store.error.value).toMatchObject({ field: 'style', code: 'SERVER_UNREACHABLE', message: 'Style reference needs a connected server, and none is connected.' });
+    store.dispose();
+  });
 });

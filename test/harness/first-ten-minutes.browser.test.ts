@@ -123,11 +123,14 @@ for (const mode of ['inline', 'hosted'] as const satisfies readonly Mode[]) {
       const smallest = Object.entries(sizes).sort((a, b) => a[1] - b[1])[0]![0];
       const card = ui.getByTestId('get-started');
       expect(await card.textContent()).toContain(smallest);
-      // Slow the model files down so the progress can be seen (and photographed) where the button was.
-      await page.route('**/proof-models/*/*/model.onnx', async (route) => { await new Promise((r) => setTimeout(r, 700)); await route.continue(); });
+      // Hold the model files until the progress has been seen (and photographed) where the button was.
+      let release!: () => void;
+      const held = new Promise<void>((r) => { release = r; });
+      await page.route('**/proof-models/*/*/model.onnx', async (route) => { await held; await route.continue(); });
       await card.getByRole('button', { name: /^Download/ }).click();
       await card.getByTestId('get-started-progress').waitFor();
       await shot('get-started');
+      release();
       await card.waitFor({ state: 'detached', timeout: 60_000 });
       await page.unroute('**/proof-models/*/*/model.onnx');
       await ui.getByRole('tab', { name: 'Models' }).click();

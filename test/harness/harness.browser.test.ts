@@ -4,9 +4,9 @@
  * downloads the harness's proof models from localhost, verifies and runs them, and the result lands in the document.
  * Screenshots go to test-results/harness-*.png.
  *
- * "harness, inline UI" (Edit) and "harness, hosted UI" (Edit, then the hosted Light/Dark switch) each open a page.
- * "inline workflows" shares ONE inline page across its tests (to stay fast on a small machine); each test selects
- * what it needs and measures against the document state it found, so they do not depend on each other's results.
+ * "harness, hosted UI" (Edit, then the hosted Light/Dark switch) opens its own page. "harness, inline UI" (Edit) and
+ * "inline workflows" share ONE inline page (to stay fast on a small machine); each test selects what it needs and
+ * measures against the document state it found, so they do not depend on each other's results.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import fs from 'node:fs';
@@ -45,6 +45,12 @@ afterAll(async () => {
 });
 
 const openHarnessAsync = (mode: Mode) => openAsync(browser, server.url, mode);
+/**
+ * The inline page: "harness, inline UI" starts on it and "inline workflows" carries on with it, so the file pays for
+ * one inline page load, model download and engine warm-up instead of two.
+ */
+let inlinePage: ReturnType<typeof openHarnessAsync> | null = null;
+const sharedInlinePageAsync = () => (inlinePage ??= openHarnessAsync('inline'));
 
 
 const RED = [...WORD_COLOURS.red];
@@ -55,7 +61,7 @@ const close = (a: number[], b: number[], tol = 12) => a.every((v, i) => Math.abs
 for (const mode of ['inline', 'hosted'] as const) {
   describe(`harness, ${mode} UI`, () => {
     it('select a frame → Edit through the plugin → a new layer with the result appears on the canvas', async () => {
-      const { page, ui, errors } = await openHarnessAsync(mode);
+      const { page, ui, errors } = mode === 'inline' ? await sharedInlinePageAsync() : await openHarnessAsync(mode);
       const ids = await page.evaluate(() => (window as any).__harness.ids);
       await downloadModelAsync(ui, 'proof-turbo');
       await selectAsync(page, [ids.hero]);
@@ -91,7 +97,7 @@ for (const mode of ['inline', 'hosted'] as const) {
         await expect.poll(() => frame.evaluate(() => document.documentElement.dataset.theme)).toBe('light');
       }
       expect(errors).toEqual([]);
-      await page.close();
+      if (mode !== 'inline') await page.close(); // the inline page goes on to "inline workflows"
     });
   });
 }
@@ -103,7 +109,7 @@ describe('inline workflows (one shared inline page)', () => {
   let ids: Record<string, string>;
 
   beforeAll(async () => {
-    ({ page, ui, errors } = await openHarnessAsync('inline'));
+    ({ page, ui, errors } = await sharedInlinePageAsync());
     ids = await page.evaluate(() => (window as any).__harness.ids);
   }, 120_000);
 

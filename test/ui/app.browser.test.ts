@@ -80,6 +80,12 @@ describe('plugin UI in Chromium', () => {
     await shot(page, 'done-light');
     await page.getByRole('button', { name: 'Show on canvas' }).click();
     expect(await page.evaluate(() => (window as any).__t.bridge.sent.filter((m: any) => m.type === 'focus-node').map((m: any) => m.nodeId))).toEqual(['9:100']);
+    // A new attempt that fails a precondition: the last job's footer goes; one message, at the prompt (#12.8).
+    await page.getByLabel('Prompt', { exact: true }).fill('');
+    await page.click('[data-testid=generate]');
+    await page.waitForSelector('[data-testid=error][data-field=prompt]');
+    expect(await page.locator('[data-testid=notice]').count()).toBe(0);
+    expect(await page.locator('[data-testid=error]').count()).toBe(1);
 
     await page.click('#nav-history');
     await page.waitForSelector('[data-testid=history-entry] img');
@@ -244,6 +250,22 @@ describe('plugin UI in Chromium', () => {
     expect(await page.locator('[data-testid=error]').count()).toBe(1);
     await shot(page, 'error-light');
     expect(await page.evaluate(() => document.body.innerText.includes(' at '))).toBe(false);
+    // The style reference remembered from the last session is gone (found by id at open): said at the style control.
+    await page.evaluate(async () => {
+      const c = new OffscreenCanvas(48, 32);
+      const g = c.getContext('2d')!;
+      g.fillStyle = '#3c8'; g.fillRect(0, 0, 48, 32); g.fillStyle = '#c53'; g.fillRect(0, 16, 48, 16);
+      const thumbnail = new Uint8Array(await (await c.convertToBlob({ type: 'image/png' })).arrayBuffer());
+      const s = (window as any).__t.store;
+      s.update({ engine: 'server' });
+      s.styleEnabled.value = true;
+      s.styleMissing.value = { name: 'Mood board', thumbnail };
+    });
+    const styleRef = page.locator('[data-testid=style-ref]');
+    await expect(styleRef.getByTestId('style-missing').textContent()).resolves.toBe('The style reference “Mood board” you used last time is not in this file.Select the image whose look you want and press “Use selection” — or turn Style reference off.');
+    await expect(styleRef.getByRole('button', { name: 'Use selection' }).isVisible()).resolves.toBe(true);
+    await expect(styleRef.getByAltText('The missing style reference: Mood board').isVisible()).resolves.toBe(true);
+    await styleRef.screenshot({ path: path.join(ARTIFACTS, 'ui-style-missing-light.png') });
     await page.close();
   });
 

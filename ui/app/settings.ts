@@ -62,7 +62,20 @@ export interface Settings {
   readonly engine: 'local' | 'server';
   /** Generate / Edit: make the layer's pixels at 2× (the image is refined in tiles after it is made; takes longer). */
   readonly fullResolution: boolean;
+  /** The Style reference control as the designer left it (checked again by id when the plugin opens). */
+  readonly style: StyleSettings;
 }
+
+/** Style reference: on/off, the chosen layer and the strength. */
+export interface StyleSettings {
+  readonly enabled: boolean;
+  readonly strength: number;
+  /** The reference layer (an id in the file it was chosen in) with its name and thumbnail (base64 PNG) to show. */
+  readonly ref: { readonly nodeId: string; readonly name: string; readonly thumbnail?: string } | null;
+}
+
+/** The longest remembered thumbnail (base64 characters; a 128-px PNG is usually far smaller): larger ones are not kept. */
+export const MAX_STYLE_THUMBNAIL_CHARS = 64_000;
 
 export interface ServerSettings {
   readonly kind: 'comfyui' | 'swarmui';
@@ -110,6 +123,7 @@ export const DEFAULT_SETTINGS: Settings = {
   server: null,
   engine: 'local',
   fullResolution: false,
+  style: { enabled: false, strength: 0.8, ref: null },
 };
 
 type Obj = Record<string, unknown>;
@@ -197,7 +211,41 @@ export function parseSettings(data: unknown): Settings {
     server: parseServer(data.server),
     engine: data.engine === 'server' ? 'server' : 'local',
     fullResolution: data.fullResolution === true,
+    style: parseStyle(data.style),
   };
+}
+
+function parseStyle(v: unknown): StyleSettings {
+  const d = DEFAULT_SETTINGS.style;
+  if (!isObj(v)) return d;
+  const r = v.ref;
+  const ref = isObj(r) && typeof r.nodeId === 'string' && r.nodeId.length > 0 && r.nodeId.length <= 200 && typeof r.name === 'string'
+    ? {
+      nodeId: r.nodeId,
+      name: r.name.slice(0, 1000),
+      ...(typeof r.thumbnail === 'string' && r.thumbnail.length <= MAX_STYLE_THUMBNAIL_CHARS && /^[A-Za-z0-9+/]+={0,2}$/.test(r.thumbnail) ? { thumbnail: r.thumbnail } : {}),
+    }
+    : null;
+  return { enabled: v.enabled === true, strength: num(v.strength, 0, 1, d.strength), ref };
+}
+
+/** PNG bytes → base64 (settings are JSON). */
+export function bytesToBase64(bytes: Uint8Array): string {
+  let bin = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(bin);
+}
+
+/** base64 → bytes; null when it is not base64. */
+export function base64ToBytes(text: string): Uint8Array | null {
+  try {
+    const bin = atob(text);
+    const out = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  } catch {
+    return null;
+  }
 }
 
 function parseServer(v: unknown): ServerSettings | null {

@@ -23,7 +23,8 @@ import { settingsFromRecipe, type RecipeAction } from './recipe-form';
 import { planSeeds } from './seed-policy';
 import { isBlankPrompt } from './field-check';
 import {
-  applyPreset, parseSettings, serializeSettings, DEFAULT_SETTINGS, type ControlType, type ModelParams, type ServerSettings, type Settings,
+  applyPreset, base64ToBytes, bytesToBase64, parseSettings, serializeSettings, DEFAULT_SETTINGS, MAX_STYLE_THUMBNAIL_CHARS,
+  type ControlType, type ModelParams, type ServerSettings, type Settings, type StyleSettings,
 } from './settings';
 
 export type View = 'create' | 'history' | 'models';
@@ -123,6 +124,10 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 
 export type AppStore = ReturnType<typeof createAppStore>;
 
+/** The remembered style reference is not in this file (deleted, or the plugin was opened in another file). */
+export const styleMissingMessage = (name: string): string => `The style reference “${name}” you used last time is not in this file.`;
+export const STYLE_MISSING_HINT = 'Select the image whose look you want and press “Use selection” — or turn Style reference off.';
+
 /** Variations run at least this many images, to compare. */
 export const VARIATIONS = 4;
 const MODE_NAME: Readonly<Record<Mode, string>> = { generate: 'Generate', edit: 'Edit', inpaint: 'Inpaint', wireframe: 'Wireframe → mockup', boost: 'Boost' };
@@ -188,6 +193,11 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
   const styleRef = signal<{ readonly nodeId: string; readonly name: string; readonly thumbnail?: Uint8Array } | null>(null);
   const styleStrength = signal(0.8);
   const stylePicking = signal(false);
+  /**
+   * The remembered reference (last session) that is not in this file any more — found by id when the plugin opened:
+   * its name and thumbnail, said at the control until another is chosen.
+   */
+  const styleMissing = signal<{ readonly name: string; readonly thumbnail?: Uint8Array } | null>(null);
   /** The configured server's health check, or why it failed (Models → Server). */
   const serverHealth = signal<ServerHealth | null>(null);
   const serverState = signal<'none' | 'connecting' | 'connected' | 'failed'>('none');
@@ -264,6 +274,18 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
     saveTimer = setTimeout(flushSave, deps.saveDelayMs ?? 600);
   }));
 
+  // ---- the Style reference control is remembered with the settings ------------------------------------------
+  disposers.push(effect(() => {
+    const ref = styleRef.value;
+    const thumbnail = ref?.thumbnail ? bytesToBase64(ref.thumbnail) : undefined;
+    const next: StyleSettings = {
+      enabled: styleEnabled.value,
+      strength: styleStrength.value,
+      ref: ref ? { nodeId: ref.nodeId, name: ref.name, ...(thumbnail && thumbnail.length <= MAX_STYLE_THUMBNAIL_CHARS ? { thumbnail } : {}) } : null,
+    };
+    if (JSON.stringify(next) !== JSON.stringify(settings.peek().style)) settings.value = { ...settings.peek(), style: next };
+  }));
+
   // ---- live token counter (debounced) -------------------------------------------------------------------------
   let tokenTimer: ReturnType<typeof setTimeout> | undefined;
   let tokenSeq = 0;
@@ -332,6 +354,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
     batch(() => {
       styleEnabled.value = Boolean(recipe.styleNodeId);
       if (recipe.styleNodeId) {
+        styleMissing.value = null;
         styleRef.value = styleRef.value?.nodeId === recipe.styleNodeId ? styleRef.value : { nodeId: recipe.styleNodeId, name: 'the recipe’s reference' };
         styleStrength.value = recipe.styleStrength ?? styleStrength.value;
       }
@@ -358,6 +381,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
       batch(() => {
         styleRef.value = { nodeId: r.nodeId, name: r.name, ...(r.thumbnail ? { thumbnail: r.thumbnail } : {}) };
         styleEnabled.value = true;
+        styleMissing.value = null;
         if (error.peek()?.field === 'style') error.value = null;
       });
     } catch (err) {
@@ -367,10 +391,36 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
     }
   };
 
+  /**
+   * The style reference remembered from the last session, found by id in this file: its current name and thumbnail;
+   * when it is gone (or the id is now another layer — ids repeat across files) the control says so plainly and the
+   * reference is forgotten. On another page or hidden it is kept: the run says what to do then.
+   */
+  const checkRememberedStyleAsync = async (): Promise<void> => {
+    const ref = styleRef.peek();
+    if (!ref) return;
+    const forget = (): void => {
+      batch(() => {
+        styleMissing.value = { name: ref.name, ...(ref.thumbnail ? { thumbnail: ref.thumbnail } : {}) };
+        styleRef.value = null;
+      });
+    };
+    try {
+      const r = await bridge.requestAsync({ type: 'pick-style', requestId: newRequestId('st'), nodeId: ref.nodeId });
+      if (r.type !== 'style-picked') return;
+      if (r.name !== ref.name) { forget(); return; }
+      if (styleRef.peek() === ref) styleRef.value = { nodeId: r.nodeId, name: r.name, ...(r.thumbnail ? { thumbnail: r.thumbnail } : ref.thumbnail ? { thumbnail: ref.thumbnail } : {}) };
+    } catch (err) {
+      const e = toAppError(err);
+      if (e.code === 'SOURCE_CHANGED' && /no longer/i.test(e.message) && styleRef.peek() === ref) forget();
+    }
+  };
+
   /** Style reference → Clear: no reference (the control stays on, asking for one). */
   const clearStyle = (): void => {
     batch(() => {
       styleRef.value = null;
+      styleMissing.value = null;
       if (error.peek()?.field === 'style') error.value = null;
     });
   };
@@ -425,6 +475,12 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
       selection.value = msg.selection;
       settings.value = parseSettings(msg.settings);
       lastSaved = JSON.stringify(serializeSettings(settings.value));
+      const st = settings.value.style;
+      const thumb = st.ref?.thumbnail ? base64ToBytes(st.ref.thumbnail) : null;
+      styleEnabled.value = st.enabled;
+      styleStrength.value = st.strength;
+      styleRef.value = st.ref ? { nodeId: st.ref.nodeId, name: st.ref.name, ...(thumb ? { thumbnail: thumb } : {}) } : null;
+      styleMissing.value = null;
       mode.value = chooseMode(msg.selection, null);
       if (msg.launch?.mode && msg.selection.availableModes.includes(msg.launch.mode)) mode.value = msg.launch.mode;
       if (msg.launch?.prompt) {
@@ -452,6 +508,21 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
     }
   };
 
+  /** Forgets the previous job's footer: its outcome notice, "Show on canvas" and a tab's explanation. */
+  const clearLastJob = (): void => {
+    batch(() => {
+      notice.value = null;
+      lastInserted.value = [];
+      tabHelp.value = null;
+    });
+  };
+
+  /** Whether `sel` is exactly the layers the last run inserted (the plugin selects them when it is done). */
+  const isLastResults = (sel: SelectionInfo): boolean => {
+    const ids = lastInserted.peek();
+    return ids.length > 0 && sel.nodes.length === ids.length && sel.nodes.every((n) => ids.includes(n.id));
+  };
+
   const handleMessage = (msg: PluginToUi): void => {
     switch (msg.type) {
       case 'init': applyInit(msg); break;
@@ -460,10 +531,12 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
           selection.value = msg.selection;
           if (!run.peek()) {
             mode.value = chooseMode(msg.selection, mode.peek());
-            // The last job's outcome and errors about the old selection no longer apply.
-            notice.value = null;
-            if (error.peek()?.field !== 'model') error.value = null;
-            tabHelp.value = null;
+            // The last job's outcome and errors about the old selection no longer apply — unless this is the plugin
+            // selecting that job's own results (Figma reports it after the insert), which is the outcome itself.
+            if (!isLastResults(msg.selection)) {
+              clearLastJob();
+              if (error.peek()?.field !== 'model') error.value = null;
+            }
           }
         });
         break;
@@ -735,6 +808,10 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
         hint: 'Install them on the server, press Check again in Models → Server — or turn Style reference off.',
       });
     }
+    const missing = styleMissing.value;
+    if (!styleRef.value && missing) {
+      throw new AppError('SOURCE_CHANGED', styleMissingMessage(missing.name), { hint: STYLE_MISSING_HINT });
+    }
     if (!styleRef.value) {
       throw new AppError('INVALID_INPUT', 'No style reference is chosen yet.', {
         hint: 'Select the image whose look you want and press “Use selection” under Style reference — or turn it off.',
@@ -744,8 +821,8 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
 
   /** Every precondition a run needs, checked before any model runs; throws the error for the control to change. */
   const checkPreconditions = (options: RunOptions): JobForm => {
+    checkStyle(); // first: with no server connected, that (not the empty model list) is what to fix
     const form = currentJobForm();
-    checkStyle();
     if (options.sourceNodeIds) return form; // the plugin finds the recipe's layers by id and checks them
     const sel = selection.value;
     const avail = sel?.availableModes;
@@ -762,11 +839,17 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
 
   const generateAsync = async (options: RunOptions = {}): Promise<void> => {
     if (run.value) return;
+    // A new attempt: the previous job's outcome ("Inserted…", "Cancelled.") and hints no longer apply — whatever
+    // happens next (a precondition message at its control, or this run's progress) is the one message shown.
+    clearLastJob();
     let form: JobForm;
     try {
       form = checkPreconditions(options);
     } catch (err) {
-      showError(err);
+      batch(() => {
+        relaunchNote.value = null; // "Running the recipe again…" is not true: the message at the control says why
+        showError(err);
+      });
       return;
     }
     // Boost runs the bundled upscaler: there may be no diffusion model at all.
@@ -940,6 +1023,8 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
     // A server the user configured earlier is checked again (nothing is contacted when none is configured).
     const saved = settings.peek().server;
     if (saved && engine.configureServerAsync) await connectServerAsync(saved);
+    // The remembered style reference is looked up by id before anything runs (a relaunch re-reads its recipe's own).
+    if (init && !init.relaunch) await checkRememberedStyleAsync();
     if (init) await startLaunchRunAsync(init);
   };
 
@@ -974,7 +1059,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
     serverHealth, serverState, serverError, engineModels, capableModels, model, params, controlType, generateSize, hintLine, finalPrompts, running,
     matchSelection, matchSize, modelFocus, imageSeconds, pendingRun, headless, tabHelp,
     boostScale, boostRefine, boostRefineStrength, refineModel, fullResolutionPlan, fullResolutionOn,
-    styleEnabled, styleRef, styleStrength, stylePicking, styleAvailability, styleActive,
+    styleEnabled, styleRef, styleStrength, stylePicking, styleAvailability, styleActive, styleMissing,
   } satisfies Record<string, ReadonlySignal<unknown>>;
 
   return {

@@ -212,6 +212,8 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
   const expectedShaAsync = async (t: DownloadTarget): Promise<string | null> => t.sha256 ?? (await readPinAsync(store, t.url))?.sha256 ?? null;
 
   const hashBlobAsync = async (blob: Blob): Promise<string> => {
+    // Small files in one native digest; larger ones stream (not held in memory twice just for a check).
+    if (blob.size <= 64 * 2 ** 20) return sha256HexOfBytesAsync(new Uint8Array(await blob.arrayBuffer()));
     const h = await createSha256Async();
     const reader = (blob.stream() as ReadableStream<Uint8Array>).getReader();
     for (;;) {

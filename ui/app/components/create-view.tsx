@@ -9,7 +9,7 @@ import { MAX_SEED, SEED_POLICIES, normalizeSeed, type SeedPolicy } from '../seed
 import { numberProblem } from '../field-check';
 import { formatFactor } from '../full-resolution';
 import { CONTROL_TYPES, LIMITS, newPresetId, type ControlType, type InsertTarget, type StylePreset } from '../settings';
-import type { AppStore, ErrorField } from '../store';
+import { STYLE_MISSING_HINT, styleMissingMessage, type AppStore, type ErrorField } from '../store';
 import { copyTextAsync, Field, FieldProblem, NumberField, SelectField, SliderField } from './fields';
 import { IconClose, IconCopy, IconEdit, IconInfo, IconReset, IconWarning } from './icons';
 
@@ -428,8 +428,10 @@ function FullResolutionField({ store }: { store: AppStore }) {
 function StyleReferenceField({ store }: { store: AppStore }) {
   const avail = store.styleAvailability.value;
   const ref = store.styleRef.value;
+  const missing = store.styleMissing.value;
   const on = store.styleActive.value;
   const thumb = useMemo(() => (ref?.thumbnail ? pngDataUrl(ref.thumbnail) : null), [ref?.thumbnail]);
+  const missingThumb = useMemo(() => (missing?.thumbnail ? pngDataUrl(missing.thumbnail) : null), [missing?.thumbnail]);
   const id = useId();
   if (!avail.shown) return null;
   return (
@@ -441,6 +443,12 @@ function StyleReferenceField({ store }: { store: AppStore }) {
         Style reference <span class="muted small">(apply the look of another image)</span>
       </label>
       {avail.reason && <p class="small muted" style="margin:0" id={`${id}-reason`} data-testid="style-unavailable">{avail.reason}</p>}
+      {on && missing && !ref && store.error.value?.field !== 'style' && (
+        <div class="callout warning" role="status" data-testid="style-missing">
+          <span class="callout-icon"><IconWarning /></span>
+          <div class="grow"><p class="callout-title">{styleMissingMessage(missing.name)}</p><p>{STYLE_MISSING_HINT}</p></div>
+        </div>
+      )}
       {on && (
         <>
           <div class="row" style="gap:8px;align-items:center">
@@ -449,7 +457,9 @@ function StyleReferenceField({ store }: { store: AppStore }) {
                 {thumb ? <img src={thumb} alt={`Style reference: ${ref.name}`} data-testid="style-thumb" style="width:40px;height:40px;object-fit:cover;border-radius:4px;border:1px solid var(--border, #ccc)" /> : null}
                 <span class="grow small" data-testid="style-name" title={ref.name} style="overflow:hidden;text-overflow:ellipsis;white-space:nowrap">{ref.name}</span>
               </>
-            ) : <span class="grow small muted" data-testid="style-empty">Select the image whose look you want, then press “Use selection”.</span>}
+            ) : missing
+              ? <span class="grow">{missingThumb ? <img src={missingThumb} alt={`The missing style reference: ${missing.name}`} style="width:40px;height:40px;object-fit:cover;border-radius:4px;opacity:0.45;filter:grayscale(1)" /> : null}</span>
+              : <span class="grow small muted" data-testid="style-empty">Select the image whose look you want, then press “Use selection”.</span>}
             <button type="button" class="btn" data-testid="style-pick" disabled={store.stylePicking.value} onClick={() => void store.pickStyleAsync()}>
               {ref ? 'Replace' : 'Use selection'}
             </button>
