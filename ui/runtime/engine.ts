@@ -463,7 +463,7 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
     }
     const tokenizer = await tokenizerForAsync(entry);
     const manager = await managerForAsync(entry);
-    const { tile, overlap, multiple } = refineTiling(entry.manifest.raw.sizes);
+    const { tile, overlap, multiple, exact } = refineTiling(entry.manifest.raw.sizes);
     let dropped = 0;
     // Full resolution: the preview is the resized image with the refined rows laid over it as they finish (the
     // tiler's result is empty until a row of tiles is done), shown from the start of the pass.
@@ -476,7 +476,7 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
       return { width: t.width, height: t.height, data };
     };
     try {
-      if (backdrop && onProgress) onProgress({ step: 0, total: refineTileCount(image, { tile, overlap, multiple }), stage, preview: backdrop });
+      if (backdrop && onProgress) onProgress({ step: 0, total: refineTileCount(image, { tile, overlap, multiple, exact }), stage, preview: backdrop });
       const { image: refined } = await refineTiledAsync(image, async (t, i) => {
         const ctx: PipelineContext = { manifest: entry.manifest, sessions: manager, tokenizer, ...(signal ? { signal } : {}) };
         const r = await imageToImageAsync(ctx, {
@@ -487,7 +487,7 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
         dropped = r.droppedTokens;
         return r.image;
       }, {
-        tile, overlap, multiple,
+        tile, overlap, multiple, exact,
         ...(signal ? { signal } : {}),
         ...(onProgress ? { onProgress: (p: { done: number; total: number; image: RgbaImage }) => onProgress({ step: p.done, total: p.total, stage, preview: previewOf(p.image) }) } : {}),
       });
