@@ -54,6 +54,8 @@ export interface EngineOptions {
   readonly onSessionEvent?: (e: SessionEvent) => void;
   /** Built-in upscalers for Boost (bundled with the app; none → Boost explains it is missing). */
   readonly upscalers?: readonly UpscalerModel[];
+  /** Files picked from a folder in an earlier engine worker (store path → file), handed over after a GPU loss. */
+  readonly picked?: Iterable<readonly [string, Blob]>;
 }
 
 export interface Engine extends EngineClient {
@@ -66,6 +68,8 @@ export interface Engine extends EngineClient {
   closeAsync(): Promise<void>;
   /** The provider the next generation of `modelId` will use, and why. */
   providerFor(modelId: string): ProviderChoice;
+  /** The files picked from a folder (store path → file), to hand over to a new engine. */
+  pickedFiles(): [string, Blob][];
 }
 
 type TokenizerKey = 'vocab' | 'merges';
@@ -154,7 +158,7 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
   const downloads = new Map<string, RunningDownload>();
   const failures = new Map<string, AppError>();
   /** Files the user picked from a folder, by store path (read before the store). */
-  const picked = new Map<string, Blob>();
+  const picked = new Map<string, Blob>(opts.picked ?? []);
   const tokenizers = new Map<string, ClipTokenizer>();
   let current: { id: string; provider: Provider; manager: SessionManager } | null = null;
 
@@ -500,6 +504,7 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
 
   const engine: Engine = {
     providerFor,
+    pickedFiles: () => [...picked],
     async capabilitiesAsync(): Promise<EngineCapabilities> {
       const fp32 = chooseProvider(adapter, 'float32', { allowFallbackAdapter: opts.allowFallbackAdapter === true });
       const fp16 = chooseProvider(adapter, 'float16', { allowFallbackAdapter: opts.allowFallbackAdapter === true });
