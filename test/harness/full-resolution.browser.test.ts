@@ -2,7 +2,8 @@
  * Issue #12 point 9, "Generate enough pixels for the frame at 2×", in the harness, both UI modes: select the 720×450
  * Hero frame, turn on "Full resolution" (it says the size and the time it costs), Generate (inline) / Edit (hosted)
  * → a 720×450 layer whose fill is a 1440×900 image, scale mode FILL (the picture is not cropped), the recipe records
- * it; the hosted run is first cancelled during its refine pass (nothing inserted). Real built plugin, UI, worker and
+ * it; the hosted run is first cancelled during its refine pass (nothing inserted), the inline one first fails because
+ * the frame is resized meanwhile (one message, at the selection, and no Figma toast besides). Real built plugin, UI, worker and
  * engine on the proof model (the refine pass really runs: img2img in 512-px tiles with blended seams).
  * One browser for the file, one page per mode. Screenshots: test-results/full-resolution-<mode>[-refining].png.
  */
@@ -38,7 +39,7 @@ afterAll(async () => {
 describe('harness: Full resolution', () => {
   for (const mode of ['inline', 'hosted'] as const satisfies readonly Mode[]) {
     const tab = mode === 'inline' ? 'Generate' : 'Edit';
-    it(`${mode}: ${tab} into the 720×450 frame gives it a 1440×900 fill, not cropped${mode === 'hosted' ? ', after a cancelled try' : ''}`, async () => {
+    it(`${mode}: ${tab} into the 720×450 frame gives it a 1440×900 fill, not cropped${mode === 'hosted' ? ', after a cancelled try' : ', after a try a resize of the frame stopped (one message, no toast)'}`, async () => {
       const { page, ui, errors } = await openHarnessAsync(browser, server.url, mode, mode === 'hosted' ? '&theme=dark' : '');
       const ids: Record<string, string> = await page.evaluate(() => (window as any).__harness.ids);
       await downloadModelAsync(ui, 'proof-turbo');
@@ -63,6 +64,28 @@ describe('harness: Full resolution', () => {
         await ui.getByTestId('cancel').click();
         await expect.poll(() => ui.getByTestId('notice').textContent().catch(() => ''), POLL).toBe('Cancelled.');
         expect((await resultsAsync(page)).length).toBe(before.length);
+      } else {
+        // Issue #12: an error shows once, at the control that can fix it — not also as a Figma toast. The frame is
+        // resized while the image is refined: the insert is refused (nothing written), one message at the selection.
+        const toasts = (): Promise<{ error: boolean }[]> => page.evaluate(() => (window as any).__harness.host.notifications);
+        const toastsBefore = (await toasts()).length;
+        await ui.getByTestId('generate').click();
+        await expect.poll(() => ui.getByTestId('run-step').textContent().catch(() => ''), POLL).toMatch(/Full resolution: refining/);
+        await page.evaluate((id) => (window as any).__harness.figma.getNodeByIdAsync(id).then((n: any) => n.resize(700, 450)), ids.hero!);
+        const err = ui.getByTestId('error');
+        await err.first().waitFor({ timeout: 60_000 });
+        expect(await err.count()).toBe(1);
+        expect(await err.getAttribute('data-field')).toBe('selection');
+        expect(await err.textContent()).toMatch(/'Hero' was resized from 720×450 to 700×450 while the image was being made\. Nothing was inserted\./);
+        expect((await toasts()).length).toBe(toastsBefore);
+        expect((await resultsAsync(page)).length).toBe(before.length);
+        await page.evaluate((id) => (window as any).__harness.figma.getNodeByIdAsync(id).then((n: any) => n.resize(720, 450)), ids.hero!);
+        // Changing the selection clears the stale message.
+        await selectAsync(page, []);
+        await expect.poll(() => err.count(), POLL).toBe(0);
+        await selectAsync(page, [ids.hero!]);
+        await ui.getByRole('tab', { name: tab }).click();
+        expect(await box.isChecked()).toBe(true);
       }
 
       await ui.getByTestId('generate').click();

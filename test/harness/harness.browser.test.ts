@@ -86,11 +86,15 @@ for (const mode of ['inline', 'hosted'] as const) {
       await page.screenshot({ path: path.join(ARTIFACTS, `harness-${mode}-edit.png`) });
 
       if (mode === 'hosted') {
-        // The hosted UI follows Figma's theme (passed on by the bootstrap, opened with themeColors): no switch of its own.
+        // The hosted UI opens in Figma's theme (passed on by the bootstrap, opened with themeColors). Figma gives hosted
+        // pages no live theme, so Models keeps a Theme switch to follow a change of Figma's theme while it is open.
         const frame = page.frame({ url: (u) => u.href.startsWith(server.appOrigin) })!;
         expect(await frame.evaluate(() => document.documentElement.dataset.theme)).toBe('light');
         await ui.getByRole('tab', { name: 'Models' }).click();
-        expect(await ui.getByRole('button', { name: 'Dark', exact: true }).count()).toBe(0);
+        await ui.getByRole('group', { name: 'Theme' }).getByRole('button', { name: 'Dark', exact: true }).click();
+        await expect.poll(() => frame.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+        await ui.getByRole('group', { name: 'Theme' }).getByRole('button', { name: 'Light', exact: true }).click();
+        await expect.poll(() => frame.evaluate(() => document.documentElement.dataset.theme)).toBe('light');
       }
       expect(errors).toEqual([]);
       if (mode !== 'inline') await page.close(); // the inline page goes on to "inline workflows"

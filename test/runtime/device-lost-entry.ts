@@ -7,17 +7,24 @@ import { createEngineClient } from '../../ui/runtime/engine-client';
 import { toAppError } from '../../protocol/errors';
 import { decodePng } from '../../ui/core/image';
 
-export interface DeviceLostConfig { readonly workerUrl: string; readonly wasmBaseUrl: string; readonly indexUrl: string; readonly allowed: string[]; readonly memoryStore: boolean }
+export interface DeviceLostConfig {
+  readonly workerUrl: string; readonly wasmBaseUrl: string; readonly indexUrl: string; readonly allowed: string[]; readonly memoryStore: boolean;
+  /** The client's answers to "is a WebGPU adapter there?" in turn (then the real answer); with it, a fourth run. */
+  readonly gpuAnswers?: readonly boolean[];
+}
 
 type Outcome = ({ ok: true; mean: number[] } | { ok: false; code: string; message: string; hint?: string }) & { before: string; after?: string };
 
 async function runAsync(c: DeviceLostConfig) {
   const channel = new BroadcastChannel('device-lost-test');
+  const answers = [...(c.gpuAnswers ?? [])];
+  let gpuChecks = 0;
   const events: unknown[] = [];
   channel.onmessage = (e) => events.push(e.data);
   const client = createEngineClient({
     workerUrl: c.workerUrl, wasm: { kind: 'url', baseUrl: c.wasmBaseUrl }, devCatalogUrl: c.indexUrl, extraAllowedDomains: c.allowed,
     allowFallbackAdapter: true, forceProvider: 'webgpu', memoryStore: c.memoryStore,
+    ...(c.gpuAnswers ? { gpuAvailableAsync: async () => { gpuChecks++; return answers.length > 0 ? answers.shift()! : navigator.gpu !== undefined; } } : {}),
   });
   const generate = async (): Promise<Outcome> => {
     const c0 = await client.capabilitiesAsync();
@@ -41,7 +48,8 @@ async function runAsync(c: DeviceLostConfig) {
     await new Promise((r) => setTimeout(r, 200));
     const lost = await generate();
     const after = await generate();
-    return { warm, lost, after, events };
+    const again = c.gpuAnswers ? await generate() : undefined;
+    return { warm, lost, after, events, ...(again ? { again } : {}), gpuChecks };
   } finally {
     client.terminate();
     channel.close();

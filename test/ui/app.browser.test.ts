@@ -284,6 +284,15 @@ describe('plugin UI in Chromium', () => {
     await expect(hosted.getAttribute('.lda', 'data-theme')).resolves.toBe('dark');
     await hosted.waitForFunction(() => (window as any).__t.bridge.savedSettings?.theme === 'dark');
     await hosted.close();
+
+    // Hosted, opened by Figma in its dark theme (the bootstrap passes it on): dark over the saved light, and the switch
+    // is there to follow a change of Figma's theme while the plugin is open (Figma gives hosted pages no live theme).
+    const opened = await openAsync('selection=none&theme=light#figma-theme=dark');
+    await expect(opened.getAttribute('.lda', 'data-theme')).resolves.toBe('dark');
+    await opened.click('#nav-models');
+    await opened.getByRole('group', { name: 'Theme' }).getByRole('button', { name: 'Light' }).click();
+    await expect(opened.getAttribute('.lda', 'data-theme')).resolves.toBe('light');
+    await opened.close();
   });
 
   it('every control is labelled and nothing overflows 360 px', async () => {

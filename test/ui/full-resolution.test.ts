@@ -40,8 +40,8 @@ describe('full resolution: sizes', () => {
 
   it('counts refine tiles and the time a run takes relative to a plain image', () => {
     const t = refineTiling(SD);
-    expect(t).toEqual({ tile: 512, overlap: 64, multiple: 64 });
-    expect(refineTiling({ ...SD, fixed: [{ width: 512, height: 512 }] }).tile).toBe(512);
+    expect(t).toEqual({ tile: 512, overlap: 64, multiple: 64, exact: false });
+    expect(refineTiling({ ...SD, fixed: [{ width: 512, height: 512 }] })).toMatchObject({ tile: 512, exact: true });
     expect(refineTileCount({ width: 1440, height: 900 }, t)).toBe(4 * 2);
     expect(refineTileCount({ width: 512, height: 512 }, t)).toBe(1);
     expect(img2imgSteps(4, 0.3)).toBe(1);

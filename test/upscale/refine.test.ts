@@ -36,6 +36,14 @@ describe('refineTiledAsync', () => {
     expect(maxStep).toBeLessThanOrEqual(2); // 8 levels spread over a 32-px ramp, plus rounding
   });
 
+  it('a static-shape model gets every tile at exactly its size (a thin strip is padded to it and cropped back)', async () => {
+    const img = photoLike(300, 100);
+    const sizes: string[] = [];
+    const { image } = await refineTiledAsync(img, async (t) => { sizes.push(`${t.width}×${t.height}`); return t; }, { tile: 128, overlap: 32, multiple: 64, exact: true });
+    expect(new Set(sizes)).toEqual(new Set(['128×128']));
+    expect(Buffer.compare(Buffer.from(image.data), Buffer.from(img.data))).toBe(0);
+  });
+
   it('pads odd tiles by edge repetition to the multiple and crops them back', async () => {
     const img = photoLike(100, 70);
     const seen: string[] = [];

@@ -30,8 +30,9 @@ export function mountApp(root: HTMLElement, env: AppEnv, options: MountOptions =
   // hosted URL's hash (#figma-theme=dark) when it redirects.
   const hashTheme = new URLSearchParams((doc.defaultView?.location.hash ?? '').replace(/^#/, '')).get('figma-theme');
   const bootTheme = hashTheme === 'dark' || hashTheme === 'light' ? hashTheme : null;
+  store.bootTheme.value = bootTheme;
   const readFigmaTheme = (): void => {
-    store.figmaTheme.value = html.classList.contains('figma-dark') ? 'dark' : html.classList.contains('figma-light') ? 'light' : bootTheme;
+    store.figmaTheme.value = html.classList.contains('figma-dark') ? 'dark' : html.classList.contains('figma-light') ? 'light' : null;
   };
   readFigmaTheme();
   const observer = new MutationObserver(readFigmaTheme);

@@ -144,6 +144,12 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
   const theme = signal<'light' | 'dark'>('light');
   /** Figma's own theme class on <html> (inline mode with themeColors); wins when present. */
   const figmaTheme = signal<'light' | 'dark' | null>(null);
+  /**
+   * Hosted mode: Figma's theme when the plugin opened (the bootstrap page passes it on; Figma gives hosted pages no
+   * live theme). It wins over the saved theme until the user picks one in Models (e.g. after switching Figma's).
+   */
+  const bootTheme = signal<'light' | 'dark' | null>(null);
+  const themePicked = signal(false);
   const selection = signal<SelectionInfo | null>(null);
   const mode = signal<Mode>('generate');
   const settings = signal<Settings>(DEFAULT_SETTINGS);
@@ -246,7 +252,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
   /** The style reference applies to the next run. */
   const styleActive = computed(() => styleEnabled.value && styleAvailability.value.enabled);
   const running = computed(() => run.value !== null);
-  const effectiveTheme = computed(() => figmaTheme.value ?? theme.value);
+  const effectiveTheme = computed(() => figmaTheme.value ?? (bootTheme.value && !themePicked.value ? bootTheme.value : theme.value));
 
   // ---- settings persistence (debounced save-settings) --------------------------------------------------------
   let saveTimer: ReturnType<typeof setTimeout> | undefined;
@@ -325,6 +331,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
   /** Hosted mode's theme switch: stored in settings (the plugin reads it back for init.theme). */
   const setTheme = (next: 'light' | 'dark'): void => {
     batch(() => {
+      themePicked.value = true;
       theme.value = next;
       update({ theme: next });
     });
@@ -1047,7 +1054,7 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
   };
 
   const readonlyState = {
-    ready, pluginVersion, theme, figmaTheme, effectiveTheme, selection, mode, settings, models, modelsLoaded, capabilities, storage, view, tokens,
+    ready, pluginVersion, theme, figmaTheme, bootTheme, effectiveTheme, selection, mode, settings, models, modelsLoaded, capabilities, storage, view, tokens,
     run, preview, lastResultPng, lastInserted, lastSeeds, error, notice, history, historyState, pendingLicence, relaunchNote,
     serverHealth, serverState, serverError, engineModels, capableModels, model, params, controlType, generateSize, hintLine, finalPrompts, running,
     matchSelection, matchSize, modelFocus, imageSeconds, pendingRun, headless, tabHelp,

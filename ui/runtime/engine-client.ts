@@ -1,7 +1,8 @@
 /**
  * The app's EngineClient (ui/app/env.ts) over the engine worker. Every call is one typed message; progress streams
  * back; `signal` cancels (the worker stops within one denoising step); replies are validated. After a DEVICE_LOST
- * error the worker is terminated and the next call starts a fresh one (new ORT instance, new GPU device).
+ * error the worker is replaced by a fresh one (new ORT instance, new GPU device) — at once with a persistent store, at
+ * the next run with models in memory — and hands it its models in memory and files picked from a folder.
  *
  * Build contract (esbuild.config.mjs):
  * - the worker is ui/runtime/worker/engine-worker.ts bundled as a classic IIFE (module workers from blob:/data: URLs
@@ -15,7 +16,10 @@ import { diffusersRecipe } from '../../protocol/messages';
 import type {
   DownloadProgress, EngineCapabilities, EngineClient, GenerateProgress, GenerateResult, ModelEntry, StorageInfo,
 } from '../contracts/engine';
-import { workerToClientValidator, type ClientToWorker, type EngineInitConfig, type EngineMethod, type UpscalerConfig, type WasmConfig } from './worker-protocol';
+import {
+  handOverValidator, workerToClientValidator, type ClientToWorker, type EngineHandOver, type EngineInitConfig, type EngineMethod, type UpscalerConfig,
+  type WasmConfig,
+} from './worker-protocol';
 
 export type WasmSource =
   | { readonly kind: 'bytes'; readonly loadAsync: () => Promise<Uint8Array> }
@@ -44,6 +48,21 @@ export interface EngineClientOptions {
   readonly memoryStore?: boolean;
   /** Built-in upscalers for Boost; `load` gives bytes (inline mode) or a URL the worker fetches (hosted mode). */
   readonly upscalers?: readonly (Omit<UpscalerConfig, 'source'> & { readonly load: () => Promise<UpscalerConfig['source']> })[];
+  /**
+   * Whether a WebGPU adapter is there now (default: navigator.gpu.requestAdapter() in this window). After a GPU loss
+   * with models in memory, the next run moves them to a fresh worker only when one is.
+   */
+  readonly gpuAvailableAsync?: () => Promise<boolean>;
+}
+
+async function defaultGpuAvailableAsync(): Promise<boolean> {
+  const gpu = (globalThis.navigator as (Navigator & { gpu?: GPU }) | undefined)?.gpu;
+  if (!gpu) return false;
+  try {
+    return (await gpu.requestAdapter()) !== null;
+  } catch {
+    return false;
+  }
 }
 
 export interface RuntimeEngineClient extends EngineClient {
@@ -147,8 +166,11 @@ export function createEngineClient(opts: EngineClientOptions): RuntimeEngineClie
             }))).filter((u): u is UpscalerConfig => u !== null),
           } : {}),
         };
-        const msg: ClientToWorker = { type: 'init', config };
-        worker.postMessage(msg);
+        // A worker replacing one that lost its GPU takes over its models in memory (their buffers move) and picked files.
+        const handed = handOver;
+        handOver = null;
+        const msg: ClientToWorker = { type: 'init', config: handed ? { ...config, handOver: handed } : config };
+        worker.postMessage(msg, handed ? [...new Set(handed.files.map((f) => f.data.buffer as ArrayBuffer))] : []);
       } catch (err) {
         readyReject(toAppError(err));
       }
@@ -158,12 +180,27 @@ export function createEngineClient(opts: EngineClientOptions): RuntimeEngineClie
 
   /** Set while deciding whether to recreate the worker after a device loss; calls wait for it. */
   let restarting: Promise<void> | null = null;
+  /** The kept worker (models in memory) that lost its GPU: the next run tries the GPU again in a fresh worker. */
+  let gpuRetry: Conn | null = null;
+  /** For the next worker: what the last one held. */
+  let handOver: EngineHandOver | null = null;
+
+  /** The old worker's models in memory and picked files (it must not be used afterwards), or null when it can't. */
+  const takeHandOverAsync = async (c: Conn): Promise<EngineHandOver | null> => {
+    try {
+      return handOverValidator.validate(await callOnAsync<unknown>(c, 'handOver', []));
+    } catch (err) {
+      console.warn('engine client: the old worker handed nothing over', err);
+      return null;
+    }
+  };
 
   /**
    * After DEVICE_LOST the worker's ORT instance has no usable GPU state ("null function" on every later WebGPU call),
    * so the worker is terminated and the next call starts a fresh one (new ORT, new GPUDevice) — when its store is
-   * persistent (OPFS, a folder), which the new worker finds again. A worker with an in-memory store (the inline
-   * mode's null origin) is kept, so downloaded models are not lost: its engine continues on the CPU (wasm).
+   * persistent (OPFS, a folder), which the new worker finds again (files picked from a folder are handed over). A
+   * worker with an in-memory store (the inline mode's null origin) is kept, so downloaded models are not lost; the
+   * next run hands them to a fresh worker when an adapter is there (retryGpuAsync), else continues on the CPU.
    */
   function restartAfterDeviceLoss(c: Conn): void {
     if (!opts.workerUrl || conn !== c || restarting) return; // an injected connection cannot be recreated
@@ -174,15 +211,41 @@ export function createEngineClient(opts: EngineClientOptions): RuntimeEngineClie
       } catch {
         persistent = true; // the worker does not answer: nothing in it is worth keeping
       }
-      if (persistent && conn === c) {
+      if (conn !== c) return;
+      if (persistent) {
+        handOver = await takeHandOverAsync(c); // files picked from a folder are not in the store
         c.worker.terminate?.();
         conn = null;
+      } else {
+        gpuRetry = c;
       }
     })().finally(() => { restarting = null; });
   }
 
+  /**
+   * Next run after a GPU loss with models in memory: when an adapter is there and nothing else is running in the old
+   * worker (a download), its models move to a fresh worker (fresh ORT, fresh GPU device) — no download again. When it
+   * can't yet, this run stays on the CPU and the next one tries again.
+   */
+  const retryGpuAsync = async (): Promise<void> => {
+    const c = gpuRetry;
+    if (!c || conn !== c || pending.size > 0) return;
+    if (!(await (opts.gpuAvailableAsync ?? defaultGpuAvailableAsync)())) return;
+    if (conn !== c || pending.size > 0) return;
+    gpuRetry = null;
+    const handed = await takeHandOverAsync(c);
+    if (!handed || conn !== c) return; // keep the old worker (on the CPU) rather than lose its models
+    handOver = handed;
+    c.worker.terminate?.();
+    conn = null;
+  };
+
   const callAsync = async <T>(method: EngineMethod, args: unknown[], o: { onProgress?: (p: unknown) => void; signal?: AbortSignal } = {}): Promise<T> => {
     while (restarting) await restarting;
+    if (method === 'generate' && gpuRetry && !restarting) {
+      restarting = retryGpuAsync().catch((err: unknown) => console.warn('engine client: the GPU retry failed', err)).finally(() => { restarting = null; });
+      while (restarting) await restarting;
+    }
     conn ??= connect();
     return callOnAsync<T>(conn, method, args, o);
   };
@@ -234,6 +297,8 @@ export function createEngineClient(opts: EngineClientOptions): RuntimeEngineClie
     terminate() {
       conn?.worker.terminate?.();
       conn = null;
+      gpuRetry = null;
+      handOver = null;
       failAll(new AppError('CANCELLED', 'The engine was stopped.'));
     },
   };

@@ -54,6 +54,8 @@ export interface EngineOptions {
   readonly onSessionEvent?: (e: SessionEvent) => void;
   /** Built-in upscalers for Boost (bundled with the app; none → Boost explains it is missing). */
   readonly upscalers?: readonly UpscalerModel[];
+  /** Files picked from a folder in an earlier engine worker (store path → file), handed over after a GPU loss. */
+  readonly picked?: Iterable<readonly [string, Blob]>;
 }
 
 export interface Engine extends EngineClient {
@@ -66,6 +68,8 @@ export interface Engine extends EngineClient {
   closeAsync(): Promise<void>;
   /** The provider the next generation of `modelId` will use, and why. */
   providerFor(modelId: string): ProviderChoice;
+  /** The files picked from a folder (store path → file), to hand over to a new engine. */
+  pickedFiles(): [string, Blob][];
 }
 
 type TokenizerKey = 'vocab' | 'merges';
@@ -154,7 +158,7 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
   const downloads = new Map<string, RunningDownload>();
   const failures = new Map<string, AppError>();
   /** Files the user picked from a folder, by store path (read before the store). */
-  const picked = new Map<string, Blob>();
+  const picked = new Map<string, Blob>(opts.picked ?? []);
   const tokenizers = new Map<string, ClipTokenizer>();
   let current: { id: string; provider: Provider; manager: SessionManager } | null = null;
 
@@ -459,7 +463,7 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
     }
     const tokenizer = await tokenizerForAsync(entry);
     const manager = await managerForAsync(entry);
-    const { tile, overlap, multiple } = refineTiling(entry.manifest.raw.sizes);
+    const { tile, overlap, multiple, exact } = refineTiling(entry.manifest.raw.sizes);
     let dropped = 0;
     // Full resolution: the preview is the resized image with the refined rows laid over it as they finish (the
     // tiler's result is empty until a row of tiles is done), shown from the start of the pass.
@@ -472,7 +476,7 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
       return { width: t.width, height: t.height, data };
     };
     try {
-      if (backdrop && onProgress) onProgress({ step: 0, total: refineTileCount(image, { tile, overlap, multiple }), stage, preview: backdrop });
+      if (backdrop && onProgress) onProgress({ step: 0, total: refineTileCount(image, { tile, overlap, multiple, exact }), stage, preview: backdrop });
       const { image: refined } = await refineTiledAsync(image, async (t, i) => {
         const ctx: PipelineContext = { manifest: entry.manifest, sessions: manager, tokenizer, ...(signal ? { signal } : {}) };
         const r = await imageToImageAsync(ctx, {
@@ -483,7 +487,7 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
         dropped = r.droppedTokens;
         return r.image;
       }, {
-        tile, overlap, multiple,
+        tile, overlap, multiple, exact,
         ...(signal ? { signal } : {}),
         ...(onProgress ? { onProgress: (p: { done: number; total: number; image: RgbaImage }) => onProgress({ step: p.done, total: p.total, stage, preview: previewOf(p.image) }) } : {}),
       });
@@ -500,6 +504,7 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
 
   const engine: Engine = {
     providerFor,
+    pickedFiles: () => [...picked],
     async capabilitiesAsync(): Promise<EngineCapabilities> {
       const fp32 = chooseProvider(adapter, 'float32', { allowFallbackAdapter: opts.allowFallbackAdapter === true });
       const fp16 = chooseProvider(adapter, 'float16', { allowFallbackAdapter: opts.allowFallbackAdapter === true });

@@ -25,6 +25,19 @@ export interface EngineInitConfig {
   readonly memoryStore?: boolean;
   /** Built-in upscalers for Boost: bytes (inline mode) or a same-origin URL (hosted mode). */
   readonly upscalers?: readonly UpscalerConfig[];
+  /** What an earlier worker of this session held (after a GPU loss): its in-memory models and picked files. */
+  readonly handOver?: EngineHandOver;
+}
+
+/**
+ * An engine worker's session state that a fresh worker takes over (`handOver` call → init config): the in-memory
+ * store's files (moved, zero-copy) and the files picked from a folder (File objects, shared).
+ */
+export interface EngineHandOver {
+  readonly files: readonly { readonly path: string; readonly data: Uint8Array }[];
+  readonly picked: readonly { readonly path: string; readonly file: Blob }[];
+  /** Why the in-memory store does not persist (shown in the UI), as the earlier worker had it. */
+  readonly reason?: string;
 }
 
 /** A bundled upscaler as the worker receives it (see ui/runtime/upscaler.ts). */
@@ -32,7 +45,7 @@ export interface UpscalerConfig extends UpscalerInfo {
   readonly source: { readonly kind: 'bytes'; readonly bytes: Uint8Array } | { readonly kind: 'url'; readonly url: string };
 }
 
-export const ENGINE_METHODS = ['capabilities', 'listModels', 'downloadModel', 'pauseDownload', 'cancelDownload', 'deleteModel', 'storage', 'generate', 'tokenCount', 'loadModelFromFiles', 'addCustomModel'] as const;
+export const ENGINE_METHODS = ['capabilities', 'listModels', 'downloadModel', 'pauseDownload', 'cancelDownload', 'deleteModel', 'storage', 'generate', 'tokenCount', 'loadModelFromFiles', 'addCustomModel', 'handOver'] as const;
 export type EngineMethod = (typeof ENGINE_METHODS)[number];
 
 export type ClientToWorker =
@@ -67,6 +80,22 @@ const wasmValidator = v.taggedUnion('kind', {
   default: v.object({ kind: v.literal('default') }),
 });
 
+const blobValidator: v.Validator<Blob> = {
+  expected: 'a Blob',
+  validate: (x, p = []) => {
+    if (typeof Blob === 'undefined' || !(x instanceof Blob)) throw new v.ValidationError(p, `expected a Blob, got ${x === null ? 'null' : typeof x}`);
+    return x;
+  },
+};
+
+const storePathV = v.string({ minLength: 1, maxLength: 1000 });
+
+export const handOverValidator: v.Validator<EngineHandOver> = v.object({
+  files: v.array(v.object({ path: storePathV, data: v.uint8Array() }), { maxLength: 10_000 }),
+  picked: v.array(v.object({ path: storePathV, file: blobValidator }), { maxLength: 10_000 }),
+  reason: v.optional(v.string({ maxLength: 4000 })),
+});
+
 export const initConfigValidator = v.object({
   wasm: wasmValidator,
   policy: v.oneOf(['fast', 'low-memory'] as const),
@@ -87,6 +116,7 @@ export const initConfigValidator = v.object({
       url: v.object({ kind: v.literal('url'), url: v.string({ minLength: 1, maxLength: 2000 }) }),
     }),
   }), { maxLength: 8 })),
+  handOver: v.optional(handOverValidator),
 });
 
 export const clientToWorkerValidator = v.taggedUnion('type', {
@@ -138,6 +168,7 @@ export const generateRequestValidator = v.object({
 /** Argument validators per method (the worker checks calls before running them). */
 export const METHOD_ARGS: Readonly<Record<EngineMethod, v.Validator<unknown[]>>> = {
   capabilities: v.array(v.plainData(), { maxLength: 0 }),
+  handOver: v.array(v.plainData(), { maxLength: 0 }),
   listModels: v.array(v.plainData(), { maxLength: 0 }),
   storage: v.array(v.plainData(), { maxLength: 0 }),
   downloadModel: v.refine(v.array(v.plainData(), { minLength: 1, maxLength: 1 }), (a) => (typeof a[0] === 'string' && a[0].length > 0 ? null : 'expected [modelId]')),

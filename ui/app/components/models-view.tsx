@@ -167,12 +167,13 @@ function ModelCard({ store, model: m, primary }: { store: AppStore; model: Model
 }
 
 function AppearanceRow({ store }: { store: AppStore }) {
-  // Inline UIs follow Figma's theme; hosted UIs get none from Figma, so the user picks (saved in settings).
+  // Inline UIs follow Figma's theme live. Hosted UIs get Figma's theme only when they open (Figma gives hosted pages
+  // no live theme), so the user can switch here after changing Figma's (saved in settings).
   if (store.figmaTheme.value) return null;
   const t = store.effectiveTheme.value;
   return (
     <div class="row">
-      <span class="grow muted" id="theme-label">Theme</span>
+      <span class="grow muted" id="theme-label" title={store.bootTheme.value ? 'Figma’s theme when the plugin opened; switch here if you change Figma’s theme' : undefined}>Theme</span>
       <div class="segmented compact" role="group" aria-labelledby="theme-label">
         {(['light', 'dark'] as const).map((v) => (
           <button key={v} type="button" aria-pressed={t === v} onClick={() => store.setTheme(v)}>{v === 'light' ? 'Light' : 'Dark'}</button>

@@ -61,12 +61,14 @@ export interface RefineTiling {
   readonly tile: number;
   readonly overlap: number;
   readonly multiple: number;
+  /** A static-shape model (manifest sizes.fixed): every tile is fed at exactly tile×tile. */
+  readonly exact: boolean;
 }
 
 export function refineTiling(sizes: { readonly default_width: number; readonly multiple: number; readonly fixed?: readonly Size[] | undefined }): RefineTiling {
   const multiple = Math.max(8, sizes.multiple);
   const tile = sizes.fixed && sizes.fixed.length > 0 ? sizes.fixed[0]!.width : Math.max(multiple, Math.floor(sizes.default_width / multiple) * multiple);
-  return { tile, overlap: Math.max(multiple, Math.round(tile / 8 / multiple) * multiple), multiple };
+  return { tile, overlap: Math.max(multiple, Math.round(tile / 8 / multiple) * multiple), multiple, exact: !!sizes.fixed && sizes.fixed.length > 0 };
 }
 
 /** How many tiles the refine pass runs over a `size` image. */

@@ -14,6 +14,8 @@ export interface RefineOptions {
   readonly overlap: number;
   /** Sizes the model accepts are multiples of this (8 for an SD VAE, 64 for our working sizes). */
   readonly multiple: number;
+  /** A static-shape model: every tile is fed at exactly `tile`×`tile` (smaller windows padded, then cropped back). */
+  readonly exact?: boolean;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: { done: number; total: number; image: RgbaImage }) => void;
 }
@@ -38,8 +40,8 @@ export async function refineTiledAsync(image: RgbaImage, img2img: (tile: RgbaIma
   if (opts.tile % opts.multiple !== 0) throw new Error(`refine: tile ${opts.tile} must be a multiple of ${opts.multiple}`);
   let index = 0;
   return tiledImageAsync(image, async (window) => {
-    const w = Math.ceil(window.width / opts.multiple) * opts.multiple;
-    const h = Math.ceil(window.height / opts.multiple) * opts.multiple;
+    const w = opts.exact ? opts.tile : Math.ceil(window.width / opts.multiple) * opts.multiple;
+    const h = opts.exact ? opts.tile : Math.ceil(window.height / opts.multiple) * opts.multiple;
     const out = await img2img(padToSize(window, w, h), index++);
     if (out.width !== w || out.height !== h) throw new Error(`refine: a ${w}×${h} tile came back ${out.width}×${out.height}`);
     const plane = window.width * window.height;

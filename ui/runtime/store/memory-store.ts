@@ -9,10 +9,40 @@ export const NULL_ORIGIN_STORAGE_REASON =
   '(OPFS, IndexedDB, Cache Storage, localStorage). Downloaded models are kept in memory only and must be downloaded ' +
   'again — or loaded from a folder on your disk — each time the plugin opens. The hosted UI keeps them.';
 
-export function createMemoryStore(opts: { reason?: string; quotaBytes?: number } = {}): ModelStore {
+/** A file of the memory store, whole (for handing the store over to a new engine worker). */
+export interface MemoryFile {
+  readonly path: string;
+  readonly data: Uint8Array;
+}
+
+export interface MemoryStore extends ModelStore {
+  readonly kind: 'memory';
+  /**
+   * Every file, each as one byte array (the store's own: a hand-over moves them, zero-copy, to a new worker's store,
+   * after which this store must not be used).
+   */
+  exportFiles(): MemoryFile[];
+}
+
+/** `files`: the files of a store handed over from an earlier engine worker (kept as they are, not copied). */
+export function createMemoryStore(opts: { reason?: string; quotaBytes?: number; files?: Iterable<MemoryFile> } = {}): MemoryStore {
   const files = new Map<string, Uint8Array[]>();
+  for (const f of opts.files ?? []) {
+    checkStorePath(f.path);
+    files.set(f.path, [f.data]);
+  }
   const sizeOf = (chunks: Uint8Array[]): number => chunks.reduce((s, c) => s + c.length, 0);
-  const store: ModelStore = {
+  const joined = (chunks: Uint8Array[]): Uint8Array => {
+    if (chunks.length !== 1) {
+      // Join once and keep the joined copy, so the file is never held twice.
+      const one = new Uint8Array(sizeOf(chunks));
+      let at = 0;
+      for (const c of chunks) { one.set(c, at); at += c.length; }
+      chunks.splice(0, chunks.length, one);
+    }
+    return chunks[0]!;
+  };
+  const store: MemoryStore = {
     kind: 'memory',
     persistent: false,
     reason: opts.reason ?? NULL_ORIGIN_STORAGE_REASON,
@@ -29,15 +59,10 @@ export function createMemoryStore(opts: { reason?: string; quotaBytes?: number }
     },
     async readAsync(path) {
       const chunks = files.get(path);
-      if (!chunks) return null;
-      if (chunks.length !== 1) {
-        // Join once and keep the joined copy, so the file is never held twice.
-        const joined = new Uint8Array(sizeOf(chunks));
-        let at = 0;
-        for (const c of chunks) { joined.set(c, at); at += c.length; }
-        chunks.splice(0, chunks.length, joined);
-      }
-      return chunks[0]!;
+      return chunks ? joined(chunks) : null;
+    },
+    exportFiles() {
+      return [...files].map(([path, chunks]) => ({ path, data: chunks.length === 0 ? new Uint8Array(0) : joined(chunks) }));
     },
     async putAsync(path, data) {
       const w = await store.openAppendAsync(path, { truncate: true });

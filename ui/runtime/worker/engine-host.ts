@@ -13,12 +13,12 @@ import type { DeviceWatch } from '../ort-session';
 import type { AdapterInfo } from '../provider-choice';
 import type { UpscalerModel } from '../upscaler';
 import type { UpscalerConfig } from '../worker-protocol';
-import { createMemoryStore } from '../store/memory-store';
+import { createMemoryStore, type MemoryStore } from '../store/memory-store';
 import type { ModelStore } from '../store/model-store';
 import { openBestStoreAsync } from '../store/opfs-store';
 import { probeWebGpuAsync, watchDeviceLoss } from '../webgpu';
 import {
-  clientToWorkerValidator, METHOD_ARGS, type EngineInitConfig, type WorkerToClient,
+  clientToWorkerValidator, METHOD_ARGS, type EngineHandOver, type EngineInitConfig, type WorkerToClient,
 } from '../worker-protocol';
 
 /** The wasm binary of 'onnxruntime-web/webgpu' (1.30): the asyncify build with WebGPU and CPU kernels. */
@@ -57,12 +57,18 @@ export function configureOrtEnv(ort: OrtLike, wasm: EngineInitConfig['wasm'], wa
 
 export function attachEngineHost(port: PortLike, deps: EngineHostDeps): void {
   let enginePromise: Promise<Engine> | null = null;
+  /** This worker's store (the hand-over reads an in-memory one). */
+  let store: ModelStore | null = null;
   const controllers = new Map<number, AbortController>();
   const post = (m: WorkerToClient, transfer?: Transferable[]): void => port.postMessage(m, transfer ?? []);
 
   const initAsync = async (config: EngineInitConfig): Promise<Engine> => {
     const wasmThreads = configureOrtEnv(deps.ort, config.wasm, deps.wasmFile);
-    const store = config.memoryStore ? createMemoryStore() : await (deps.openStoreAsync ?? (() => openBestStoreAsync()))();
+    // After a GPU loss the client starts a fresh worker (fresh ORT, fresh GPUDevice) and hands it what the last one
+    // held: its in-memory models (moved, not downloaded again) and the files picked from a folder.
+    const handed = config.handOver;
+    const memory = handed && handed.files.length > 0 ? createMemoryStore({ files: handed.files, ...(handed.reason ? { reason: handed.reason } : {}) }) : null;
+    store = memory ?? (config.memoryStore ? createMemoryStore() : await (deps.openStoreAsync ?? (() => openBestStoreAsync()))());
     // onnxruntime-web 1.30 creates its own GPUDevice and ignores one set on env.webgpu.device, so we watch the device
     // it publishes there once its first WebGPU session exists (ort-session calls `attach`); its errors after a loss
     // are recognised too (ort-session isDeviceLostError).
@@ -78,14 +84,15 @@ export function attachEngineHost(port: PortLike, deps: EngineHostDeps): void {
       ...(config.devCatalogUrl ? { devCatalogUrl: config.devCatalogUrl } : {}),
       ...(globalThis.navigator?.storage?.estimate ? { estimate: () => globalThis.navigator.storage.estimate() } : {}),
       deviceWatch: watch,
+      ...(handed && handed.picked.length > 0 ? { picked: handed.picked.map((p) => [p.path, p.file] as const) } : {}),
       ...(config.allowFallbackAdapter ? { allowFallbackAdapter: true } : {}),
       ...(config.forceProvider ? { forceProvider: config.forceProvider } : {}),
       crossOriginIsolated: (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true,
       wasmThreads,
       upscalers: [...(deps.upscalers ?? []), ...(config.upscalers ?? []).map((u) => upscalerFromConfig(u, deps.fetch ?? ((url: string) => fetch(url))))],
-      // ORT keeps the device it started with; after a loss this engine continues on wasm and the client restarts
-      // the worker for a fresh GPU device.
-      recoverDeviceAsync: async () => ({ available: false, shaderF16: false, isFallback: false, unavailableReason: 'the GPU device was lost; this run continues on the CPU, reopen the plugin to use the GPU again' }),
+      // ORT keeps the device it started with; after a loss this engine continues on wasm until the client starts a
+      // fresh worker for a fresh GPU device (at once with a persistent store; at the next run with models in memory).
+      recoverDeviceAsync: async () => ({ available: false, shaderF16: false, isFallback: false, unavailableReason: 'the GPU device was lost; this run continues on the CPU, and the next one tries the GPU again' }),
     });
   };
 
@@ -102,6 +109,15 @@ export function attachEngineHost(port: PortLike, deps: EngineHostDeps): void {
       case 'tokenCount': return { value: await engine.tokenCountAsync(args[0] as string, args[1] as string) };
       case 'loadModelFromFiles': await engine.loadModelFromFilesAsync!(args[0] as string, args[1] as File[], progress); return { value: null };
       case 'addCustomModel': return { value: await engine.addCustomModelAsync(args[0] as string | object) };
+      case 'handOver': {
+        // The last call to this worker: the client terminates it next. In-memory files move (their buffers are
+        // transferred, so this worker no longer has them); picked files are shared.
+        const files = store?.kind === 'memory' && 'exportFiles' in store ? (store as MemoryStore).exportFiles() : [];
+        const picked = engine.pickedFiles().map(([path, file]) => ({ path, file }));
+        const buffers = [...new Set(files.map((f) => f.data.buffer as ArrayBuffer))];
+        const reason = files.length > 0 ? store?.reason : undefined;
+        return { value: { files, picked, ...(reason ? { reason } : {}) } satisfies EngineHandOver, transfer: buffers };
+      }
       case 'generate': {
         const result = await engine.generateAsync(args[0] as Parameters<Engine['generateAsync']>[0], { onProgress: progress, signal });
         return { value: result, transfer: [result.png.buffer as ArrayBuffer] };
