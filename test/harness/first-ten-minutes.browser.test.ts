@@ -5,8 +5,9 @@
  * designer's session). The inline page is light, the hosted page opens with Figma's dark theme, so every screenshot
  * exists in both themes: test-results/first10-<mode>-<step>.png.
  *
- * Point 5's download controls (pause/cancel/retry) and point 9's full-resolution boost are other helpers' work; the
- * size half of point 1 and the rest are here.
+ * Point 5's pause/cancel/resume controls are also proven in test/ui/download-controls.browser.test.ts and
+ * test/runtime/download-faults.browser.test.ts; point 9's Full resolution (2× the frame, tiled refine) in
+ * full-resolution.browser.test.ts; the size half of point 1 and the rest are here.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import fs from 'node:fs';

@@ -43,6 +43,20 @@ const modelFiles = () => server.log.filter((l) => l.path.startsWith('/eng/') && 
 const statusOf = async (e: Engine) => (await e.listModelsAsync()).find((m) => m.id === 'proof-turbo')!;
 
 describe('engine downloads', () => {
+  it('the size a model card announces is what Download fetches (tokenizer files included) and the progress total', async () => {
+    server.set(VOCAB_URL_PATH, vocabBytes, { contentType: 'application/json' });
+    const engine = await engineOn(createMemoryStore());
+    const announced = (await statusOf(engine)).totalBytes;
+    const before = server.log.length;
+    let total = 0;
+    await engine.downloadModelAsync('proof-turbo', (p) => { total = p.total; });
+    const fetched = server.log.slice(before).filter((l) => l.path.startsWith('/eng/')).reduce((sum, l) => sum + l.sent, 0);
+    expect(server.log.slice(before).some((l) => l.path === VOCAB_URL_PATH)).toBe(true);
+    expect(announced).toBe(fetched);
+    expect(total).toBe(announced);
+    expect((await statusOf(engine)).totalBytes).toBe(announced);
+  });
+
   it('Pause stops the download and keeps it (status paused, bytes kept); Resume fetches only the rest', async () => {
     // The largest file of the proof model is the tokenizer vocabulary (862 kB): sent slowly.
     server.set(VOCAB_URL_PATH, vocabBytes, { contentType: 'application/json', trickle: { bytes: 8192, ms: 10 } });

@@ -125,6 +125,14 @@ function filesOf(entry: CatalogEntry, withOptional = false): FileRef[] {
   return refs.filter((r) => (seen.has(r.target.storePath) ? false : (seen.add(r.target.storePath), true)));
 }
 
+/**
+ * What "Download" fetches for a model: its required files and its tokenizer files, each once — the size a card
+ * announces, so it agrees with the download's own progress total (the manifest's totalBytes counts components only).
+ */
+function downloadBytes(entry: CatalogEntry): number {
+  return filesOf(entry).reduce((sum, r) => sum + r.target.bytes, 0);
+}
+
 export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
   const { store, network } = opts;
   const policy = opts.policy ?? 'fast';
@@ -195,7 +203,7 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
   const storedProgress = (entry: CatalogEntry, present: ReadonlyMap<string, number>): DownloadProgress => {
     let bytes = 0;
     for (const r of filesOf(entry)) bytes += isStored(r.target, present) ? r.target.bytes : Math.min(r.target.bytes, present.get(`${r.target.storePath}.part`) ?? 0);
-    return { bytes, total: entry.manifest.totalBytes, rate: 0 };
+    return { bytes, total: downloadBytes(entry), rate: 0 };
   };
 
   /** Marks a model as needing repair after a damaged stored file was removed (every damaged file is named). */
@@ -301,10 +309,13 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
     return { ...m.raw.capabilities, img2img: false, inpaint: 'none' };
   };
 
-  const summaryOf = (m: ModelManifest): Omit<ModelEntry, 'status'> => ({
-    id: m.id, name: m.name, description: m.raw.description, licence: m.raw.licence, dtype: m.dtype,
-    capabilities: capabilitiesOf(m), sizes: m.raw.sizes, defaults: m.raw.defaults, totalBytes: m.totalBytes, maxTokens: m.maxLength,
-  });
+  const summaryOf = (entry: CatalogEntry): Omit<ModelEntry, 'status'> => {
+    const m = entry.manifest;
+    return {
+      id: m.id, name: m.name, description: m.raw.description, licence: m.raw.licence, dtype: m.dtype,
+      capabilities: capabilitiesOf(m), sizes: m.raw.sizes, defaults: m.raw.defaults, totalBytes: downloadBytes(entry), maxTokens: m.maxLength,
+    };
+  };
 
   const recordedHashesAsync = async (entry: CatalogEntry): Promise<NonNullable<ModelEntry['recordedHashes']>> => {
     const out: { path: string; sha256: string; source: 'host' | 'first-download' }[] = [];
@@ -359,7 +370,7 @@ export async function createEngineAsync(opts: EngineOptions): Promise<Engine> {
     const d = downloads.get(entry.manifest.id);
     const err = failures.get(entry.manifest.id);
     return {
-      ...summaryOf(entry.manifest), status,
+      ...summaryOf(entry), status,
       ...(d?.progress ? { progress: d.progress } : status === 'paused' ? { progress: storedProgress(entry, present) } : {}),
       ...(status === 'failed' && err ? { error: err.toData() } : {}),
       ...(recorded.length > 0 ? { recordedHashes: recorded } : {}),

@@ -116,7 +116,7 @@ export class SwarmEngine {
       modes: {
         generate: ready(noModel), edit: ready(noModel), inpaint: ready(noModel),
         wireframe: ready([...noModel, ...(this.controlnets.length ? [] : ['a ControlNet model in SwarmUI\'s Models/controlnet folder'])]),
-        style: ready(['style references through SwarmUI (not built yet: use ComfyUI directly)']),
+        style: ready(['a direct ComfyUI connection (style references through SwarmUI are not built yet)']),
         boost: ready(['Boost runs on this device (the plugin\'s own upscaler), not on a server']),
       },
     };
@@ -173,7 +173,7 @@ export class SwarmEngine {
     opts: { onProgress?: (p: GenerateProgress) => void; signal?: AbortSignal } = {},
   ): Promise<GenerateResult> {
     if (opts.signal?.aborted) throw new AppError('CANCELLED', 'Cancelled.');
-    if (request.styleImage) throw new AppError('MODEL_NOT_READY', 'Style references through SwarmUI are not built yet.', { hint: 'Connect to ComfyUI directly for style references.' });
+    if (request.styleImage) throw new AppError('MODEL_NOT_READY', 'Style references through SwarmUI are not built yet: connect to ComfyUI directly to use a style reference.', { hint: 'Connect to ComfyUI directly for style references.' });
     if (!this.health) throw new AppError('SERVER_UNREACHABLE', 'The server has not been checked yet.', { hint: 'Open Models → Server and press Connect.' });
     if (!this.session) await this.newSessionAsync();
     const params = this.params(request, modelName);
