@@ -14,6 +14,7 @@ import { downloadFileAsync, downloadFilesAsync, type DownloadTarget } from '../.
 import { createSha256Async, sha256HexOneShotAsync } from '../../ui/runtime/sha256';
 import { createMemoryStore } from '../../ui/runtime/store/memory-store';
 import { openOpfsStoreAsync } from '../../ui/runtime/store/opfs-store';
+import type { ModelStore } from '../../ui/runtime/store/model-store';
 
 export interface DownloadBenchRequest {
   readonly url: string;
@@ -31,6 +32,21 @@ export interface DownloadBenchResult {
   readonly rounds: Readonly<Record<string, readonly number[]>>;
   readonly errors: Readonly<Record<string, string>>;
   readonly chunks: { readonly count: number; readonly meanBytes: number };
+}
+
+/** Fetch + store writes, nothing else: what any download into that store costs before verification. */
+async function fetchIntoAsync(store: ModelStore, path: string, url: string): Promise<void> {
+  const w = await store.openAppendAsync(path, { truncate: true });
+  try {
+    const reader = (await fetch(url, { cache: 'no-store' })).body!.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      await w.writeAsync(value);
+    }
+  } finally {
+    await w.closeAsync();
+  }
 }
 
 async function rawFetchAsync(url: string): Promise<{ n: number; chunks: number }> {
@@ -83,32 +99,12 @@ self.onmessage = async (e: MessageEvent<DownloadBenchRequest>) => {
       await opfs.deleteAsync('bench');
       await timeAsync('downloaderOpfsStreaming', () => downloadFileAsync(target, { store: opfs, network, oneShotMaxBytes: 0 }));
       await timeAsync('fetchWriteOpfs', async () => {
-        const w = await opfs.openAppendAsync('bench/raw.part', { truncate: true });
-        try {
-          const reader = (await fetch(url, { cache: 'no-store' })).body!.getReader();
-          for (;;) {
-            const { done, value } = await reader.read();
-            if (done) break;
-            await w.writeAsync(value);
-          }
-        } finally {
-          await w.closeAsync();
-        }
+        await fetchIntoAsync(opfs, 'bench/raw.part', url);
       });
       await timeAsync('readBackOpfs', async () => { await opfs.readAsync!('bench/raw.part'); });
       // The least any verified download into OPFS can do: fetch + writes, then read the file back and digest it.
       await timeAsync('minimalOpfs', async () => {
-        const w = await opfs.openAppendAsync('bench/min.part', { truncate: true });
-        try {
-          const reader = (await fetch(url, { cache: 'no-store' })).body!.getReader();
-          for (;;) {
-            const { done, value } = await reader.read();
-            if (done) break;
-            await w.writeAsync(value);
-          }
-        } finally {
-          await w.closeAsync();
-        }
+        await fetchIntoAsync(opfs, 'bench/min.part', url);
         if (await sha256HexOneShotAsync((await opfs.readAsync!('bench/min.part'))!) !== sha256) throw new Error('another sha256');
       });
     }

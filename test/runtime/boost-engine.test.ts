@@ -5,13 +5,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import * as ortModule from 'onnxruntime-web';
+import { NO_GPU, nodeOrt as ort } from '../helpers/node-engine';
 import { decodePng, type RgbaImage } from '../../ui/core/image';
 import type { GenerateRequest } from '../../ui/contracts/engine';
 import { createEngineAsync, type Engine } from '../../ui/runtime/engine';
-import type { OrtLike } from '../../ui/runtime/ort-session';
 import { createMemoryStore } from '../../ui/runtime/store/memory-store';
-import type { AdapterInfo } from '../../ui/runtime/provider-choice';
 import { cropImage } from '../../ui/core/upscale';
 import { buildUpscalers } from '../../tools/upscale/build-upscalers';
 import { WORD_COLOURS } from '../models/proof-fixture';
@@ -19,8 +17,6 @@ import { ASSETS } from '../helpers/paths';
 import { startFaultServerAsync, type FaultServer } from './fault-server';
 import { serveProofCatalog, type ServedProof } from './proof-catalog-server';
 
-const ort = ortModule as unknown as OrtLike;
-const NO_GPU: AdapterInfo = { available: false, shaderF16: false, isFallback: false, unavailableReason: 'Node has no WebGPU' };
 
 let server: FaultServer;
 let proof: ServedProof;

@@ -5,15 +5,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import crypto from 'node:crypto';
-import * as ortModule from 'onnxruntime-web';
+import { NO_GPU, nodeOrt as ort } from '../helpers/node-engine';
 import { AppError } from '../../protocol/errors';
 import { createImage, decodePng } from '../../ui/core/image';
 import { rewriteOnnx } from '../models/onnx-rewrite';
 import { maxPixelDiff } from '../models/convention-run';
 import type { GenerateRequest } from '../../ui/contracts/engine';
 import { createEngineAsync } from '../../ui/runtime/engine';
-import type { OrtLike } from '../../ui/runtime/ort-session';
-import type { AdapterInfo } from '../../ui/runtime/provider-choice';
 import { createMemoryStore } from '../../ui/runtime/store/memory-store';
 import type { ModelStore } from '../../ui/runtime/store/model-store';
 import { addCustomModelAsync } from '../../ui/runtime/catalog';
@@ -22,8 +20,6 @@ import { clipTokenizerEntries } from '../helpers/clip-tokenizer-files';
 import { startFaultServerAsync, type FaultServer } from './fault-server';
 import { serveProofCatalog } from './proof-catalog-server';
 
-const ort = ortModule as unknown as OrtLike;
-const NO_GPU: AdapterInfo = { available: false, shaderF16: false, isFallback: false, unavailableReason: 'Node has no WebGPU' };
 const sha = (b: Uint8Array) => crypto.createHash('sha256').update(b).digest('hex');
 
 let server: FaultServer;

@@ -4,7 +4,7 @@
  * model shown as needing repair, and Download then fetches only that file.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as ortModule from 'onnxruntime-web';
+import { NO_GPU, nodeOrt as ort } from '../helpers/node-engine';
 import { AppError } from '../../protocol/errors';
 import { createEngineAsync, type Engine } from '../../ui/runtime/engine';
 import crypto from 'node:crypto';
@@ -12,18 +12,14 @@ import { parseManifest } from '../../ui/core/manifest';
 import { storePathFor } from '../../ui/runtime/catalog';
 import { createEngineClient } from '../../ui/runtime/engine-client';
 import { attachEngineHost, type PortLike } from '../../ui/runtime/worker/engine-host';
-import type { OrtLike } from '../../ui/runtime/ort-session';
 import { createMemoryStore } from '../../ui/runtime/store/memory-store';
 import type { ModelStore } from '../../ui/runtime/store/model-store';
-import type { AdapterInfo } from '../../ui/runtime/provider-choice';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ASSETS } from '../helpers/paths';
 import { startFaultServerAsync, type FaultServer } from './fault-server';
 import { serveProofCatalog, type ServedProof } from './proof-catalog-server';
 
-const ort = ortModule as unknown as OrtLike;
-const NO_GPU: AdapterInfo = { available: false, shaderF16: false, isFallback: false, unavailableReason: 'Node has no WebGPU' };
 
 const VOCAB_URL_PATH = '/eng/tokenizer/vocab.json';
 const vocabBytes = new Uint8Array(fs.readFileSync(path.join(ASSETS, 'clip/hf', 'vocab.json')));

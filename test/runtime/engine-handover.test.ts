@@ -5,10 +5,8 @@
  * device-lost.browser.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as ortModule from 'onnxruntime-web';
+import { NO_GPU, nodeOrt as ort } from '../helpers/node-engine';
 import { decodePng } from '../../ui/core/image';
-import type { OrtLike } from '../../ui/runtime/ort-session';
-import type { AdapterInfo } from '../../ui/runtime/provider-choice';
 import { createEngineAsync } from '../../ui/runtime/engine';
 import { createMemoryStore } from '../../ui/runtime/store/memory-store';
 import { attachEngineHost, type PortLike } from '../../ui/runtime/worker/engine-host';
@@ -17,8 +15,6 @@ import { WORD_COLOURS } from '../models/proof-fixture';
 import { startFaultServerAsync, type FaultServer } from './fault-server';
 import { serveProofCatalog, type ServedProof } from './proof-catalog-server';
 
-const ort = ortModule as unknown as OrtLike;
-const NO_GPU: AdapterInfo = { available: false, shaderF16: false, isFallback: false, unavailableReason: 'Node has no WebGPU' };
 
 let server: FaultServer;
 let proof: ServedProof;

@@ -1,21 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as ortModule from 'onnxruntime-web';
+import { NO_GPU, nodeOrt as ort } from '../helpers/node-engine';
 import { AppError } from '../../protocol/errors';
 import { decodePng, createImage } from '../../ui/core/image';
 import type { GenerateRequest } from '../../ui/contracts/engine';
 import { createEngineAsync, type Engine } from '../../ui/runtime/engine';
 import { createEngineClient } from '../../ui/runtime/engine-client';
 import { attachEngineHost, type PortLike } from '../../ui/runtime/worker/engine-host';
-import type { OrtLike } from '../../ui/runtime/ort-session';
 import type { SessionEvent } from '../../ui/runtime/session-manager';
 import { createMemoryStore } from '../../ui/runtime/store/memory-store';
-import type { AdapterInfo } from '../../ui/runtime/provider-choice';
 import { WORD_COLOURS } from '../models/proof-fixture';
 import { startFaultServerAsync, type FaultServer } from './fault-server';
 import { serveProofCatalog, type ServedProof } from './proof-catalog-server';
 
-const ort = ortModule as unknown as OrtLike;
-const NO_GPU: AdapterInfo = { available: false, shaderF16: false, isFallback: false, unavailableReason: 'Node has no WebGPU' };
 
 let server: FaultServer;
 let proof: ServedProof;
