@@ -106,6 +106,20 @@ describe('app store', () => {
     store.dispose();
   });
 
+  it('a change other than typing a prompt (the model for a mode) is saved at once, so closing the plugin right after keeps it', async () => {
+    const { bridge, store } = await setup();
+    const before = bridge.sent.filter((m) => m.type === 'save-settings').length;
+    store.update({ modelByMode: { ...store.settings.value.modelByMode, generate: 'another-model' } });
+    const saves = bridge.sent.filter((m) => m.type === 'save-settings');
+    expect(saves).toHaveLength(before + 1); // no timer: sent in the same turn
+    expect((bridge.savedSettings as { modelByMode: Record<string, string> }).modelByMode.generate).toBe('another-model');
+    // Typing after it is still debounced.
+    store.update({ prompt: 'a' });
+    store.update({ prompt: 'ab' });
+    expect(bridge.sent.filter((m) => m.type === 'save-settings')).toHaveLength(before + 1);
+    store.dispose();
+  });
+
   it('selection-changed re-selects the mode; the problem line is kept', async () => {
     const { bridge, store } = await setup({ selection: SELECTIONS.none });
     expect(store.mode.value).toBe('generate');

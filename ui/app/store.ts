@@ -267,10 +267,17 @@ export function createAppStore(env: AppEnv, deps: StoreDeps) {
     bridge.send({ type: 'save-settings', requestId: newRequestId('s'), settings: data });
   };
   const disposers: (() => void)[] = [];
+  // Typing in the prompt boxes is saved after a pause; any other change (a model, a mode, a checkbox) at once, so a
+  // plugin closed right after it — Figma ends the UI and the main thread together — still opens with it next time.
+  const withoutText = (text: string): string => {
+    const { prompt: _p, negativePrompt: _n, ...rest } = JSON.parse(text) as Record<string, unknown>;
+    return JSON.stringify(rest);
+  };
   disposers.push(effect(() => {
     const text = JSON.stringify(serializeSettings(settings.value));
     if (!ready.peek() || text === lastSaved) return;
     if (saveTimer !== undefined) clearTimeout(saveTimer);
+    if (lastSaved && withoutText(text) !== withoutText(lastSaved)) { flushSave(); return; }
     saveTimer = setTimeout(flushSave, deps.saveDelayMs ?? 600);
   }));
 
