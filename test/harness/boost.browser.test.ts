@@ -4,32 +4,16 @@
  * pixels the plugin read, one undo step, a recipe — through the real built plugin, UI, worker and the bundled
  * ESRGAN-slim (converted from the npm package at build time).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
-import { launchChromium } from '../helpers/chromium';
-import { ARTIFACTS, ASSETS, ROOT } from '../helpers/paths';
+import { ARTIFACTS, ASSETS } from '../helpers/paths';
 import { cropImage, resizeImage } from '../../ui/core/upscale';
 import { decodePng, encodePng, type RgbaImage } from '../../ui/core/image';
 import { psnrY } from '../../bench/common/image-quality';
-// @ts-expect-error plain ESM module without types
-import { startHarnessAsync } from './serve.mjs';
-import { exportBytesAsync, imageBytesAsync, toBase64 } from './harness-helpers';
+import { exportBytesAsync, imageBytesAsync, toBase64, useHarness } from './harness-helpers';
 
-let browser: Browser;
-let server: { url: string; closeAsync: () => Promise<unknown> };
-
-beforeAll(async () => {
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  server = await startHarnessAsync({ port: 0, appPort: 0, outdir: path.join(ROOT, 'test-results/harness-build-boost'), log: () => {} });
-  browser = await launchChromium();
-}, 240_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.closeAsync();
-});
+const harness = useHarness('harness-build-boost');
 
 const toRgba = (bytes: Uint8Array): RgbaImage => decodePng(bytes);
 
@@ -46,10 +30,10 @@ function detail(im: RgbaImage): number {
 
 describe('harness: Boost', () => {
   it('select a photo → Boost ×2 → a sharper layer with twice the pixels, beside the source, one undo step', async () => {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const page = await harness.browser.newPage({ viewport: { width: 1400, height: 900 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${server.url}?mode=inline`);
+    await page.goto(`${harness.server.url}?mode=inline`);
     await page.waitForFunction(() => Boolean((window as unknown as { __harness?: unknown }).__harness));
     const ui = page.frameLocator('#plugin-iframe');
     await ui.getByTestId('generate').waitFor({ timeout: 60_000 });

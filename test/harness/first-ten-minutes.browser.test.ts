@@ -10,17 +10,13 @@
  * full-resolution.browser.test.ts; the size half of point 1 and the rest are here.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, Frame, FrameLocator, Page } from 'playwright-core';
-import { launchChromium } from '../helpers/chromium';
-import { ARTIFACTS, ROOT } from '../helpers/paths';
+import type { Frame, FrameLocator, Page } from 'playwright-core';
+import { ARTIFACTS } from '../helpers/paths';
 import { computeWorkingSize } from '../../plugin/working-size';
-// @ts-expect-error plain ESM module without types
-import { startHarnessAsync } from './serve.mjs';
 import {
   downloadModelAsync, generateAsync, imageAsync, newResults, openAdvancedAsync, openHarnessAsync, resultsAsync, selectAsync, waitForResultsAsync,
-  type Mode, type ResultNode,
+  type Mode, type ResultNode, useHarness,
 } from './harness-helpers';
 
 // Each step downloads or runs the real engine; a busy CI machine gets generous limits.
@@ -28,19 +24,7 @@ vi.setConfig({ testTimeout: 420_000 });
 /** expect.poll limits for the same reason. */
 const POLL = { timeout: 60_000 };
 
-let browser: Browser;
-let server: { url: string; appOrigin: string; closeAsync: () => Promise<unknown> };
-
-beforeAll(async () => {
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  server = await startHarnessAsync({ port: 0, appPort: 0, outdir: path.join(ROOT, 'test-results/harness-build-first10'), log: () => {} });
-  browser = await launchChromium();
-}, 240_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.closeAsync();
-});
+const harness = useHarness('harness-build-first10');
 
 type Box = { x: number; y: number; width: number; height: number };
 const apart = (a: Box, b: Box): boolean => a.x >= b.x + b.width || b.x >= a.x + a.width || a.y >= b.y + b.height || b.y >= a.y + a.height;
@@ -77,7 +61,7 @@ for (const mode of ['inline', 'hosted'] as const satisfies readonly Mode[]) {
     };
 
     beforeAll(async () => {
-      ({ page, ui, errors } = await openHarnessAsync(browser, server.url, mode, `&theme=${theme}`));
+      ({ page, ui, errors } = await openHarnessAsync(harness.browser, harness.server.url, mode, `&theme=${theme}`));
       ids = await H(page, 'return h.ids;');
     }, 120_000);
 
@@ -120,7 +104,7 @@ for (const mode of ['inline', 'hosted'] as const satisfies readonly Mode[]) {
           out[m.name] = Object.values(m.components as Record<string, { files?: { bytes: number }[] }>).flatMap((c) => c.files ?? []).reduce((a, f) => a + f.bytes, 0);
         }
         return out;
-      }, server.url);
+      }, harness.server.url);
       const smallest = Object.entries(sizes).sort((a, b) => a[1] - b[1])[0]![0];
       const card = ui.getByTestId('get-started');
       expect(await card.textContent()).toContain(smallest);

@@ -7,40 +7,23 @@
  * engine on the proof model (the refine pass really runs: img2img in 512-px tiles with blended seams).
  * One browser for the file, one page per mode. Screenshots: test-results/full-resolution-<mode>[-refining].png.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import fs from 'node:fs';
+import { describe, expect, it, vi } from 'vitest';
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
-import { launchChromium } from '../helpers/chromium';
-import { ARTIFACTS, ROOT } from '../helpers/paths';
-// @ts-expect-error plain ESM module without types
-import { startHarnessAsync } from './serve.mjs';
+import { ARTIFACTS } from '../helpers/paths';
 import {
-  downloadModelAsync, imageAsync, newResults, openAdvancedAsync, openHarnessAsync, resultsAsync, selectAsync, waitForResultsAsync, type Mode,
+  downloadModelAsync, imageAsync, newResults, openAdvancedAsync, openHarnessAsync, resultsAsync, selectAsync, waitForResultsAsync, type Mode, useHarness,
 } from './harness-helpers';
 
 vi.setConfig({ testTimeout: 240_000 });
 const POLL = { timeout: 60_000 };
 
-let browser: Browser;
-let server: { url: string; closeAsync: () => Promise<unknown> };
-
-beforeAll(async () => {
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  server = await startHarnessAsync({ port: 0, appPort: 0, outdir: path.join(ROOT, 'test-results/harness-build-full-resolution'), log: () => {} });
-  browser = await launchChromium();
-}, 240_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.closeAsync();
-});
+const harness = useHarness('harness-build-full-resolution');
 
 describe('harness: Full resolution', () => {
   for (const mode of ['inline', 'hosted'] as const satisfies readonly Mode[]) {
     const tab = mode === 'inline' ? 'Generate' : 'Edit';
     it(`${mode}: ${tab} into the 720×450 frame gives it a 1440×900 fill, not cropped${mode === 'hosted' ? ', after a cancelled try' : ', after a try a resize of the frame stopped (one message, no toast)'}`, async () => {
-      const { page, ui, errors } = await openHarnessAsync(browser, server.url, mode, mode === 'hosted' ? '&theme=dark' : '');
+      const { page, ui, errors } = await openHarnessAsync(harness.browser, harness.server.url, mode, mode === 'hosted' ? '&theme=dark' : '');
       const ids: Record<string, string> = await page.evaluate(() => (window as any).__harness.ids);
       await downloadModelAsync(ui, 'proof-turbo');
       await selectAsync(page, [ids.hero!]);

@@ -1,13 +1,43 @@
 /**
- * Shared steps for the harness e2e files (harness.browser.test.ts, first-ten-minutes.browser.test.ts): open the
+ * Shared steps for the harness e2e files (harness, first-ten-minutes, boost, full-resolution): start the harness, open the
  * harness page, download a proof model, select layers, run a mode, read the results the plugin wrote.
  */
-import { expect } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { Browser, FrameLocator, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium';
+import { ARTIFACTS, ROOT } from '../helpers/paths';
+// @ts-expect-error plain ESM module without types
+import { startHarnessAsync } from './serve.mjs';
 import { decode } from 'fast-png';
 import type { PathData } from '../../protocol/messages';
 
 export type Mode = 'inline' | 'hosted';
+
+export interface HarnessServer { readonly url: string; readonly appOrigin: string; closeAsync(): Promise<unknown> }
+
+/**
+ * One harness build (test-results/<buildDir>, on free ports so `npm start` may hold 8787/8788) and one Chromium for a
+ * test file: started in beforeAll, closed in afterAll. Read `browser` and `server` inside tests and hooks.
+ */
+export function useHarness(buildDir: string): { readonly browser: Browser; readonly server: HarnessServer } {
+  let browser: Browser | undefined;
+  let server: HarnessServer | undefined;
+  beforeAll(async () => {
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    server = await startHarnessAsync({ port: 0, appPort: 0, outdir: path.join(ROOT, 'test-results', buildDir), log: () => {} }) as HarnessServer;
+    browser = await launchChromium();
+  }, 240_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.closeAsync();
+  });
+  return {
+    get browser() { if (!browser) throw new Error('the harness browser is not started (use it inside tests or hooks)'); return browser; },
+    get server() { if (!server) throw new Error('the harness server is not started (use it inside tests or hooks)'); return server; },
+  };
+}
 
 export async function openHarnessAsync(browser: Browser, url: string, mode: Mode, query = ''): Promise<{ page: Page; ui: FrameLocator; errors: string[] }> {
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });

@@ -9,42 +9,25 @@
  * measures against the document state it found, so they do not depend on each other's results.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, FrameLocator, Page } from 'playwright-core';
-import { launchChromium } from '../helpers/chromium';
-import { ARTIFACTS, ROOT } from '../helpers/paths';
+import type { FrameLocator, Page } from 'playwright-core';
+import { ARTIFACTS } from '../helpers/paths';
 import { drawLineMap } from '../../ui/core/raster';
 import { CONTROL_LINE_WIDTH } from '../../ui/app/job';
 import { WORD_COLOURS } from '../models/proof-fixture';
 import { PROOF_CONTROL_GAIN } from '../models/proof-model';
-// @ts-expect-error plain ESM module without types
-import { startHarnessAsync } from './serve.mjs';
 import {
   downloadModelAsync, exportNodeAsync, generateAsync, imageAsync, imagePixelAsync, lastJobInputsAsync, newResults,
-  openHarnessAsync as openAsync, resultsAsync, resultsCountAsync, rgbAt, selectAsync, undoStepsAsync, waitForResultsAsync, type Mode, type ResultNode,
+  openHarnessAsync as openAsync, resultsAsync, resultsCountAsync, rgbAt, selectAsync, undoStepsAsync, waitForResultsAsync, type Mode, type ResultNode, useHarness,
 } from './harness-helpers';
 
 
 // A busy CI machine gets generous limits (each test downloads or runs the real engine).
 vi.setConfig({ testTimeout: 420_000 });
 
-let browser: Browser;
-let server: { url: string; appOrigin: string; closeAsync: () => Promise<unknown> };
+const harness = useHarness('harness-build');
 
-beforeAll(async () => {
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  // Any free ports (the build bakes the origins in), so the tests also run while `npm start` holds 8787/8788.
-  server = await startHarnessAsync({ port: 0, appPort: 0, outdir: path.join(ROOT, 'test-results/harness-build'), log: () => {} });
-  browser = await launchChromium();
-}, 240_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.closeAsync();
-});
-
-const openHarnessAsync = (mode: Mode) => openAsync(browser, server.url, mode);
+const openHarnessAsync = (mode: Mode) => openAsync(harness.browser, harness.server.url, mode);
 /**
  * The inline page: "harness, inline UI" starts on it and "inline workflows" carries on with it, so the file pays for
  * one inline page load, model download and engine warm-up instead of two.
@@ -88,7 +71,7 @@ for (const mode of ['inline', 'hosted'] as const) {
       if (mode === 'hosted') {
         // The hosted UI opens in Figma's theme (passed on by the bootstrap, opened with themeColors). Figma gives hosted
         // pages no live theme, so Models keeps a Theme switch to follow a change of Figma's theme while it is open.
-        const frame = page.frame({ url: (u) => u.href.startsWith(server.appOrigin) })!;
+        const frame = page.frame({ url: (u) => u.href.startsWith(harness.server.appOrigin) })!;
         expect(await frame.evaluate(() => document.documentElement.dataset.theme)).toBe('light');
         await ui.getByRole('tab', { name: 'Models' }).click();
         await ui.getByRole('group', { name: 'Theme' }).getByRole('button', { name: 'Dark', exact: true }).click();

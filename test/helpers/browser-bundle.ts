@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
 import { ROOT } from './paths';
+import type { FaultServer } from '../runtime/fault-server';
 
 /** The ORT wasm build the engine loads (single-threaded asyncify: no cross-origin isolation in Figma). */
 export const ORT_WASM = 'ort-wasm-simd-threaded.asyncify.wasm';
@@ -23,4 +24,15 @@ export async function bundleForBrowserAsync(entry: string): Promise<Uint8Array> 
 /** The bytes of ORT_WASM from node_modules. */
 export function readOrtWasm(): Uint8Array {
   return fs.readFileSync(path.join(ROOT, 'node_modules/onnxruntime-web/dist', ORT_WASM));
+}
+
+/**
+ * A runtime test page on `server`: /page.html loads /entry.js (the bundled `entry`), with /worker.js (the bundled
+ * `worker`, when given) and the ORT wasm under /ort/ beside it.
+ */
+export async function serveEnginePageAsync(server: Pick<FaultServer, 'set'>, entry: string, worker?: string): Promise<void> {
+  server.set('/entry.js', await bundleForBrowserAsync(entry), { contentType: 'text/javascript' });
+  if (worker) server.set('/worker.js', await bundleForBrowserAsync(worker), { contentType: 'text/javascript' });
+  server.set(`/ort/${ORT_WASM}`, readOrtWasm(), { contentType: 'application/wasm' });
+  server.set('/page.html', new TextEncoder().encode('<!doctype html><meta charset="utf-8"><script src="/entry.js"></script>'), { contentType: 'text/html' });
 }

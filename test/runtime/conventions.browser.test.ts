@@ -7,16 +7,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import * as esbuild from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium';
-import { ASSETS, ROOT } from '../helpers/paths';
+import { ASSETS } from '../helpers/paths';
 import { startFaultServerAsync, type FaultServer } from './fault-server';
 import { maxPixelDiff } from '../models/convention-run';
 import { buildConvention, buildReference, CONVENTIONS, ODD_EXPORTS, type BuiltSet, type Convention } from '../models/conventions';
 import type { PageCase, ServedSet } from './conventions-entry';
-import * as ortModule from 'onnxruntime-web';
-import type { OrtLike } from '../../ui/runtime/ort-session';
+import { nodeOrt } from '../helpers/node-engine';
+import { serveEnginePageAsync } from '../helpers/browser-bundle';
 import { runModelSetAsync } from '../models/convention-run';
 import { loadClipTokenizer } from '../models/proof-fixture';
 
@@ -25,7 +24,6 @@ const oneStep = (c: Convention): Convention => ({ ...c, steps: 1 });
 
 // The reference convention's image is computed in Node (wasm; the Node matrix shows it equals every convention there),
 // so the browser only runs the conventions themselves.
-const nodeOrt = ortModule as unknown as OrtLike;
 nodeOrt.env.wasm.numThreads = 1;
 const referencePixelsAsync = async (c: Convention): Promise<number[]> => {
   const ref = buildReference(c);
@@ -36,21 +34,14 @@ const referencePixelsAsync = async (c: Convention): Promise<number[]> => {
   return [...r.pixels];
 };
 
-const WASM = 'ort-wasm-simd-threaded.asyncify.wasm';
 let server: FaultServer;
 let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
   server = await startFaultServerAsync();
-  const out = await esbuild.build({
-    entryPoints: [path.join(ROOT, 'test/runtime/conventions-entry.ts')], bundle: true, write: false, format: 'iife', platform: 'browser', target: 'es2022',
-    define: { 'import.meta.url': '__importMetaUrl' }, banner: { js: 'var __importMetaUrl = self.location ? String(self.location.href) : "";' }, logLevel: 'error',
-  });
-  server.set('/entry.js', out.outputFiles[0]!.contents, { contentType: 'text/javascript' });
-  server.set(`/ort/${WASM}`, fs.readFileSync(path.join(ROOT, 'node_modules/onnxruntime-web/dist', WASM)), { contentType: 'application/wasm' });
+  await serveEnginePageAsync(server, 'test/runtime/conventions-entry.ts');
   for (const f of ['vocab.json', 'merges.txt']) server.set(`/tok/${f}`, fs.readFileSync(path.join(ASSETS, 'clip/hf', f)), { contentType: 'text/plain' });
-  server.set('/page.html', new TextEncoder().encode('<!doctype html><meta charset="utf-8"><script src="/entry.js"></script>'), { contentType: 'text/html' });
   browser = await launchChromium();
   page = await browser.newPage();
   await page.goto(`${server.url}/page.html`);

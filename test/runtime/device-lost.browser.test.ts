@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium';
-import { bundleForBrowserAsync, ORT_WASM, readOrtWasm } from '../helpers/browser-bundle';
+import { serveEnginePageAsync } from '../helpers/browser-bundle';
 import { startFaultServerAsync, type FaultServer } from './fault-server';
 import { serveProofCatalog } from './proof-catalog-server';
 import type { DeviceLostConfig } from './device-lost-entry';
@@ -19,10 +19,7 @@ let browser: Browser;
 beforeAll(async () => {
   server = await startFaultServerAsync();
   serveProofCatalog(server, [{ id: 'proof-turbo', options: { maxSide: 256 } }]);
-  server.set('/entry.js', await bundleForBrowserAsync('test/runtime/device-lost-entry.ts'), { contentType: 'text/javascript' });
-  server.set('/worker.js', await bundleForBrowserAsync('test/runtime/device-lost-worker.ts'), { contentType: 'text/javascript' });
-  server.set(`/ort/${ORT_WASM}`, readOrtWasm(), { contentType: 'application/wasm' });
-  server.set('/page.html', new TextEncoder().encode('<!doctype html><meta charset="utf-8"><script src="/entry.js"></script>'), { contentType: 'text/html' });
+  await serveEnginePageAsync(server, 'test/runtime/device-lost-entry.ts', 'test/runtime/device-lost-worker.ts');
   browser = await launchChromium();
 }, 120_000);
 

@@ -5,10 +5,9 @@
  * the reason OPFS is unavailable).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium';
-import { bundleForBrowserAsync, ORT_WASM, readOrtWasm } from '../helpers/browser-bundle';
+import { ORT_WASM, serveEnginePageAsync } from '../helpers/browser-bundle';
 import { startFaultServerAsync, type FaultServer } from './fault-server';
 import { serveProofCatalog } from './proof-catalog-server';
 import { WORD_COLOURS } from '../models/proof-fixture';
@@ -21,10 +20,7 @@ const enc = (s: string) => new TextEncoder().encode(s);
 beforeAll(async () => {
   server = await startFaultServerAsync();
   serveProofCatalog(server, [{ id: 'proof-turbo', options: { maxSide: 256 } }]);
-  server.set('/entry.js', await bundleForBrowserAsync('test/runtime/browser-entry.ts'), { contentType: 'text/javascript' });
-  server.set('/worker.js', await bundleForBrowserAsync('ui/runtime/worker/engine-worker.ts'), { contentType: 'text/javascript' });
-  server.set(`/ort/${ORT_WASM}`, readOrtWasm(), { contentType: 'application/wasm' });
-  server.set('/page.html', enc('<!doctype html><meta charset="utf-8"><script src="/entry.js"></script>'), { contentType: 'text/html' });
+  await serveEnginePageAsync(server, 'test/runtime/browser-entry.ts', 'ui/runtime/worker/engine-worker.ts');
   // The inline mode: a sandboxed iframe without allow-same-origin has origin "null" and no storage at all.
   const inner = `<!doctype html><script src="${'URL'}/entry.js"></script><script>
     window.addEventListener('message', async (e) => {

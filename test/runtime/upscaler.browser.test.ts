@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium';
-import { bundleForBrowserAsync, ORT_WASM, readOrtWasm } from '../helpers/browser-bundle';
+import { serveEnginePageAsync } from '../helpers/browser-bundle';
 import { ASSETS } from '../helpers/paths';
 import { startFaultServerAsync, type FaultServer } from './fault-server';
 import { buildUpscalers } from '../../tools/upscale/build-upscalers';
@@ -20,11 +20,8 @@ let browser: Browser;
 
 beforeAll(async () => {
   server = await startFaultServerAsync();
-  server.set('/entry.js', await bundleForBrowserAsync('test/runtime/upscaler-browser-entry.ts'), { contentType: 'text/javascript' });
-  server.set('/worker.js', await bundleForBrowserAsync('ui/runtime/worker/engine-worker.ts'), { contentType: 'text/javascript' });
-  server.set(`/ort/${ORT_WASM}`, readOrtWasm(), { contentType: 'application/wasm' });
+  await serveEnginePageAsync(server, 'test/runtime/upscaler-browser-entry.ts', 'ui/runtime/worker/engine-worker.ts');
   server.set('/esrgan-x2.onnx', buildUpscalers([2])[0]!.onnx, { contentType: 'application/octet-stream' });
-  server.set('/page.html', new TextEncoder().encode('<!doctype html><meta charset="utf-8"><script src="/entry.js"></script>'), { contentType: 'text/html' });
   browser = await launchChromium();
 }, 120_000);
 
